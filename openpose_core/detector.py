@@ -1,0 +1,179 @@
+"""``OpenposeDetector``: the public detector, a drop-in for ``controlnet_aux.OpenposeDetector``.
+
+Images go in (PIL or numpy, one or a list); PoseFrames (pixels of the detect image, real
+confidences), reference-shaped results or rendered ControlNet maps come out. Networks are any torch
+modules with the reference modules' forward contracts, so tests can inject oracle networks.
+"""
+from __future__ import annotations
+
+import threading
+import warnings
+from typing import Callable, List, Optional, Sequence
+
+import cv2
+import numpy as np
+import torch
+from PIL import Image
+
+from .compat import PoseResult, to_pose_results
+from .estimate.body import BodyParse, estimate_bodies, torch_runner
+from .image import ImageError, as_rgb_uint8, detect_size, resize_for_detection
+from .pose import Keypoint, Person, PoseFrame
+from .presets import PART_PRESETS, Preset, autocast_dtype, get_preset
+from .render import render_pose
+
+ProgressCallback = Callable[[int, int], None]
+"""``progress(done, total)`` after each chunk of images; raising from it stops the batch."""
+
+
+def _people_from_parse(parse: BodyParse) -> List[Person]:
+    people = []
+    for row in parse.subset:
+        body = [None if index < 0 else Keypoint(*map(float, parse.candidate[int(index), :3])) for index in row[:18]]
+        people.append(Person(body=body, score=float(row[18])))
+    return people
+
+
+def _device_of(module: torch.nn.Module) -> torch.device:
+    return next(module.parameters(), torch.empty(0)).device
+
+
+class OpenposeDetector:
+    """Body, hand and face keypoints of every person, and the standard OpenPose ControlNet maps."""
+
+    def __init__(self, body_model: torch.nn.Module, hand_model: Optional[torch.nn.Module] = None,
+                 face_model: Optional[torch.nn.Module] = None, *, hand_loader: Optional[Callable] = None,
+                 face_loader: Optional[Callable] = None, preset="reference"):
+        self.body_model = body_model.eval()
+        self._hand_model, self._face_model = hand_model, face_model
+        self._loaders = {"hand": hand_loader, "face": face_loader}
+        self._load_lock = threading.Lock()
+        self.preset = get_preset(preset)
+        self.device = _device_of(body_model)
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_or_path: str = "lllyasviel/Annotators", filename: Optional[str] = None,
+                        hand_filename: Optional[str] = None, face_filename: Optional[str] = None,
+                        cache_dir: Optional[str] = None, local_files_only: bool = False, *, device=None,
+                        preset="reference") -> "OpenposeDetector":
+        """Load the body network now and the hand/face networks on first use (controlnet-aux's signature)."""
+        from .weights import load_network
+
+        def loader(kind: str, name: Optional[str]):
+            return lambda: load_network(kind, pretrained_model_or_path, filename=name, cache_dir=cache_dir,
+                                        local_files_only=local_files_only)
+
+        body = loader("body", filename)()
+        detector = cls(body, hand_loader=loader("hand", hand_filename), face_loader=loader("face", face_filename),
+                       preset=preset)
+        return detector.to(device) if device is not None else detector
+
+    def to(self, device) -> "OpenposeDetector":
+        """Move every loaded network (and later-loaded ones) to ``device``."""
+        self.device = torch.device(device)
+        for model in (self.body_model, self._hand_model, self._face_model):
+            if model is not None:
+                model.to(self.device)
+        return self
+
+    @property
+    def hand_model(self) -> torch.nn.Module:
+        return self._lazy("hand")
+
+    @property
+    def face_model(self) -> torch.nn.Module:
+        return self._lazy("face")
+
+    def _lazy(self, kind: str) -> torch.nn.Module:
+        attribute = f"_{kind}_model"
+        with self._load_lock:
+            if getattr(self, attribute) is None:
+                loader = self._loaders[kind]
+                if loader is None:
+                    raise RuntimeError(f"this detector has no {kind} network; pass {kind}_model= or use from_pretrained")
+                setattr(self, attribute, loader().eval().to(self.device))
+            return getattr(self, attribute)
+
+    # --- detection -------------------------------------------------------------------------------
+
+    def detect_batch(self, images: Sequence, *, detect_resolution: int = 512, include_hand: bool = False,
+                     include_face: bool = False, preset=None, batch_size: int = 8,
+                     progress: Optional[ProgressCallback] = None) -> List[PoseFrame]:
+        """One PoseFrame per image, in the pixel space of the detect image (the input resized like the
+        reference; ``detect_resolution=0`` keeps the input size). Equal-size images share network batches."""
+        preset = get_preset(preset if preset is not None else self.preset)
+        frames: List[PoseFrame] = []
+        for start in range(0, len(images), batch_size):
+            chunk = [self._prepare(image, detect_resolution, start + offset)
+                     for offset, image in enumerate(images[start:start + batch_size])]
+            frames.extend(self._detect_prepared(chunk, include_hand, include_face, preset))
+            if progress is not None:
+                progress(len(frames), len(images))
+        return frames
+
+    def detect(self, image, **options) -> PoseFrame:
+        """PoseFrame of one image; options as :meth:`detect_batch`."""
+        return self.detect_batch([image], **options)[0]
+
+    @staticmethod
+    def _prepare(image, detect_resolution: int, index: int) -> np.ndarray:
+        name = f"image {index}"
+        return resize_for_detection(as_rgb_uint8(image, name), detect_resolution, name)
+
+    def _detect_prepared(self, images_rgb: List[np.ndarray], include_hand: bool, include_face: bool,
+                         preset: Preset) -> List[PoseFrame]:
+        images_bgr = [np.ascontiguousarray(image[:, :, ::-1]) for image in images_rgb]
+        runner = torch_runner(self.body_model, self.device, autocast_dtype(preset, self.device))
+        parses = estimate_bodies(images_bgr, runner, preset.body_scales, preset.peak_mode)
+        frames = [PoseFrame(_people_from_parse(parse), image.shape[1], image.shape[0])
+                  for parse, image in zip(parses, images_rgb)]
+        return frames
+
+    def detect_poses(self, oriImg: np.ndarray, include_hand: bool = False, include_face: bool = False) -> List[PoseResult]:
+        """controlnet-aux's ``detect_poses``: reference-shaped results, coordinates normalised to the image."""
+        frame = self.detect(oriImg, detect_resolution=0, include_hand=include_hand, include_face=include_face)
+        return to_pose_results(frame)
+
+    # --- the controlnet-aux call ----------------------------------------------------------------
+
+    def __call__(self, input_image, detect_resolution: int = 512, image_resolution: int = 512,
+                 include_body: bool = True, include_hand: bool = False, include_face: bool = False,
+                 hand_and_face: Optional[bool] = None, output_type="pil", *, mode: Optional[str] = None,
+                 preset=None, return_pose: bool = False, stick_scaling: bool = False, **kwargs):
+        """The ControlNet OpenPose map of an image (or a list of images), as controlnet-aux draws it.
+
+        ``mode`` takes an sd-webui-controlnet preprocessor name (``openpose``, ``openpose_face``,
+        ``openpose_faceonly``, ``openpose_hand``, ``openpose_full``) instead of the include flags;
+        ``preset`` picks speed/accuracy (see :mod:`openpose_core.presets`); ``return_pose=True`` returns
+        ``(map, PoseFrame)``; ``stick_scaling`` thickens limbs for xinsir-style ControlNets.
+        """
+        if hand_and_face is not None:
+            warnings.warn("hand_and_face is deprecated. Use include_hand and include_face instead.", DeprecationWarning)
+            include_hand = include_face = hand_and_face
+        if "return_pil" in kwargs:
+            warnings.warn("return_pil is deprecated. Use output_type instead.", DeprecationWarning)
+            output_type = "pil" if kwargs.pop("return_pil") else "np"
+        if isinstance(output_type, bool):
+            warnings.warn("Passing `True` or `False` to `output_type` is deprecated.", DeprecationWarning)
+            output_type = "pil" if output_type else "np"
+        if output_type not in ("pil", "np"):
+            raise ValueError(f"output_type must be 'pil' or 'np', not {output_type!r}")
+        if mode is not None:
+            if mode not in PART_PRESETS:
+                raise ValueError(f"unknown mode {mode!r}; choose one of: {', '.join(PART_PRESETS)}")
+            include_body, include_hand, include_face = PART_PRESETS[mode]
+        batch = isinstance(input_image, (list, tuple))
+        images = list(input_image) if batch else [input_image]
+        frames = self.detect_batch(images, detect_resolution=detect_resolution, include_hand=include_hand,
+                                   include_face=include_face, preset=preset)
+        outputs = []
+        for frame in frames:
+            canvas = render_pose(frame, body=include_body, hands=include_hand, face=include_face,
+                                 stick_scaling=stick_scaling)
+            height, width = detect_size(frame.height, frame.width, image_resolution)
+            if height == 0 or width == 0:
+                raise ImageError(f"image_resolution {image_resolution} gives an empty {width} x {height} map")
+            canvas = cv2.resize(canvas, (width, height), interpolation=cv2.INTER_LINEAR)
+            result = Image.fromarray(canvas) if output_type == "pil" else canvas
+            outputs.append((result, frame) if return_pose else result)
+        return outputs if batch else outputs[0]

@@ -1,0 +1,217 @@
+"""The standard ControlNet OpenPose control map (body sticks, hands, face dots) drawn from a PoseFrame.
+
+ControlNet OpenPose models were trained on maps drawn by one particular routine, so this module
+reproduces that drawing pixel for pixel: the same OpenCV primitives, colours, order and integer
+conversions as controlnet-aux 0.0.10 (see reference-behaviour.md §7).
+
+The reference keeps normalised coordinates and draws at ``int(x_norm * W)``; because
+``(px / W) * W`` is not always exactly ``px`` in floating point, some of its points land one pixel
+left of / above where they were detected. We store pixels, so we redo that arithmetic in the
+reference's float types (float64 for the body, float32 for hands and face): a frame holding the
+pixel positions the reference detected then draws exactly the reference's map.
+
+Deliberate difference: the reference's face carries a 71st point (the argmax of the face net's
+background channel) that it draws as one more white dot; our faces have the 70 real landmarks only.
+BODY_25 feet (``Person.feet``) are not part of the COCO-18 map and are not drawn.
+"""
+from __future__ import annotations
+
+import math
+from typing import Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+
+from .pose import HAND_EDGES, LIMBS, NUM_BODY, Keypoint, Person, PoseFrame, points_to_array
+
+BODY_COLORS = (
+    (255, 0, 0), (255, 85, 0), (255, 170, 0), (255, 255, 0), (170, 255, 0), (85, 255, 0),
+    (0, 255, 0), (0, 255, 85), (0, 255, 170), (0, 255, 255), (0, 170, 255), (0, 85, 255),
+    (0, 0, 255), (85, 0, 255), (170, 0, 255), (255, 0, 255), (255, 0, 170), (255, 0, 85),
+)
+"""RGB colour of body point i (and of drawn limb i before dimming)."""
+
+DRAWN_LIMBS = LIMBS[:17]
+"""The shoulder-ear limbs (17, 18) help assembly but are never drawn."""
+
+LIMB_COLORS = tuple(tuple(int(channel * 0.6) for channel in color) for color in BODY_COLORS[:len(DRAWN_LIMBS)])
+"""Limbs are filled at 60 % of their point colour, truncated per channel (255 -> 153)."""
+
+
+def _hue_colors(count: int) -> Tuple[Tuple[int, int, int], ...]:
+    """RGB of hues e/count at full saturation and value, rounded half-to-even as OpenCV rounds the
+    float colours the reference passes to ``cv2.line``."""
+    colors = []
+    for index in range(count):
+        sector, fraction = divmod(index / count * 6.0, 1.0)
+        # v * (1 - s * (1 - f)) with s = v = 1 is not always exactly f; keep its form so that values
+        # near .5 (e.g. 76.50000000000001) round the same way.
+        falling, rising = 1.0 - fraction, 1.0 - (1.0 - fraction)
+        rgb = ((1.0, rising, 0.0), (falling, 1.0, 0.0), (0.0, 1.0, rising),
+               (0.0, falling, 1.0), (rising, 0.0, 1.0), (1.0, 0.0, falling))[int(sector)]
+        colors.append(tuple(int(np.rint(channel * 255)) for channel in rgb))
+    return tuple(colors)
+
+
+HAND_EDGE_COLORS = _hue_colors(len(HAND_EDGES))
+"""RGB colour of hand edge e: the hue wheel split into 20 steps."""
+
+HAND_POINT_COLOR = (0, 0, 255)
+FACE_POINT_COLOR = (255, 255, 255)
+STICK_WIDTH = 4
+"""Semi-minor axis of a limb ellipse: sticks are 2 * 4 + 1 = 9 px thick."""
+BODY_RADIUS, HAND_RADIUS, FACE_RADIUS = 4, 4, 3
+HAND_LINE_THICKNESS = 2
+_EPS = 0.01
+"""The reference draws a hand/face point only if both integer coordinates exceed this, i.e. are >= 1:
+its "missing" marker (-1/W) and anything on row/column 0 or beyond the top/left edge is skipped."""
+
+FIT_MODES = ("stretch", "contain", "cover")
+"""How a frame is mapped onto an output canvas of another size:
+``stretch`` scales x and y independently to fill it (what drawing normalised poses on any canvas does);
+``contain`` keeps the aspect ratio, fits the whole frame inside and centres it between black borders;
+``cover`` keeps the aspect ratio, fills the canvas and crops the overflow equally on both sides."""
+
+Size = Tuple[int, int]
+
+
+def stick_scale(width: int, height: int) -> int:
+    """Stick-width multiplier of comfyui_controlnet_aux's ``xinsr_stick_scaling``: the xinsir SDXL
+    OpenPose ControlNet was trained on thicker sticks on large canvases. 1 below 500 px on the long side,
+    else 2 + long_side // 1000, capped at 7."""
+    long_side = max(width, height)
+    return 1 if long_side < 500 else min(2 + long_side // 1000, 7)
+
+
+def fit_box(source: Size, target: Size, fit: str = "stretch") -> Tuple[int, int, int, int]:
+    """Where a ``source`` (width, height) frame lands on a ``target`` canvas under ``fit``:
+    ``(width, height, left, top)`` of the drawn area; negative offsets (``cover``) mean cropped off."""
+    if fit not in FIT_MODES:
+        raise ValueError(f"fit must be one of {FIT_MODES}, got {fit!r}")
+    (source_w, source_h), (target_w, target_h) = source, target
+    if fit == "stretch":
+        return target_w, target_h, 0, 0
+    pick = min if fit == "contain" else max
+    scale = pick(target_w / source_w, target_h / source_h)
+    width, height = max(1, round(source_w * scale)), max(1, round(source_h * scale))
+    return width, height, (target_w - width) // 2, (target_h - height) // 2
+
+
+def render_pose(frame: PoseFrame, width: Optional[int] = None, height: Optional[int] = None, *,
+                body: bool = True, hands: bool = True, face: bool = True, fit: str = "stretch",
+                stick_scaling: bool = False) -> np.ndarray:
+    """Draw every person of ``frame`` on a new black ``height x width x 3`` uint8 RGB canvas.
+
+    The canvas defaults to the frame's own size, which gives the reference's pixels. Otherwise give both
+    ``width`` and ``height``; ``fit`` (see FIT_MODES) says how the frame is mapped onto them. Sizes of
+    sticks and dots do not follow the canvas, as in the reference, unless ``stick_scaling`` applies the
+    xinsir rule (:func:`stick_scale` of the output canvas) to the limb sticks.
+    """
+    if (width is None) != (height is None):
+        raise ValueError("give both width and height, or neither")
+    target = (frame.width, frame.height) if width is None else (int(width), int(height))
+    if min(target) < 1:
+        raise ValueError(f"canvas size must be positive, got {target}")
+    draw_w, draw_h, left, top = fit_box((frame.width, frame.height), target, fit)
+    stick_width = STICK_WIDTH * (stick_scale(*target) if stick_scaling else 1)
+    canvas = np.zeros((draw_h, draw_w, 3), np.uint8)
+    for person in frame.people:
+        draw_person(canvas, person, (frame.width, frame.height), body=body, hands=hands, face=face,
+                    stick_width=stick_width)
+    return _place(canvas, target, left, top)
+
+
+def draw_person(canvas: np.ndarray, person: Person, source: Size, *, body: bool = True, hands: bool = True,
+                face: bool = True, stick_width: int = STICK_WIDTH) -> np.ndarray:
+    """Draw one person whose points are pixels of a ``source`` (width, height) frame onto ``canvas``
+    (stretched to fill it), in the reference's per-person order: body, left hand, right hand, face."""
+    target = (canvas.shape[1], canvas.shape[0])
+    if body:
+        draw_body(canvas, to_canvas(person.body, source, target, np.float64, NUM_BODY), stick_width)
+    for part, enabled, draw in ((person.left_hand, hands, draw_hand), (person.right_hand, hands, draw_hand),
+                                (person.face, face, draw_face)):
+        if enabled and part:
+            draw(canvas, to_canvas(part, source, target, np.float32))
+    return canvas
+
+
+def to_canvas(points: Sequence[Optional[Keypoint]], source: Size, target: Size, dtype=np.float64,
+              count: Optional[int] = None) -> np.ndarray:
+    """``count x 2`` canvas positions (NaN rows for missing points) computed as the reference does:
+    normalise by the source size, then multiply by the canvas size, both in ``dtype`` (float64 for
+    the body, float32 for hands and face, the types the reference stores them in)."""
+    xy = points_to_array(points, len(points) if count is None else count)[:, :2].astype(dtype)
+    return xy / np.asarray(source, dtype) * np.asarray(target, dtype)
+
+
+def draw_body(canvas: np.ndarray, xy: np.ndarray, stick_width: int = STICK_WIDTH) -> np.ndarray:
+    """Filled ellipse sticks for the 17 drawn limbs, then a filled circle per point, from canvas
+    positions ``xy`` (18 x 2, NaN = missing)."""
+    present = ~np.isnan(xy).any(axis=1)
+    for (start, end), color in zip(DRAWN_LIMBS, LIMB_COLORS):
+        if present[start] and present[end]:
+            cv2.fillConvexPoly(canvas, _stick_polygon(xy[start], xy[end], stick_width), color)
+    for index in np.flatnonzero(present):
+        cv2.circle(canvas, _pixel(xy[index]), BODY_RADIUS, BODY_COLORS[index], thickness=-1)
+    return canvas
+
+
+def _stick_polygon(start: np.ndarray, end: np.ndarray, stick_width: int) -> np.ndarray:
+    """The limb ellipse as the reference builds it. Scalar Python math on purpose: numpy's vectorised
+    square, sqrt and arctan2 round differently from libm's pow/atan2 in ~0.1 % of cases, enough to move
+    a truncated centre, axis or angle by one."""
+    (x1, y1), (x2, y2) = start.tolist(), end.tolist()
+    length = ((x1 - x2) ** 2 + (y1 - y2) ** 2) ** 0.5
+    angle = math.degrees(math.atan2(y1 - y2, x1 - x2))
+    centre = (int((x1 + x2) / 2), int((y1 + y2) / 2))
+    return cv2.ellipse2Poly(centre, (int(length / 2), stick_width), int(angle), 0, 360, 1)
+
+
+def draw_hand(canvas: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """Coloured 2 px lines for the 20 hand edges, then blue dots, from canvas positions ``xy``
+    (21 x 2, NaN = missing); points failing the reference's eps rule are left out."""
+    drawable, pixels = _drawable_pixels(xy)
+    for (start, end), color in zip(HAND_EDGES, HAND_EDGE_COLORS):
+        if drawable[start] and drawable[end]:
+            cv2.line(canvas, pixels[start], pixels[end], color, thickness=HAND_LINE_THICKNESS)
+    _dots(canvas, pixels, drawable, HAND_RADIUS, HAND_POINT_COLOR)
+    return canvas
+
+
+def draw_face(canvas: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """White dots for the face landmarks at canvas positions ``xy`` (NaN = missing), eps rule applied."""
+    drawable, pixels = _drawable_pixels(xy)
+    _dots(canvas, pixels, drawable, FACE_RADIUS, FACE_POINT_COLOR)
+    return canvas
+
+
+def _dots(canvas: np.ndarray, pixels: list, drawable: np.ndarray, radius: int, color) -> None:
+    for point, keep in zip(pixels, drawable):
+        if keep:
+            cv2.circle(canvas, point, radius, color, thickness=-1)
+
+
+def _drawable_pixels(xy: np.ndarray) -> Tuple[np.ndarray, list]:
+    """Truncated integer positions (as OpenCV point tuples) and which of them the reference would draw."""
+    present = ~np.isnan(xy).any(axis=1)
+    pixels = np.zeros(xy.shape, np.int64)
+    pixels[present] = xy[present]
+    return present & (pixels > _EPS).all(axis=1), [tuple(point) for point in pixels.tolist()]
+
+
+def _pixel(point: np.ndarray) -> Tuple[int, int]:
+    """Truncate toward zero like ``int()``."""
+    return int(point[0]), int(point[1])
+
+
+def _place(drawing: np.ndarray, target: Size, left: int, top: int) -> np.ndarray:
+    """Put ``drawing`` at (left, top) on a black ``target`` canvas, cropping what falls outside."""
+    width, height = target
+    if drawing.shape[:2] == (height, width) and left == top == 0:
+        return drawing
+    canvas = np.zeros((height, width, 3), np.uint8)
+    src_x, src_y, dst_x, dst_y = max(-left, 0), max(-top, 0), max(left, 0), max(top, 0)
+    span_w = min(drawing.shape[1] - src_x, width - dst_x)
+    span_h = min(drawing.shape[0] - src_y, height - dst_y)
+    canvas[dst_y:dst_y + span_h, dst_x:dst_x + span_w] = drawing[src_y:src_y + span_h, src_x:src_x + span_w]
+    return canvas

@@ -1,0 +1,247 @@
+"""Rendering: pixel parity with controlnet-aux 0.0.10's drawing, stick scaling, fit modes."""
+import copy
+import importlib.util
+import sys
+import types
+from itertools import product
+
+import cv2
+import numpy as np
+import pytest
+
+import reference_impl
+from openpose_core.pose import NUM_BODY, NUM_FACE, NUM_HAND, Keypoint, Person, PoseFrame
+from openpose_core.render import (
+    FIT_MODES, HAND_EDGE_COLORS, LIMB_COLORS, fit_box, render_pose, stick_scale,
+)
+
+SIZES = [(512, 512), (640, 384), (333, 517), (97, 64), (1280, 720), (517, 1500)]
+PARTS = [dict(body=b, hands=h, face=f) for b, h, f in product((True, False), repeat=3) if b or h or f]
+HAVE_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
+
+
+def _matplotlib_stand_in():
+    """The reference's hand drawing imports matplotlib for one ``hsv_to_rgb`` call. When matplotlib is
+    not installed, answer that call from our own colour table, so hand geometry is still compared
+    (the colours themselves are then checked only against the documented table)."""
+    colors = types.ModuleType("matplotlib.colors")
+    colors.hsv_to_rgb = lambda hsv: np.array(HAND_EDGE_COLORS[round(hsv[0] * len(HAND_EDGE_COLORS))]) / 255
+    matplotlib = types.ModuleType("matplotlib")
+    matplotlib.colors = colors
+    return {"matplotlib": matplotlib, "matplotlib.colors": colors}
+
+
+@pytest.fixture(scope="module")
+def ref():
+    reference = reference_impl.load()
+    if reference is None:
+        pytest.skip("controlnet-aux 0.0.10 is not installed")
+    with pytest.MonkeyPatch.context() as patch:
+        if not HAVE_MATPLOTLIB:
+            for name, module in _matplotlib_stand_in().items():
+                patch.setitem(sys.modules, name, module)
+        yield reference
+
+
+# ---- random people in integer pixels, as the detector produces them ----
+
+def _pixels(rng, count, width, height, spread):
+    """``count`` integer points around a random centre, some pushed onto the edges, 0 or just outside."""
+    centre = rng.uniform((0, 0), (width, height))
+    xy = np.rint(centre + rng.normal(0, spread, (count, 2)) * (width, height)).astype(int)
+    xy = np.clip(xy, -2, (width + 1, height + 1))
+    for axis, size in ((0, width), (1, height)):
+        edge = rng.random(count) < 0.1
+        xy[edge, axis] = rng.choice([0, 1, size - 1, size], edge.sum())
+    return xy
+
+
+def _points(rng, count, width, height, spread, missing):
+    xy = _pixels(rng, count, width, height, spread)
+    return [None if rng.random() < missing else Keypoint(float(x), float(y), float(rng.random())) for x, y in xy]
+
+
+def _person(rng, width, height):
+    def maybe(count, spread):
+        return _points(rng, count, width, height, spread, 0.15) if rng.random() < 0.8 else None
+
+    return Person(body=_points(rng, NUM_BODY, width, height, 0.2, 0.2), left_hand=maybe(NUM_HAND, 0.05),
+                  right_hand=maybe(NUM_HAND, 0.05), face=maybe(NUM_FACE, 0.04))
+
+
+def _frame(seed, width, height):
+    rng = np.random.default_rng(seed)
+    return PoseFrame([_person(rng, width, height) for _ in range(rng.integers(1, 5))], width, height)
+
+
+# ---- the same people as the reference holds them ----
+
+def _reference_body(ref, points, width, height):
+    """Body: float64 candidate pixels divided by float(W), float(H) (detect_poses)."""
+    keypoints = [None if p is None else ref.body.Keypoint(np.float64(p.x) / float(width),
+                                                          np.float64(p.y) / float(height)) for p in points]
+    return ref.body.BodyResult(keypoints, total_score=1.0, total_parts=len(points))
+
+
+def _reference_part(ref, points, width, height):
+    """Hand/face: the float32 peak array path of detect_hands/detect_face, missing -> -1 before dividing;
+    the values stay np.float32 scalars, so drawing multiplies in float32 too. No face background point."""
+    if points is None:
+        return None
+    missing = np.array([p is None for p in points])
+    peaks = np.array([(0, 0) if p is None else p[:2] for p in points], np.float32)
+    peaks[:, 0] = np.where(missing, -1, peaks[:, 0]) / float(width)
+    peaks[:, 1] = np.where(missing, -1, peaks[:, 1]) / float(height)
+    assert peaks.dtype == np.float32
+    return [ref.body.Keypoint(x=peak[0], y=peak[1]) for peak in peaks]
+
+
+def _reference_draw(ref, frame, body=True, hands=True, face=True):
+    w, h = frame.width, frame.height
+    poses = [ref.PoseResult(_reference_body(ref, p.body, w, h), _reference_part(ref, p.left_hand, w, h),
+                            _reference_part(ref, p.right_hand, w, h), _reference_part(ref, p.face, w, h))
+             for p in frame.people]
+    return ref.draw_poses(poses, h, w, draw_body=body, draw_hand=hands, draw_face=face)
+
+
+def _assert_same(ours, theirs):
+    assert ours.shape == theirs.shape and ours.dtype == np.uint8
+    if not np.array_equal(ours, theirs):
+        differing = np.argwhere((ours != theirs).any(axis=2))
+        pytest.fail(f"{len(differing)} pixels differ, first at (row, col) {differing[0].tolist()}")
+
+
+# ---- parity ----
+
+@pytest.mark.parametrize("width,height", SIZES)
+def test_random_people_match_reference(ref, width, height):
+    for seed in range(12):
+        frame = _frame(seed * 1000 + width, width, height)
+        for parts in PARTS:
+            _assert_same(render_pose(frame, **parts), _reference_draw(ref, frame, **parts))
+
+
+@pytest.mark.parametrize("person,color,top_left", [
+    (Person(body=[Keypoint(16, 27)] + [None] * (NUM_BODY - 1)), (255, 0, 0), [15 - 4, 26 - 4]),
+    (Person(right_hand=[Keypoint(27, 27)] + [None] * (NUM_HAND - 1)), (0, 0, 255), [26 - 4, 26 - 4]),
+])
+def test_pixel_roundtrip_quirk_is_reproduced(ref, person, color, top_left):
+    """(px / 49) * 49 is just below px for px = 16, 27 in float64 and px = 27 in float32: the reference
+    draws those points one pixel left/up, and so must we (a naive int(px) drawing fails here)."""
+    frame = PoseFrame([person], 49, 49)
+    ours = render_pose(frame)
+    _assert_same(ours, _reference_draw(ref, frame))
+    assert np.argwhere((ours == color).all(axis=2)).min(axis=0)[::-1].tolist() == top_left
+
+
+def test_render_does_not_mutate_frame():
+    frame = _frame(7, 300, 200)
+    before = copy.deepcopy(frame)
+    render_pose(frame)
+    render_pose(frame, 600, 300, fit="contain", stick_scaling=True)
+    assert frame == before
+
+
+# ---- colours ----
+
+def test_hand_edge_colours_match_documented_table():
+    assert HAND_EDGE_COLORS == (
+        (255, 0, 0), (255, 77, 0), (255, 153, 0), (255, 229, 0), (204, 255, 0), (128, 255, 0), (51, 255, 0),
+        (0, 255, 25), (0, 255, 102), (0, 255, 179), (0, 255, 255), (0, 178, 255), (0, 102, 255), (0, 25, 255),
+        (51, 0, 255), (128, 0, 255), (204, 0, 255), (255, 0, 230), (255, 0, 153), (255, 0, 77))
+    assert LIMB_COLORS[:3] == ((153, 0, 0), (153, 51, 0), (153, 102, 0))
+
+
+@pytest.mark.skipif(not HAVE_MATPLOTLIB, reason="matplotlib (the reference's colour source) is not installed")
+def test_hand_edge_colours_are_what_cv2_makes_of_the_reference_floats():
+    from matplotlib import colors
+
+    for index, expected in enumerate(HAND_EDGE_COLORS):
+        canvas = np.zeros((3, 3, 3), np.uint8)
+        cv2.line(canvas, (1, 1), (1, 1), colors.hsv_to_rgb([index / len(HAND_EDGE_COLORS), 1.0, 1.0]) * 255)
+        assert tuple(canvas[1, 1].tolist()) == expected, index
+
+
+# ---- stick scaling ----
+
+@pytest.mark.parametrize("long_side,scale", [(64, 1), (499, 1), (500, 2), (999, 2), (1000, 3), (1999, 3),
+                                             (2000, 4), (5000, 7), (6000, 7), (20000, 7)])
+def test_stick_scale_rule(long_side, scale):
+    assert stick_scale(long_side, 100) == stick_scale(100, long_side) == scale
+
+
+def _stick_thickness(canvas, column):
+    """Rows of the neck-to-right-shoulder stick (limb 0) crossing ``column``."""
+    return int((canvas[:, column] == LIMB_COLORS[0]).all(axis=1).sum())
+
+
+@pytest.mark.parametrize("width,height,scaled", [(1200, 800, 25), (400, 300, 9), (700, 2400, 33)])
+def test_stick_scaling_thickens_only_the_sticks(width, height, scaled):
+    body = [None] * NUM_BODY
+    body[1], body[2] = Keypoint(width * 0.25, height / 2), Keypoint(width * 0.75, height / 2)
+    person = Person(body=body, right_hand=_points(np.random.default_rng(0), NUM_HAND, width, height, 0.05, 0),
+                    face=_points(np.random.default_rng(1), NUM_FACE, width, height, 0.05, 0))
+    frame = PoseFrame([person], width, height)
+    body_only = dict(body=True, hands=False, face=False)
+    assert _stick_thickness(render_pose(frame, **body_only), width // 2) == 2 * 4 + 1
+    assert _stick_thickness(render_pose(frame, stick_scaling=True, **body_only), width // 2) == scaled
+    no_body = dict(body=False, hands=True, face=True)
+    assert np.array_equal(render_pose(frame, stick_scaling=True, **no_body), render_pose(frame, **no_body))
+
+
+# ---- output size and fit modes ----
+
+def _nose_frame(x, y, width, height):
+    return PoseFrame([Person(body=[Keypoint(x, y)] + [None] * (NUM_BODY - 1))], width, height)
+
+
+def _nose_centre(canvas):
+    return np.argwhere((canvas == (255, 0, 0)).all(axis=2)).mean(axis=0)[::-1]  # (x, y)
+
+
+@pytest.mark.parametrize("fit", FIT_MODES)
+@pytest.mark.parametrize("target", [(800, 400), (300, 600), (400, 300), (1001, 333)])
+def test_frame_centre_stays_at_canvas_centre(fit, target):
+    canvas = render_pose(_nose_frame(200, 150, 400, 300), *target, fit=fit)
+    assert canvas.shape == (target[1], target[0], 3)
+    assert np.abs(_nose_centre(canvas) - np.array(target) / 2).max() <= 1
+
+
+def test_stretch_scales_axes_independently():
+    canvas = render_pose(_nose_frame(100, 75, 400, 300), 800, 900, fit="stretch")
+    assert _nose_centre(canvas).tolist() == [200, 225]
+
+
+def test_contain_is_the_aspect_kept_drawing_between_black_borders():
+    frame = _frame(3, 400, 300)
+    assert fit_box((400, 300), (800, 400), "contain") == (533, 400, 133, 0)
+    padded = np.zeros((400, 800, 3), np.uint8)
+    padded[:, 133:666] = render_pose(frame, 533, 400)
+    assert np.array_equal(render_pose(frame, 800, 400, fit="contain"), padded)
+
+
+def test_cover_is_the_aspect_kept_drawing_cropped():
+    frame = _frame(4, 400, 300)
+    assert fit_box((400, 300), (800, 400), "cover") == (800, 600, 0, -100)
+    assert np.array_equal(render_pose(frame, 800, 400, fit="cover"), render_pose(frame, 800, 600)[100:500])
+
+
+@pytest.mark.parametrize("fit", FIT_MODES)
+def test_own_size_is_the_same_in_every_fit_mode(fit):
+    frame = _frame(5, 320, 240)
+    assert np.array_equal(render_pose(frame, 320, 240, fit=fit), render_pose(frame))
+
+
+def test_bad_arguments_are_rejected():
+    frame = _frame(6, 64, 64)
+    with pytest.raises(ValueError):
+        render_pose(frame, 128)
+    with pytest.raises(ValueError):
+        render_pose(frame, 128, 128, fit="zoom")
+    with pytest.raises(ValueError):
+        render_pose(frame, 0, 128)
+
+
+def test_empty_frame_and_missing_parts_draw_black():
+    assert not render_pose(PoseFrame([], 50, 40)).any()
+    assert not render_pose(PoseFrame([Person(left_hand=[], face=[None] * NUM_FACE)], 50, 40)).any()
