@@ -17,6 +17,8 @@ from PIL import Image
 
 from .compat import PoseResult, to_pose_results
 from .estimate.body import BodyParse, estimate_bodies, torch_runner
+from .estimate.face import estimate_faces, face_box
+from .estimate.hand import estimate_hands, hand_boxes
 from .image import ImageError, as_rgb_uint8, detect_size, resize_for_detection
 from .pose import Keypoint, Person, PoseFrame
 from .presets import PART_PRESETS, Preset, autocast_dtype, get_preset
@@ -127,7 +129,36 @@ class OpenposeDetector:
         parses = estimate_bodies(images_bgr, runner, preset.body_scales, preset.peak_mode)
         frames = [PoseFrame(_people_from_parse(parse), image.shape[1], image.shape[0])
                   for parse, image in zip(parses, images_rgb)]
+        if include_hand:
+            self._add_hands(frames, images_bgr, preset)
+        if include_face:
+            self._add_faces(frames, images_bgr, preset)
         return frames
+
+    def _add_hands(self, frames: List[PoseFrame], images_bgr: List[np.ndarray], preset: Preset) -> None:
+        """All hand crops of all people of all images through the hand network together, per size."""
+        jobs = [(person, box, image) for frame, image in zip(frames, images_bgr) for person in frame.people
+                for box in hand_boxes(person.body, frame.width, frame.height)]
+        if not jobs:
+            return
+        found = estimate_hands([(image, box[:3]) for _, box, image in jobs], self.hand_model, device=self.device,
+                               sizes=preset.hand_sizes, autocast_dtype=autocast_dtype(preset, self.device))
+        for (person, box, _), points in zip(jobs, found):
+            if box.is_left:
+                person.left_hand = points
+            else:
+                person.right_hand = points
+
+    def _add_faces(self, frames: List[PoseFrame], images_bgr: List[np.ndarray], preset: Preset) -> None:
+        """All faces of all people of all images through the face network in one batch."""
+        jobs = [(person, box, image) for frame, image in zip(frames, images_bgr) for person in frame.people
+                for box in [face_box(person.body, frame.width, frame.height)] if box is not None]
+        if not jobs:
+            return
+        found = estimate_faces([(image, box) for _, box, image in jobs], self.face_model, device=self.device,
+                               autocast_dtype=autocast_dtype(preset, self.device))
+        for (person, _, _), points in zip(jobs, found):
+            person.face = points if any(point is not None for point in points) else None
 
     def detect_poses(self, oriImg: np.ndarray, include_hand: bool = False, include_face: bool = False) -> List[PoseResult]:
         """controlnet-aux's ``detect_poses``: reference-shaped results, coordinates normalised to the image."""

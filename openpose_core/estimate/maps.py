@@ -87,35 +87,44 @@ class SeparableMaps:
         self.terms: List[Term] = list(terms)
         self.height = self.terms[0].rows.shape[0]
         self.width = self.terms[0].cols.shape[0]
+        self._columns_applied = None
+
+    def columns_applied(self) -> List[np.ndarray]:
+        """Per term, ``maps @ cols.T`` for every channel (C x grid rows x detect columns), computed once."""
+        if self._columns_applied is None:
+            self._columns_applied = [np.matmul(term.maps.astype(np.float64), term.cols.T) for term in self.terms]
+        return self._columns_applied
 
     def at(self, channel: int, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
         """Map values at integer pixels ``(ys[i], xs[i])``."""
         total = np.zeros(len(ys))
-        for term in self.terms:
-            rows = term.rows[ys] @ term.maps[channel].astype(np.float64)
-            total += term.weight * np.einsum("ij,ij->i", rows, term.cols[xs])
+        for term, applied in zip(self.terms, self.columns_applied()):
+            total += term.weight * (term.rows[ys] * applied[channel][:, xs].T).sum(axis=1)
         return total
 
-    def block(self, channel: int, rows: slice, cols: slice) -> np.ndarray:
-        """Dense map over a rectangle of pixels."""
-        total = 0.0
-        for term in self.terms:
-            total = total + term.weight * (term.rows[rows] @ term.maps[channel].astype(np.float64) @ term.cols[cols].T)
+    def tile_bounds(self, channels: int, tile: int) -> np.ndarray:
+        """Upper bound of the first ``channels`` maps on each ``tile x tile`` pixel tile (C x tile rows x tile cols)."""
+        n_rows, n_cols = -(-self.height // tile), -(-self.width // tile)
+        bounds = np.zeros((channels, self.height, n_cols))
+        for term, applied in zip(self.terms, self.columns_applied()):
+            padded = np.pad(applied[:channels], ((0, 0), (0, 0), (0, n_cols * tile - self.width)), mode="edge")
+            tiles = padded.reshape(channels, padded.shape[1], n_cols, tile)
+            high, low = tiles.max(axis=3), tiles.min(axis=3)
+            positive, negative = np.maximum(term.rows, 0), np.minimum(term.rows, 0)
+            bounds += term.weight * (np.matmul(positive, high) + np.matmul(negative, low))
+        bounds = np.pad(bounds, ((0, 0), (0, n_rows * tile - self.height), (0, 0)), mode="edge")
+        return bounds.reshape(channels, n_rows, tile, n_cols).max(axis=2)
+
+    def windows(self, channels: np.ndarray, origins: np.ndarray, size: int) -> np.ndarray:
+        """Dense ``size x size`` windows of ``channels[i]`` whose top-left pixels are ``origins[i]`` (y, x).
+
+        Pixels outside the image read as 0 (the reference's peak rule treats them so).
+        """
+        span = np.arange(size)
+        total = np.zeros((len(origins), size, size))
+        for term, applied in zip(self.terms, self.columns_applied()):
+            rows = np.pad(term.rows, ((size, size), (0, 0)))[origins[:, :1] + span + size]  # n x size x h
+            columns = np.pad(applied, ((0, 0), (0, 0), (size, size)))
+            cols = columns[channels[:, None], :, origins[:, 1:] + span + size]  # n x size x h
+            total += term.weight * np.matmul(rows, cols.transpose(0, 2, 1))
         return total
-
-    def upper_bounds(self, channel: int) -> Tuple[np.ndarray, np.ndarray]:
-        """Per-row and per-column upper bounds of the map (any pixel is <= both bounds)."""
-        row_bound = np.zeros(self.height)
-        col_bound = np.zeros(self.width)
-        for term in self.terms:
-            grid = term.maps[channel].astype(np.float64)
-            row_bound += term.weight * _bound(term.rows, grid @ term.cols.T)
-            col_bound += term.weight * _bound(term.cols, (term.rows @ grid).T)
-        return row_bound, col_bound
-
-
-def _bound(weights: np.ndarray, partial: np.ndarray) -> np.ndarray:
-    """Upper bound of ``weights @ partial`` over partial's columns, for every row of ``weights``."""
-    high = partial.max(axis=1)
-    low = partial.min(axis=1)
-    return np.maximum(weights * high, weights * low).sum(axis=1)

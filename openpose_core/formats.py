@@ -1,0 +1,567 @@
+"""Pose JSON: read, validate and write the OpenPose-family documents ControlNet tools exchange.
+
+Everything read becomes :class:`~.pose.PoseFrame` objects with keypoints in pixels of the frame's
+canvas. Dialects read:
+
+* CMU OpenPose ``--write_json`` files: ``version``, ``people[].person_id`` (``[-1]`` means none),
+  ``pose_keypoints_2d`` in COCO-18 (54 values) or BODY_25 (75 values), real confidences, ``[]`` for
+  absent parts. ``*_3d`` and ``part_candidates`` are ignored. BODY_25 is mapped to COCO-18: MidHip
+  is dropped (it is the mean of the hips) and the six foot points land on ``Person.feet``.
+* sd-webui-controlnet JSON: normalised coordinates, canvas = the padded detect size, 213-value faces,
+  ``animals`` (ignored with a note: openpose-core has no animal poses).
+* ComfyUI POSE_KEYPOINT: a list of frame dicts (one per image) or a single dict; pose editors' output
+  (pixel coordinates, third value a 1/0 visibility flag).
+* ``[[x, y, c], ...]`` triplets wherever flat ``[x, y, c, ...]`` arrays are expected.
+
+Sources: a ``str`` (or ``bytes``) is always JSON text, never a file name (a ComfyUI widget holds text;
+a string that happens to name a file must not change meaning): pass a :class:`pathlib.Path` for files.
+
+Decisions (each is a guess some producer forces on us; the alternatives were worse):
+
+Pixels or normalised
+    Decided once per document, never per array: normalised when every present coordinate of every
+    frame lies in [-1, 2] (up to a canvas beyond each edge, for points dragged off the frame), else
+    pixels. So one small array among pixel ones stays in pixels, and a normalised pose with a point at
+    1.11 stays normalised. A pixel pose confined to a 2-px square would be misread:
+    ``coordinates="pixels"`` or ``"normalized"`` overrides the guess.
+Canvas
+    ``canvas_width``/``canvas_height`` are read as the space the coordinates are in; normalised values
+    are multiplied by them. ``canvas=(width, height)`` overrides the document in every frame. That is
+    all we can do about the ComfyUI OpenPose node's quirk (canvas = unpadded size, coordinates
+    normalised by the padded size): the padding is not in the document, so its poses come back drawn
+    where that pack's own renderer draws them; pass the padded size as ``canvas`` to undo the drift.
+    A frame without a canvas (CMU files) takes ``canvas``; failing that, pixel frames take the extent of
+    their points (largest x and y, rounded down, plus one, over all such frames) and a note says so;
+    normalised frames, or frames with no point to measure, are an error.
+Confidence
+    Kept as written: 0 < c < 1 is a real (CMU) confidence, not "missing" as webui's decoder decides.
+    A point whose confidence is <= 0 is missing (``0, 0, 0`` in every dialect).
+The reference's missing hand and face points
+    webui and ComfyUI write them as (-1/W, -1/H, 1.0), per coordinate. In a normalised document a hand
+    or face point with confidence exactly 1 and a coordinate in [-1, 0) canvas pixels (after scaling;
+    slightly above -1 under the padding quirk) is read as missing.
+Faces
+    70 points; 71 points (213 values: the reference appends its background channel) lose the 71st.
+    Shorter faces (the reference skips faint landmarks, which shifts every later index) are rejected.
+Parts with no present point
+    Hands, face and feet whose points are all missing read as ``None``, like a ``null`` part.
+
+Errors and reports
+    A malformed document raises :class:`PoseFormatError`, whose message starts with the place
+    (``frames[3].people[2].hand_left_keypoints_2d: 62 values, expected 63``); no other exception type
+    comes out of the readers for bad content (a missing file still raises ``OSError``). With
+    ``strict=False`` the smallest broken unit is skipped instead (a hand, face or person_id; a person
+    whose body is broken; a frame) and reported. Reports (skips, an inferred canvas, ignored animals) go
+    into the ``notes`` list when one is passed, else out as :class:`PoseFormatWarning` warnings.
+Limits
+    Text documents above ``MAX_DOCUMENT_BYTES`` are refused before parsing; nesting deeper than the JSON
+    parser's recursion limit is an error; array lengths are checked before any value is read; numbers
+    must be finite and within ``MAX_ABS_VALUE``; canvas sides within ``MAX_CANVAS_SIDE``. Parsed
+    dicts/lists are walked only to the fixed depth of the format.
+
+Writing: OpenPose layout with ``canvas_width``/``canvas_height`` always the space of the coordinates,
+pixels or normalised; ``confidence="visibility"`` writes 1.0 for present points (what every existing
+renderer and editor expects) or ``"score"`` the real confidences (a present point with confidence 0
+then reads back as missing); missing points ``0, 0, 0``; absent parts ``null``; ``person_id`` as CMU's
+``[id]`` when set. Feet are written only with ``layout="body25"``, whose MidHip is the mean of the hips.
+What is written reads back as the same frames (normalised: up to float rounding) when the reader is
+told the coordinates; the guess gets them right unless a pixel pose lies within 2 px of the origin or a
+normalised one reaches more than a canvas beyond the frame.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import secrets
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, List, Optional, Sequence, Tuple, TypeVar, Union
+
+import numpy as np
+
+from .pose import NUM_BODY, NUM_FACE, NUM_FEET, NUM_HAND, Person, PoseFrame, array_to_points, points_to_array
+
+__all__ = [
+    "MAX_ABS_VALUE", "MAX_CANVAS_SIDE", "MAX_DOCUMENT_BYTES", "PoseFormatError", "PoseFormatWarning",
+    "frame_to_dict", "frames_to_json", "read_pose", "read_poses", "write_poses",
+]
+
+MAX_DOCUMENT_BYTES = 64 * 2**20
+"""Largest JSON text read (a 1000-frame video with hands and faces takes about 20 MiB)."""
+MAX_CANVAS_SIDE = 65536
+MAX_ABS_VALUE = 1e7
+"""Bound on every keypoint number, so later integer casts (OpenCV drawing) cannot overflow."""
+
+NORMALIZED_RANGE = (-1.0, 2.0)
+COORDINATES = ("auto", "pixels", "normalized")
+CONFIDENCES = ("visibility", "score")
+LAYOUTS = ("coco18", "body25")
+
+BODY_KEY = "pose_keypoints_2d"
+FACE_KEY = "face_keypoints_2d"
+LEFT_HAND_KEY = "hand_left_keypoints_2d"
+RIGHT_HAND_KEY = "hand_right_keypoints_2d"
+OPTIONAL_PARTS = (("face", FACE_KEY, NUM_FACE), ("left_hand", LEFT_HAND_KEY, NUM_HAND),
+                  ("right_hand", RIGHT_HAND_KEY, NUM_HAND))
+"""Person attribute, JSON key and point count of the parts that may be absent."""
+READ_COUNTS = {FACE_KEY: (NUM_FACE, NUM_FACE + 1)}
+"""Point counts read beyond the written ones: the reference's faces carry a 71st (background) point."""
+
+NUM_BODY25 = 25
+COCO_IN_BODY25 = [0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]
+"""BODY_25 index of each COCO-18 point (BODY_25 inserts MidHip at 8 and appends the feet)."""
+BODY25_MID_HIP, BODY25_FEET = 8, slice(19, 25)
+COCO_HIPS = [8, 11]
+
+Canvas = Tuple[int, int]
+Source = Union[str, bytes, bytearray, os.PathLike, Mapping, list, tuple]
+Poses = Union[PoseFrame, Sequence[PoseFrame]]
+T = TypeVar("T")
+
+
+class PoseFormatError(ValueError):
+    """A pose document (or a frame being written) is malformed at ``place``, e.g.
+    ``frames[3].people[2].face_keypoints_2d``; the message is ``"<place>: <problem>"``."""
+
+    def __init__(self, place: str, problem: str):
+        self.place = place or "document"
+        self.problem = problem
+        super().__init__(f"{self.place}: {problem}")
+
+
+class PoseFormatWarning(UserWarning):
+    """Something read was skipped or assumed; issued only when the caller passed no ``notes`` list."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def read_poses(source: Source, *, coordinates: str = "auto", canvas: Optional[Canvas] = None,
+               strict: bool = True, notes: Optional[List[str]] = None) -> List[PoseFrame]:
+    """All frames of a pose document: JSON text (``str``/``bytes``), a ``Path``, a frame dict or a list of them.
+
+    ``coordinates``: "auto" (decided once for the document), "pixels" or "normalized".
+    ``canvas``: (width, height) the coordinates refer to, overriding the document's.
+    ``strict=False`` skips broken people/parts/frames instead of raising; ``notes`` collects the reports.
+    """
+    return _read(source, coordinates, canvas, strict, notes)
+
+
+def read_pose(source: Source, *, coordinates: str = "auto", canvas: Optional[Canvas] = None,
+              strict: bool = True, notes: Optional[List[str]] = None) -> PoseFrame:
+    """The single frame of a one-frame document (a dict, or a list of one); see :func:`read_poses`."""
+    frames = _read(source, coordinates, canvas, strict, notes)
+    if len(frames) != 1:
+        raise PoseFormatError("", f"{len(frames)} frames, expected one (read_poses reads several)")
+    return frames[0]
+
+
+@dataclass
+class _Log:
+    """Where the reader's tolerance lives: raise when strict, else skip the unit and note why."""
+
+    strict: bool
+    notes: List[str]
+
+    def attempt(self, place: str, read: Callable[[], T]) -> Optional[T]:
+        try:
+            return read()
+        except PoseFormatError as error:
+            if self.strict:
+                raise
+            self.notes.append(f"{error} (skipped {place or 'document'})")
+            return None
+
+
+@dataclass
+class _RawPerson:
+    """A person as found in the document: n x 3 rows, coordinates not yet scaled, COCO-18 body."""
+
+    body: np.ndarray
+    feet: Optional[np.ndarray]
+    face: Optional[np.ndarray]
+    left_hand: Optional[np.ndarray]
+    right_hand: Optional[np.ndarray]
+    person_id: Optional[int]
+
+    def parts(self) -> List[np.ndarray]:
+        return [rows for rows in (self.body, self.feet, self.face, self.left_hand, self.right_hand)
+                if rows is not None]
+
+
+@dataclass
+class _RawFrame:
+    place: str
+    people: List[_RawPerson]
+    canvas: Optional[Canvas]
+
+
+def _read(source: Source, coordinates: str, canvas: Optional[Canvas], strict: bool,
+          notes: Optional[List[str]]) -> List[PoseFrame]:
+    """Parse everything first, decide pixels vs normalised on the whole document, then convert.
+
+    Nothing skipped or assumed passes unreported: without a ``notes`` list, each note becomes a warning.
+    """
+    _check_choice("coordinates", coordinates, COORDINATES)
+    canvas = None if canvas is None else _canvas_argument(canvas)
+    log = _Log(strict, [] if notes is None else notes)
+    raw = _kept(log.attempt(place, lambda: _read_frame(item, place, log))
+                for item, place in _frame_items(_load(source)))
+    normalized = coordinates == "normalized" or (coordinates == "auto" and _looks_normalized(raw))
+    fallback = None if canvas or normalized else _extent_canvas([frame for frame in raw if frame.canvas is None], log)
+    frames = _kept(log.attempt(frame.place, lambda: _to_frame(frame, normalized, canvas or frame.canvas or fallback))
+                   for frame in raw)
+    if notes is None:
+        for note in log.notes:
+            warnings.warn(note, PoseFormatWarning, stacklevel=3)  # at the caller of read_pose(s)
+    return frames
+
+
+def _kept(items: Iterable[Optional[T]]) -> List[T]:
+    """What survived :meth:`_Log.attempt`."""
+    return [item for item in items if item is not None]
+
+
+def _load(source: Source):
+    """The parsed document; text is size-checked before the JSON parser sees it."""
+    if isinstance(source, (Mapping, list, tuple)):
+        return source
+    if isinstance(source, os.PathLike):
+        text = _read_file(Path(source))
+    elif isinstance(source, (str, bytes, bytearray)):
+        text = source
+    else:
+        raise PoseFormatError("", f"expected JSON text, bytes, a path, a dict or a list, got {type(source).__name__}")
+    if len(text) > MAX_DOCUMENT_BYTES:
+        raise PoseFormatError("", f"larger than MAX_DOCUMENT_BYTES ({MAX_DOCUMENT_BYTES})")
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise PoseFormatError("", "nested too deeply to be a pose document") from None
+    except ValueError as error:
+        looks_like_name = isinstance(source, str) and source.lstrip()[:1] not in ("{", "[")
+        hint = " (a file name? pass a pathlib.Path)" if looks_like_name else ""
+        raise PoseFormatError("", f"not valid JSON: {error}{hint}") from None
+
+
+def _read_file(path: Path) -> bytes:
+    """At most one byte more than the limit, enough to tell that a file is too large."""
+    with open(path, "rb") as handle:
+        return handle.read(MAX_DOCUMENT_BYTES + 1)
+
+
+def _frame_items(document) -> List[Tuple[object, str]]:
+    """(frame value, place) pairs: a dict is one frame, a list holds one frame per image."""
+    if isinstance(document, Mapping):
+        return [(document, "")]
+    if isinstance(document, (list, tuple)):
+        return [(item, f"frames[{index}]") for index, item in enumerate(document)]
+    raise PoseFormatError("", f"expected a pose object or a list of them, got {_kind(document)}")
+
+
+def _read_frame(value, place: str, log: _Log) -> _RawFrame:
+    if not isinstance(value, Mapping):
+        raise PoseFormatError(place, f"expected a pose object, got {_kind(value)}")
+    animals = value.get("animals")
+    if "people" not in value and animals is None:
+        raise PoseFormatError(place, "no 'people' list: not an OpenPose pose document")
+    if isinstance(animals, (list, tuple)) and animals:
+        log.notes.append(f"{_join(place, 'animals')}: {len(animals)} ignored (openpose-core has no animal poses)")
+    people = value.get("people", [])
+    if not isinstance(people, (list, tuple)):
+        raise PoseFormatError(_join(place, "people"), f"expected a list, got {_kind(people)}")
+    canvas = _read_canvas(value, place)
+    persons = []
+    for index, item in enumerate(people):
+        where = f"{_join(place, 'people')}[{index}]"
+        persons.append(log.attempt(where, lambda: _read_person(item, where, log)))
+    return _RawFrame(place, _kept(persons), canvas)
+
+
+def _read_canvas(frame: Mapping, place: str) -> Optional[Canvas]:
+    width, height = frame.get("canvas_width"), frame.get("canvas_height")
+    if width is None and height is None:
+        return None
+    return _side(width, _join(place, "canvas_width")), _side(height, _join(place, "canvas_height"))
+
+
+def _side(value, place: str) -> int:
+    """A canvas side: a whole number of pixels (512.0 is accepted: some writers use floats)."""
+    problem = _number_problem(value)
+    if problem:
+        raise PoseFormatError(place, problem)
+    if value != int(value) or not 1 <= value <= MAX_CANVAS_SIDE:
+        raise PoseFormatError(place, f"expected a whole number of pixels from 1 to {MAX_CANVAS_SIDE}, got {value}")
+    return int(value)
+
+
+def _canvas_argument(canvas) -> Canvas:
+    if not isinstance(canvas, (tuple, list)) or len(canvas) != 2:
+        raise ValueError(f"canvas={canvas!r}: expected (width, height)")
+    return _side(canvas[0], "canvas[0]"), _side(canvas[1], "canvas[1]")
+
+
+def _read_person(value, place: str, log: _Log) -> _RawPerson:
+    if not isinstance(value, Mapping):
+        raise PoseFormatError(place, f"expected a person object, got {_kind(value)}")
+    if BODY_KEY not in value:
+        raise PoseFormatError(place, f"no {BODY_KEY!r}: not an OpenPose person")
+    body = _rows(value[BODY_KEY], _join(place, BODY_KEY), (NUM_BODY, NUM_BODY25))
+    feet = None
+    if body is None:
+        body = np.zeros((NUM_BODY, 3))
+    elif len(body) == NUM_BODY25:
+        body, feet = body[COCO_IN_BODY25], body[BODY25_FEET]
+
+    def part(key: str, count: int) -> Optional[np.ndarray]:
+        where = _join(place, key)
+        rows = log.attempt(where, lambda: _rows(value.get(key), where, READ_COUNTS.get(key, (count,))))
+        return None if rows is None else rows[:count]
+
+    face, left_hand, right_hand = (part(key, count) for _, key, count in OPTIONAL_PARTS)
+    where = _join(place, "person_id")
+    person_id = log.attempt(where, lambda: _person_id(value.get("person_id"), where))
+    return _RawPerson(body, feet, face, left_hand, right_hand, person_id)
+
+
+def _rows(value, place: str, counts: Tuple[int, ...]) -> Optional[np.ndarray]:
+    """A keypoint array, flat or as [x, y, c] triplets, as n x 3 floats; ``null`` and ``[]`` are None.
+
+    The length is checked before any value is touched, so a huge array costs nothing.
+    """
+    if value is None or (isinstance(value, (list, tuple)) and not value):
+        return None
+    if not isinstance(value, (list, tuple)):
+        raise PoseFormatError(place, f"expected a list of numbers, got {_kind(value)}")
+    nested = isinstance(value[0], (list, tuple))
+    if len(value) not in (counts if nested else [3 * count for count in counts]):
+        expected = " or ".join(str(count if nested else 3 * count) for count in counts)
+        raise PoseFormatError(place, f"{len(value)} {'points' if nested else 'values'}, expected {expected}")
+    if not nested:
+        return _numbers(value, place).reshape(-1, 3)
+    for index, triplet in enumerate(value):
+        if not isinstance(triplet, (list, tuple)) or len(triplet) != 3:
+            raise PoseFormatError(f"{place}[{index}]", f"expected [x, y, confidence], got {_kind(triplet)}")
+    return np.stack([_numbers(triplet, f"{place}[{index}]") for index, triplet in enumerate(value)])
+
+
+def _numbers(values: Sequence, place: str) -> np.ndarray:
+    for index, value in enumerate(values):
+        problem = _number_problem(value)
+        if problem:
+            raise PoseFormatError(f"{place}[{index}]", problem)
+    return np.array(values, dtype=np.float64)
+
+
+def _number_problem(value) -> Optional[str]:
+    """Why ``value`` is not a usable number, or None. Booleans and numeric strings are refused."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return f"expected a number, got {_kind(value)}"
+    if isinstance(value, (float, np.floating)) and not math.isfinite(value):
+        return f"not a finite number ({value})"
+    if abs(value) > MAX_ABS_VALUE:  # exact for integers of any size
+        return f"{_short(value)} is beyond MAX_ABS_VALUE ({MAX_ABS_VALUE:g})"
+    return None
+
+
+def _person_id(value, place: str) -> Optional[int]:
+    """CMU writes ``[id]`` with -1 for "no id"; a bare integer is accepted too."""
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise PoseFormatError(place, f"expected an integer or [integer], got {_kind(value)}")
+    return None if value == -1 else int(value)
+
+
+def _present_coordinates(frames: List[_RawFrame]) -> np.ndarray:
+    """n x 2 (x, y) of every point with a positive confidence, as written."""
+    present = [rows[rows[:, 2] > 0, :2] for frame in frames for person in frame.people for rows in person.parts()]
+    return np.concatenate(present) if present else np.zeros((0, 2))
+
+
+def _looks_normalized(frames: List[_RawFrame]) -> bool:
+    """The once-per-document guess: every present coordinate within ``NORMALIZED_RANGE``."""
+    coordinates = _present_coordinates(frames)
+    low, high = NORMALIZED_RANGE
+    return coordinates.size > 0 and bool(low <= coordinates.min() and coordinates.max() <= high)
+
+
+def _extent_canvas(frames: List[_RawFrame], log: _Log) -> Optional[Canvas]:
+    """Canvas for pixel frames that carry none: the points' extent, with a note that it was guessed."""
+    coordinates = _present_coordinates(frames)
+    if coordinates.size == 0:
+        return None
+    width, height = (min(MAX_CANVAS_SIDE, max(1, math.floor(value) + 1)) for value in coordinates.max(axis=0))
+    log.notes.append(f"{len(frames)} frame(s) without canvas_width/canvas_height: using the points' extent "
+                     f"{width}x{height}; pass canvas=(width, height) to set it")
+    return width, height
+
+
+def _to_frame(frame: _RawFrame, normalized: bool, canvas: Optional[Canvas]) -> PoseFrame:
+    if canvas is None:
+        why = "normalised coordinates" if normalized else "no point to measure one from"
+        raise PoseFormatError(frame.place, f"no canvas size and {why}: pass canvas=(width, height)")
+    return PoseFrame([_to_person(person, normalized, canvas) for person in frame.people], *canvas)
+
+
+def _to_person(person: _RawPerson, normalized: bool, canvas: Canvas) -> Person:
+    def points(rows: Optional[np.ndarray], reference_missing: bool = False):
+        if rows is None:
+            return None
+        found = _to_points(rows, normalized, canvas, reference_missing)
+        return found if any(point is not None for point in found) else None
+
+    body = _to_points(person.body, normalized, canvas, False)
+    return Person(body=body, left_hand=points(person.left_hand, True), right_hand=points(person.right_hand, True),
+                  face=points(person.face, True), feet=points(person.feet), person_id=person.person_id)
+
+
+def _to_points(rows: np.ndarray, normalized: bool, canvas: Canvas, reference_missing: bool):
+    """Rows -> Keypoints in pixels; confidence <= 0 (and, for hands/face, the reference's code) -> None."""
+    scale = np.array([canvas[0], canvas[1], 1.0]) if normalized else np.ones(3)
+    points = rows * scale
+    missing = rows[:, 2] <= 0
+    if normalized and reference_missing:
+        just_outside = (points[:, :2] >= -1.001) & (points[:, :2] < 0)
+        missing |= (rows[:, 2] == 1) & just_outside.any(axis=1)
+    points[missing] = np.nan
+    return array_to_points(points)
+
+
+def _join(place: str, key: str) -> str:
+    return f"{place}.{key}" if place else key
+
+
+def _kind(value) -> str:
+    """A value's JSON type, for messages."""
+    if value is None:
+        return "null"
+    for types, name in ((bool, "a boolean"), (str, "a string"), (Mapping, "an object"), ((list, tuple), "a list"),
+                        ((int, float, np.number), "a number")):
+        if isinstance(value, types):
+            return name
+    return type(value).__name__
+
+
+def _short(value) -> str:
+    """A value for a message, cut short; Python refuses to print integers of more than 4300 digits."""
+    if isinstance(value, (int, np.integer)) and abs(value) > 2**64:
+        return f"an integer of {int(value).bit_length()} bits"
+    text = repr(value)
+    return text if len(text) <= 24 else f"{text[:20]}...({len(text)} characters)"
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+@dataclass(frozen=True)
+class _Style:
+    coordinates: str
+    confidence: str
+    layout: str
+
+    def __post_init__(self):
+        _check_choice("coordinates", self.coordinates, COORDINATES[1:])
+        _check_choice("confidence", self.confidence, CONFIDENCES)
+        _check_choice("layout", self.layout, LAYOUTS)
+
+
+def frame_to_dict(frame: PoseFrame, *, coordinates: str = "pixels", confidence: str = "visibility",
+                  layout: str = "coco18") -> dict:
+    """One frame as an OpenPose-layout dict (a ComfyUI POSE_KEYPOINT element).
+
+    ``coordinates``: "pixels" or "normalized" (divided by the canvas, which is written either way).
+    ``confidence``: "visibility" (1.0 for present points) or "score" (the real confidences).
+    ``layout``: "coco18" or "body25" (the only layout that carries the feet).
+    """
+    return _frame_dict(frame, "", _Style(coordinates, confidence, layout))
+
+
+def frames_to_json(poses: Poses, *, coordinates: str = "pixels", confidence: str = "visibility",
+                   layout: str = "coco18", indent: Optional[int] = None) -> str:
+    """JSON text: a PoseFrame writes as one object, a sequence of frames as a list (POSE_KEYPOINT)."""
+    style = _Style(coordinates, confidence, layout)
+    if isinstance(poses, PoseFrame):
+        document = _frame_dict(poses, "", style)
+    else:
+        document = [_frame_dict(frame, f"frames[{index}]", style) for index, frame in enumerate(poses)]
+    return json.dumps(document, indent=indent, allow_nan=False)
+
+
+def write_poses(path: Union[str, os.PathLike], poses: Poses, *, coordinates: str = "pixels",
+                confidence: str = "visibility", layout: str = "coco18", indent: Optional[int] = None) -> None:
+    """Write :func:`frames_to_json` to ``path`` atomically: readers see the old file or the whole new one."""
+    text = frames_to_json(poses, coordinates=coordinates, confidence=confidence, layout=layout, indent=indent)
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(temporary, "x", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _frame_dict(frame: PoseFrame, place: str, style: _Style) -> dict:
+    canvas = _side(frame.width, _join(place, "width")), _side(frame.height, _join(place, "height"))
+    people = [_person_dict(person, f"{_join(place, 'people')}[{index}]", canvas, style)
+              for index, person in enumerate(frame.people)]
+    return {"people": people, "canvas_width": canvas[0], "canvas_height": canvas[1]}
+
+
+def _person_dict(person: Person, place: str, canvas: Canvas, style: _Style) -> dict:
+    written = {} if person.person_id is None else {"person_id": [int(person.person_id)]}
+    body = _point_rows(person.body, NUM_BODY, _join(place, "body"))
+    if style.layout == "body25":
+        body = _body25(body, _point_rows(person.feet or [None] * NUM_FEET, NUM_FEET, _join(place, "feet")))
+    written[BODY_KEY] = _flat(body, canvas, style)
+    for attribute, key, count in OPTIONAL_PARTS:
+        points = getattr(person, attribute)
+        rows = None if points is None else _point_rows(points, count, _join(place, attribute))
+        written[key] = None if rows is None else _flat(rows, canvas, style)
+    return written
+
+
+def _point_rows(points: Sequence, count: int, place: str) -> np.ndarray:
+    """Points -> count x 3 rows (NaN = missing), refusing what JSON could not carry back."""
+    if len(points) != count:
+        raise PoseFormatError(place, f"{len(points)} points, expected {count}")
+    for index, point in enumerate(points):
+        if point is not None:
+            _numbers(point, f"{place}[{index}]")
+    return points_to_array(points, count)
+
+
+def _body25(body: np.ndarray, feet: np.ndarray) -> np.ndarray:
+    """COCO-18 rows + feet -> BODY_25 rows; MidHip is the hips' mean (missing unless both are present)."""
+    rows = np.full((NUM_BODY25, 3), np.nan)
+    rows[COCO_IN_BODY25] = body
+    hips = body[COCO_HIPS]
+    rows[BODY25_MID_HIP] = [*hips[:, :2].mean(axis=0), hips[:, 2].min()]
+    rows[BODY25_FEET] = feet
+    return rows
+
+
+def _flat(rows: np.ndarray, canvas: Canvas, style: _Style) -> List[float]:
+    """Rows -> flat [x, y, c, ...] with missing points 0, 0, 0."""
+    present = ~np.isnan(rows).any(axis=1)
+    written = np.zeros_like(rows)
+    written[present] = rows[present]
+    if style.confidence == "visibility":
+        written[present, 2] = 1.0
+    if style.coordinates == "normalized":
+        written[:, :2] /= canvas
+    return written.ravel().tolist()
+
+
+def _check_choice(name: str, value, options: Sequence[str]) -> None:
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"{name}={value!r}: expected one of {', '.join(map(repr, options))}")
