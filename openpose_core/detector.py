@@ -19,7 +19,7 @@ from .compat import PoseResult, to_pose_results
 from .estimate.body import BodyParse, estimate_bodies, torch_runner
 from .estimate.face import estimate_faces, face_box
 from .estimate.hand import estimate_hands, hand_boxes
-from .image import ImageError, as_rgb_uint8, detect_size, resize_for_detection
+from .image import as_rgb_uint8, check_network_input, output_size, resize_for_detection
 from .pose import Keypoint, Person, PoseFrame
 from .presets import PART_PRESETS, Preset, autocast_dtype, get_preset
 from .render import render_pose
@@ -112,7 +112,7 @@ class OpenposeDetector:
         preset = get_preset(preset if preset is not None else self.preset)
         frames: List[PoseFrame] = []
         for start in range(0, len(images), batch_size):
-            chunk = [self._prepare(image, detect_resolution, start + offset)
+            chunk = [self._prepare(image, detect_resolution, start + offset, preset)
                      for offset, image in enumerate(images[start:start + batch_size])]
             frames.extend(self._detect_prepared(chunk, include_hand, include_face, preset))
             if progress is not None:
@@ -124,9 +124,12 @@ class OpenposeDetector:
         return self.detect_batch([image], **options)[0]
 
     @staticmethod
-    def _prepare(image, detect_resolution: int, index: int) -> np.ndarray:
+    def _prepare(image, detect_resolution: int, index: int, preset: Preset) -> np.ndarray:
+        """The detect image, within the size limits of :mod:`openpose_core.image` (else an ImageError)."""
         name = f"image {index}"
-        return resize_for_detection(as_rgb_uint8(image, name), detect_resolution, name)
+        prepared = resize_for_detection(as_rgb_uint8(image, name), detect_resolution, name)
+        check_network_input(prepared.shape[0], prepared.shape[1], preset.body_scales, name)
+        return prepared
 
     def _detect_prepared(self, images_rgb: List[np.ndarray], include_hand: bool, include_face: bool,
                          preset: Preset) -> List[PoseFrame]:
@@ -204,12 +207,10 @@ class OpenposeDetector:
         frames = self.detect_batch(images, detect_resolution=detect_resolution, include_hand=include_hand,
                                    include_face=include_face, preset=preset)
         outputs = []
-        for frame in frames:
+        for index, frame in enumerate(frames):
             canvas = render_pose(frame, body=include_body, hands=include_hand, face=include_face,
                                  stick_scaling=stick_scaling)
-            height, width = detect_size(frame.height, frame.width, image_resolution)
-            if height == 0 or width == 0:
-                raise ImageError(f"image_resolution {image_resolution} gives an empty {width} x {height} map")
+            height, width = output_size(frame.height, frame.width, image_resolution, f"image {index}")
             canvas = cv2.resize(canvas, (width, height), interpolation=cv2.INTER_LINEAR)
             result = Image.fromarray(canvas) if output_type == "pil" else canvas
             outputs.append((result, frame) if return_pose else result)

@@ -203,6 +203,8 @@ def _download(repo_id: str, filename: str, cache_dir: Optional[PathLike], local_
         raise WeightsError(f"{where}: no such Hub repo (or it is private or gated)") from None
     except HFValidationError:
         raise WeightsError(f"{repo_id}: no such file or folder, and not a valid Hub repo id") from None
+    except Exception as err:  # lost connection, short or inconsistent transfer, HTTP error, full disk, ...
+        raise WeightsError(f"{where}: download failed ({_first_line(err)}); nothing was cached, try again") from None
 
 
 def _read_pickle(path: Path) -> Mapping:
@@ -313,7 +315,10 @@ def _save_atomically(state: Dict[str, torch.Tensor], out: Path, source: Path) ->
     descriptor, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     os.close(descriptor)
     try:
-        safetensors.torch.save_file(state, temporary, metadata={_CONVERTED_FROM: _source_stamp(source)})
+        try:
+            safetensors.torch.save_file(state, temporary, metadata={_CONVERTED_FROM: _source_stamp(source)})
+        except safetensors.SafetensorError as err:  # how the writer reports a full disk or a file-size limit
+            raise OSError(_first_line(err)) from None
         shutil.copymode(source, temporary)
         os.replace(temporary, out)
     finally:

@@ -22,6 +22,7 @@ SAMPLE_THRESHOLD = 0.05
 MIN_PASSING_SAMPLES = 9  # "more than 80 % of 10"
 FIRST_REDUNDANT_LIMB = 17  # shoulder-ear limbs join people but never start one
 MIN_PARTS, MIN_MEAN_SCORE = 4, 0.4
+PAIRS_PER_CHUNK = 20_000
 
 Sampler = Callable[[int, np.ndarray, np.ndarray], np.ndarray]
 """``sample(channel, xs, ys)``: PAF values at detect-image positions."""
@@ -33,7 +34,19 @@ def score_limb(cand_a: np.ndarray, cand_b: np.ndarray, channels, sample: Sampler
     ``cand_a``/``cand_b`` are ``n x 3`` peaks ``(x, y, score)``. A pair is scored by the mean PAF
     projection on the segment at 10 evenly spaced samples, minus a penalty for limbs longer than
     half the image height; it is accepted when at least 9 samples exceed 0.05 and the score is > 0.
+    Pairs are scored in chunks of about :data:`PAIRS_PER_CHUNK`, so memory stays bounded however many
+    peaks a map has.
     """
+    rows_per_chunk = max(1, PAIRS_PER_CHUNK // max(len(cand_b), 1))
+    accepted = [_score_pairs(cand_a[first:first + rows_per_chunk], cand_b, channels, sample, height, first)
+                for first in range(0, len(cand_a), rows_per_chunk)]
+    found = np.concatenate(accepted) if accepted else np.zeros((0, 3))
+    return found[np.argsort(-found[:, 2], kind="stable")]
+
+
+def _score_pairs(cand_a: np.ndarray, cand_b: np.ndarray, channels, sample: Sampler, height: int,
+                 first_a: int) -> np.ndarray:
+    """Accepted pairs ``(i, j, score)`` of a block of A candidates (``i`` counted from ``first_a``), pair order."""
     n_a, n_b = len(cand_a), len(cand_b)
     start = np.repeat(cand_a[:, :2], n_b, axis=0)  # pair order: i outer, j inner
     end = np.tile(cand_b[:, :2], (n_a, 1))
@@ -50,14 +63,11 @@ def score_limb(cand_a: np.ndarray, cand_b: np.ndarray, channels, sample: Sampler
     for probe in ((middle[0],), (middle[1],), tuple(i for i in range(SAMPLES) if i not in middle)):
         projections[np.ix_(alive, probe)] = _project(points[alive][:, probe], unit[alive], channels, sample)
         alive = alive[(projections[alive] <= SAMPLE_THRESHOLD).sum(axis=1) <= SAMPLES - MIN_PASSING_SAMPLES]
-    complete = np.zeros(len(points), dtype=bool)
-    complete[alive] = True
-    score = np.full(len(points), -np.inf)
-    score[alive] = projections[alive].mean(axis=1) + np.minimum(0.5 * height / norm[alive] - 1, 0)
-    accepted = complete & ((projections > SAMPLE_THRESHOLD).sum(axis=1) >= MIN_PASSING_SAMPLES) & (score > 0)
-    pairs = np.flatnonzero(accepted)
-    pairs = pairs[np.argsort(-score[pairs], kind="stable")]
-    return np.column_stack([pairs // n_b, pairs % n_b, score[pairs]])
+    score = projections[alive].mean(axis=1) + np.minimum(0.5 * height / norm[alive] - 1, 0)
+    passing = (projections[alive] > SAMPLE_THRESHOLD).sum(axis=1) >= MIN_PASSING_SAMPLES
+    keep = passing & (score > 0)
+    pairs = alive[keep]
+    return np.column_stack([first_a + pairs // n_b, pairs % n_b, score[keep]])
 
 
 def _project(points: np.ndarray, unit: np.ndarray, channels, sample: Sampler) -> np.ndarray:

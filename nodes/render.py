@@ -1,0 +1,58 @@
+"""Render Pose: POSE_KEYPOINT -> ControlNet pose maps, every frame, at any size."""
+from __future__ import annotations
+
+from typing import List, Tuple
+
+from ..openpose_core.pose import PoseFrame
+from ..openpose_core.render import FIT_MODES, render_pose
+from .common import CATEGORY, MAX_RESOLUTION, boolean, choice, pose_input, stick_scaling_input
+from .convert import to_frames, to_image
+
+
+def output_size(frames: List[PoseFrame], width: int, height: int) -> Tuple[int, int]:
+    """One size for the whole batch: the first frame's canvas where width and height are 0; where only one
+    of them is 0, it follows the first canvas's aspect ratio."""
+    canvas_w, canvas_h = frames[0].width, frames[0].height
+    if width and height:
+        return width, height
+    if width:
+        return width, max(1, round(width * canvas_h / canvas_w))
+    if height:
+        return max(1, round(height * canvas_w / canvas_h)), height
+    return canvas_w, canvas_h
+
+
+class RenderPose:
+    DESCRIPTION = "Draws the OpenPose ControlNet map of every frame of a POSE_KEYPOINT (from any pack or editor)."
+    CATEGORY = CATEGORY
+    FUNCTION = "render"
+    RETURN_TYPES = ("IMAGE",)
+    RETURN_NAMES = ("pose_image",)
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        size = {"default": 0, "min": 0, "max": MAX_RESOLUTION, "step": 8}
+        return {
+            "required": {
+                "pose_keypoint": pose_input(),
+                "width": ("INT", {**size, "tooltip": "Map width; 0 = the pose canvas (of the first frame)."}),
+                "height": ("INT", {**size, "tooltip": "Map height; 0 = the pose canvas (of the first frame)."}),
+                "fit": choice(FIT_MODES, "stretch", "How a canvas of another shape maps onto the output: stretch, "
+                                                    "contain (whole pose, black borders) or cover (fill, crop)."),
+                "body": boolean(True, "Draw bodies."),
+                "hands": boolean(True, "Draw hands."),
+                "face": boolean(True, "Draw faces."),
+                "scale_stick_for_xinsr_cn": stick_scaling_input(),
+            }
+        }
+
+    def render(self, pose_keypoint, width: int, height: int, fit: str, body: bool, hands: bool, face: bool,
+               scale_stick_for_xinsr_cn: bool):
+        frames = to_frames(pose_keypoint)
+        size = output_size(frames, width, height)
+        return (to_image([render_pose(frame, *size, body=body, hands=hands, face=face, fit=fit,
+                                      stick_scaling=scale_stick_for_xinsr_cn) for frame in frames]),)
+
+
+NODE_CLASS_MAPPINGS = {"OpenPoseCoreRenderPose": RenderPose}
+NODE_DISPLAY_NAME_MAPPINGS = {"OpenPoseCoreRenderPose": "Render Pose"}

@@ -1,0 +1,33 @@
+"""Pose From Skeleton Image: a drawn OpenPose map (from a pose library, an editor's PNG, another render)
+read back into keypoints, so it can be edited, retargeted or re-rendered."""
+from __future__ import annotations
+
+from ..openpose_core.skeleton_image import pose_from_skeleton_image
+from .common import CATEGORY, POSE_KEYPOINT, boolean
+from .convert import ImageFrames, PoseKeypoint
+
+
+class PoseFromSkeletonImage:
+    DESCRIPTION = "Reads keypoints back from OpenPose skeleton images (coloured sticks on black), frame by frame."
+    CATEGORY = CATEGORY
+    FUNCTION = "read"
+    RETURN_TYPES = (POSE_KEYPOINT,)
+    RETURN_NAMES = ("pose_keypoint",)
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {
+            "required": {
+                "skeleton_image": ("IMAGE", {"tooltip": "OpenPose maps, one or a batch."}),
+                "hands": boolean(True, "Read hands too."),
+                "face": boolean(True, "Read faces too."),
+            }
+        }
+
+    def read(self, skeleton_image, hands: bool, face: bool):
+        return (PoseKeypoint([pose_from_skeleton_image(picture, hands=hands, face=face)
+                              for picture in ImageFrames(skeleton_image)]),)
+
+
+NODE_CLASS_MAPPINGS = {"OpenPoseCorePoseFromSkeletonImage": PoseFromSkeletonImage}
+NODE_DISPLAY_NAME_MAPPINGS = {"OpenPoseCorePoseFromSkeletonImage": "Pose From Skeleton Image"}

@@ -1,0 +1,279 @@
+"""Files on disk for the command line: finding inputs, streaming videos, writing outputs safely.
+
+- :func:`find_inputs` turns what a user typed (files, folders, glob patterns) into :class:`Input` items
+  with the output name each one gets, plus one-line problems for what could not be used.
+- :class:`VideoReader` streams a video's frames in chunks (OpenCV decoding), so a long video never sits
+  in memory.
+- :func:`write_atomically` writes a file through a temporary name in the same folder and renames it, so an
+  interrupted run leaves either the complete file or nothing; :func:`replace_folder` does the same for a
+  folder of video frames.
+
+Every problem with an input is a :class:`InputError` whose message is one line and starts with the input.
+"""
+from __future__ import annotations
+
+import glob
+import os
+import re
+import secrets
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, List, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+
+from .image import as_rgb_uint8
+
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".dib", ".webp", ".tif", ".tiff", ".gif",
+                              ".ppm", ".pgm", ".pbm", ".pnm", ".tga", ".jp2", ".jfif"})
+VIDEO_EXTENSIONS = frozenset({".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".flv",
+                              ".ogv", ".3gp", ".ts", ".mts", ".m2ts"})
+"""What a folder walk picks up. Files named explicitly (or by a glob) are probed whatever their extension."""
+
+FRAME_NAME = re.compile(r"^\d{6}\.png$")
+"""A video's map frames are ``000000.png``, ``000001.png``, ... (0-based, the index in the JSON list)."""
+
+
+class InputError(ValueError):
+    """An input that cannot be used; the one-line message starts with the input's path."""
+
+
+@dataclass(frozen=True)
+class Input:
+    """One image or video to process and the output name (relative to the output folder, no suffix)."""
+
+    path: Path
+    kind: str  # "image" or "video"
+    name: str  # posix-style, e.g. "clip" or "holiday/beach" (folder structure is kept)
+
+
+# --- finding inputs ------------------------------------------------------------------------------------------
+
+def find_inputs(specs: Sequence[str], exclude: Optional[Path] = None) -> Tuple[List[Input], List[str]]:
+    """The inputs named by ``specs`` and a one-line problem for each spec that yields nothing usable.
+
+    A file is taken as it is (its kind from the extension, else probed) and named by its stem; a folder is
+    walked recursively for image and video extensions (hidden files and folders skipped) and its files are
+    named by their path inside it; a pattern with ``*``, ``?`` or ``[`` that is not an existing path is
+    expanded (``**`` included). Files under ``exclude`` (the output folder) are never inputs. A file named
+    twice is kept once. When two inputs would get the same name, they are named with their extension
+    (``x.jpg``, ``x.png``); inputs still clashing after that are reported, not processed.
+    """
+    found: List[Tuple[Path, str, str]] = []  # (path, kind, name)
+    problems: List[str] = []
+    excluded = exclude.resolve() if exclude is not None else None
+    for spec in specs:
+        before = len(found)
+        path = Path(spec)
+        if path.is_dir():
+            found.extend(_walk(path, excluded))
+            if len(found) == before:
+                problems.append(f"{spec}: no image or video files in this folder")
+        elif path.exists() or os.path.lexists(spec):
+            try:
+                found.append((path, probe_kind(path), path.stem))
+            except InputError as error:
+                problems.append(str(error))
+        elif glob.has_magic(spec):
+            for match in sorted(glob.glob(spec, recursive=True)):
+                match_path = Path(match)
+                if match_path.is_dir():
+                    found.extend(_walk(match_path, excluded))
+                elif _is_media_file(match_path) and not _inside(match_path, excluded):
+                    found.append((match_path, _kind_from_suffix(match_path), match_path.stem))
+            if len(found) == before:
+                problems.append(f"{spec}: no image or video files match this pattern")
+        else:
+            problems.append(f"{spec}: no such file or folder")
+    inputs, clashes = _name_uniquely(_unique_paths(found))
+    return inputs, problems + clashes
+
+
+def _walk(folder: Path, excluded: Optional[Path]) -> List[Tuple[Path, str, str]]:
+    found = []
+    for root, folders, files in os.walk(folder):
+        folders[:] = sorted(name for name in folders if not name.startswith(".")
+                            and not _inside(Path(root, name), excluded))
+        for name in sorted(files):
+            path = Path(root, name)
+            if not name.startswith(".") and _is_media_file(path):
+                found.append((path, _kind_from_suffix(path), path.relative_to(folder).with_suffix("").as_posix()))
+    return found
+
+
+def _inside(path: Path, folder: Optional[Path]) -> bool:
+    if folder is None:
+        return False
+    resolved = path.resolve()
+    return resolved == folder or folder in resolved.parents
+
+
+def _is_media_file(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_EXTENSIONS | VIDEO_EXTENSIONS and path.is_file()
+
+
+def _kind_from_suffix(path: Path) -> str:
+    return "video" if path.suffix.lower() in VIDEO_EXTENSIONS else "image"
+
+
+def probe_kind(path: Path) -> str:
+    """"image" or "video" for a file named explicitly; its extension decides when known, else its content."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file (a broken link?)")
+    if not path.is_file():
+        raise InputError(f"{path}: not a regular file")
+    if not os.access(path, os.R_OK):
+        raise InputError(f"{path}: permission denied")
+    if path.suffix.lower() in IMAGE_EXTENSIONS | VIDEO_EXTENSIONS:
+        return _kind_from_suffix(path)
+    from PIL import Image, UnidentifiedImageError
+    try:
+        with Image.open(path):
+            return "image"
+    except (UnidentifiedImageError, OSError, ValueError):
+        pass
+    capture = cv2.VideoCapture(str(path))
+    try:
+        if capture.isOpened() and capture.read()[0]:
+            return "video"
+    finally:
+        capture.release()
+    raise InputError(f"{path}: neither an image nor a video that can be decoded")
+
+
+def _unique_paths(found: List[Tuple[Path, str, str]]) -> List[Tuple[Path, str, str]]:
+    seen, unique = set(), []
+    for item in found:
+        key = os.path.realpath(item[0])
+        if key not in seen:
+            seen.add(key)
+            unique.append(item)
+    return unique
+
+
+def _name_uniquely(found: List[Tuple[Path, str, str]]) -> Tuple[List[Input], List[str]]:
+    """Names as given, or with the file extension where two names (case-insensitively) coincide."""
+    def key(name: str) -> str:
+        return name.casefold()  # case-insensitive file systems would merge "A" and "a"
+
+    counts = {}
+    for _, _, name in found:
+        counts[key(name)] = counts.get(key(name), 0) + 1
+    inputs, problems, taken = [], [], {}
+    for path, kind, name in found:
+        if counts[key(name)] > 1:
+            name = f"{name}{path.suffix}"
+        if key(name) in taken:
+            problems.append(f"{path}: its outputs would have the same name as those of {taken[key(name)]}; "
+                            "process it in a separate run or with another -o folder")
+            continue
+        taken[key(name)] = path
+        inputs.append(Input(path, kind, name))
+    return inputs, problems
+
+
+# --- decoding ------------------------------------------------------------------------------------------------
+
+class VideoReader:
+    """A video opened with OpenCV; iterate :meth:`chunks` for RGB frames. Use as a context manager."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise InputError(f"{path}: no such file")
+        self._capture = cv2.VideoCapture(str(path))
+        if not self._capture.isOpened():
+            self._capture.release()
+            raise InputError(f"{path}: not a video that OpenCV can decode")
+        fps = self._capture.get(cv2.CAP_PROP_FPS)
+        self.fps = float(fps) if np.isfinite(fps) and 0 < fps < 1000 else 30.0
+        count = self._capture.get(cv2.CAP_PROP_FRAME_COUNT)
+        self.frame_count = int(count) if np.isfinite(count) and count > 0 else 0
+        """As the container says (may be approximate; 0 when unknown)."""
+
+    def chunks(self, size: int) -> Iterator[List[np.ndarray]]:
+        """Lists of up to ``size`` decoded RGB uint8 frames, in order, until the video ends."""
+        chunk: List[np.ndarray] = []
+        while True:
+            ok, frame = self._capture.read()
+            if not ok:
+                break
+            chunk.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB) if frame.ndim == 3 else as_rgb_uint8(frame))
+            if len(chunk) == size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    def close(self) -> None:
+        self._capture.release()
+
+    def __enter__(self) -> "VideoReader":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+def encode_png(rgb: np.ndarray) -> bytes:
+    """PNG bytes of an RGB uint8 image."""
+    ok, data = cv2.imencode(".png", np.ascontiguousarray(rgb[:, :, ::-1]))
+    if not ok:
+        raise OSError("PNG encoding failed")
+    return data.tobytes()
+
+
+# --- writing -------------------------------------------------------------------------------------------------
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers (and a rerun after an interruption) see the complete old
+    file, the complete new one, or no file: a hidden temporary file in the same folder is renamed over it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(temporary, "xb") as handle:  # "x": never follows or reuses an existing name
+            handle.write(data)
+        os.replace(temporary, path)
+    except BaseException as error:
+        temporary.unlink(missing_ok=True)
+        if isinstance(error, OSError) and error.filename is None:  # e.g. a full disk: say which file
+            raise OSError(error.errno, error.strerror or str(error), str(path)) from None
+        raise
+
+
+def partial_folder(final: Path) -> Path:
+    """A fresh hidden folder beside ``final`` to fill before :func:`replace_folder` puts it in place.
+    Leftovers of a killed run (``.<name>.partial-*``) are removed first."""
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    for stale in final.parent.glob(f".{glob.escape(final.name)}.partial-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    partial = final.with_name(f".{final.name}.partial-{secrets.token_hex(4)}")
+    partial.mkdir()  # the usual permissions (the umask's), unlike tempfile.mkdtemp's private 0700
+    return partial
+
+
+def replace_folder(partial: Path, final: Path) -> None:
+    """Move the finished ``partial`` folder to ``final``. An existing ``final`` is replaced only when it
+    holds nothing but video map frames (never a folder of other files)."""
+    partial, final = Path(partial), Path(final)
+    if final.is_symlink() or final.exists():
+        if not final.is_dir() or final.is_symlink():
+            raise InputError(f"{final}: exists and is not a folder of video frames; not replacing it")
+        strangers = [entry.name for entry in final.iterdir() if not FRAME_NAME.match(entry.name)]
+        if strangers:
+            raise InputError(f"{final}: holds other files ({strangers[0]}, ...); not replacing it")
+        retired = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.old-"))
+        os.replace(final, retired / final.name)
+        os.replace(partial, final)
+        shutil.rmtree(retired, ignore_errors=True)
+    else:
+        os.replace(partial, final)
+
+
+def remove_folder(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,1 @@
+"""Stand-in for ComfyUI's ``comfy`` package (see tests/comfy_stub/__init__.py)."""
