@@ -105,15 +105,17 @@ class SeparableMaps:
     def tile_bounds(self, channels: int, tile: int) -> np.ndarray:
         """Upper bound of the first ``channels`` maps on each ``tile x tile`` pixel tile (C x tile rows x tile cols)."""
         n_rows, n_cols = -(-self.height // tile), -(-self.width // tile)
-        bounds = np.zeros((channels, self.height, n_cols))
+        return np.stack([self._tile_bound(channel, tile, n_rows, n_cols) for channel in range(channels)])
+
+    def _tile_bound(self, channel: int, tile: int, n_rows: int, n_cols: int) -> np.ndarray:
+        bounds = np.zeros((self.height, n_cols))
         for term, applied in zip(self.terms, self.columns_applied()):
-            padded = np.pad(applied[:channels], ((0, 0), (0, 0), (0, n_cols * tile - self.width)), mode="edge")
-            tiles = padded.reshape(channels, padded.shape[1], n_cols, tile)
-            high, low = tiles.max(axis=3), tiles.min(axis=3)
-            positive, negative = np.maximum(term.rows, 0), np.minimum(term.rows, 0)
-            bounds += term.weight * (np.matmul(positive, high) + np.matmul(negative, low))
-        bounds = np.pad(bounds, ((0, 0), (0, n_rows * tile - self.height), (0, 0)), mode="edge")
-        return bounds.reshape(channels, n_rows, tile, n_cols).max(axis=2)
+            padded = np.pad(applied[channel], ((0, 0), (0, n_cols * tile - self.width)), mode="edge")
+            tiles = padded.reshape(len(padded), n_cols, tile)
+            high, low = tiles.max(axis=2), tiles.min(axis=2)
+            bounds += term.weight * (np.maximum(term.rows, 0) @ high + np.minimum(term.rows, 0) @ low)
+        bounds = np.pad(bounds, ((0, n_rows * tile - self.height), (0, 0)), mode="edge")
+        return bounds.reshape(n_rows, tile, n_cols).max(axis=1)
 
     def windows(self, channels: np.ndarray, origins: np.ndarray, size: int) -> np.ndarray:
         """Dense float32 ``size x size`` windows of ``channels[i]`` with top-left pixels ``origins[i]`` (y, x).

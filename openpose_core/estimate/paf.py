@@ -23,6 +23,7 @@ MIN_PASSING_SAMPLES = 9  # "more than 80 % of 10"
 FIRST_REDUNDANT_LIMB = 17  # shoulder-ear limbs join people but never start one
 MIN_PARTS, MIN_MEAN_SCORE = 4, 0.4
 PAIRS_PER_CHUNK = 20_000
+PROBE_ABOVE_PAIRS = 16
 
 Sampler = Callable[[int, np.ndarray, np.ndarray], np.ndarray]
 """``sample(channel, xs, ys)``: PAF values at detect-image positions."""
@@ -58,9 +59,12 @@ def _score_pairs(cand_a: np.ndarray, cand_b: np.ndarray, channels, sample: Sampl
     points[:, -1] = end
     projections = np.full((len(points), SAMPLES), np.nan)  # NaN = not evaluated (never counts as failing)
     alive = np.arange(len(points))
-    # Two failing samples already rule a pair out (it needs 9 of 10): probe two middle samples first.
+    # Two failing samples already rule a pair out (it needs 9 of 10): with many pairs, probe two middle
+    # samples first and evaluate the rest only for the pairs still alive.
     middle = (SAMPLES // 2, SAMPLES // 2 - 1)
-    for probe in ((middle[0],), (middle[1],), tuple(i for i in range(SAMPLES) if i not in middle)):
+    rest = tuple(i for i in range(SAMPLES) if i not in middle)
+    probes = ((middle[0],), (middle[1],), rest) if len(points) > PROBE_ABOVE_PAIRS else (middle + rest,)
+    for probe in probes:
         projections[np.ix_(alive, probe)] = _project(points[alive][:, probe], unit[alive], channels, sample)
         alive = alive[(projections[alive] <= SAMPLE_THRESHOLD).sum(axis=1) <= SAMPLES - MIN_PASSING_SAMPLES]
     score = projections[alive].mean(axis=1) + np.minimum(0.5 * height / norm[alive] - 1, 0)

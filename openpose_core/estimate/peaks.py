@@ -15,17 +15,11 @@ from .maps import SeparableMaps
 
 PEAK_THRESHOLD = 0.1
 TILE = 16
+TILES_PER_CHUNK = 4096  # bounds memory (~20 MB of windows) when a map passes the threshold almost everywhere
 
 
-def find_peaks(smoothed: SeparableMaps, plain: SeparableMaps, parts: int = 18,
-               threshold: float = PEAK_THRESHOLD) -> List[np.ndarray]:
-    """Per part, an ``n x 3`` float64 array of peaks ``(x, y, score)`` in row-major order.
-
-    Only tiles whose upper bound passes the threshold are evaluated, each with a 1-pixel halo for
-    the neighbour test. A neighbour outside every evaluated tile is <= threshold, so it can never beat
-    a pixel that passes; that is why skipping it is exact.
-    """
-    tiles = np.argwhere(smoothed.tile_bounds(parts, TILE) > threshold)  # (part, tile row, tile col)
+def _tile_peaks(smoothed: SeparableMaps, tiles: np.ndarray, threshold: float) -> np.ndarray:
+    """(part, y, x) rows of the peaks inside ``tiles`` (part, tile row, tile col)."""
     origins = tiles[:, 1:] * TILE
     values = smoothed.windows(tiles[:, 0], origins - 1, TILE + 2)
     core = values[:, 1:-1, 1:-1]
@@ -37,7 +31,21 @@ def find_peaks(smoothed: SeparableMaps, plain: SeparableMaps, parts: int = 18,
         & (core >= values[:, 1:-1, 2:])
     )
     tile, ys, xs = np.nonzero(is_peak)
-    part, ys, xs = tiles[tile, 0], origins[tile, 0] + ys, origins[tile, 1] + xs
+    return np.stack([tiles[tile, 0], origins[tile, 0] + ys, origins[tile, 1] + xs])
+
+
+def find_peaks(smoothed: SeparableMaps, plain: SeparableMaps, parts: int = 18,
+               threshold: float = PEAK_THRESHOLD) -> List[np.ndarray]:
+    """Per part, an ``n x 3`` float64 array of peaks ``(x, y, score)`` in row-major order.
+
+    Only tiles whose upper bound passes the threshold are evaluated, each with a 1-pixel halo for
+    the neighbour test. A neighbour outside every evaluated tile is <= threshold, so it can never beat
+    a pixel that passes; that is why skipping it is exact.
+    """
+    tiles = np.argwhere(smoothed.tile_bounds(parts, TILE) > threshold)  # (part, tile row, tile col)
+    found = [_tile_peaks(smoothed, tiles[first:first + TILES_PER_CHUNK], threshold)
+             for first in range(0, len(tiles), TILES_PER_CHUNK)]
+    part, ys, xs = np.concatenate(found, axis=1) if found else np.zeros((3, 0), dtype=np.intp)
     order = np.lexsort((xs, ys, part))
     part, ys, xs = part[order], ys[order], xs[order]
     peaks = []
