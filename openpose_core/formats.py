@@ -54,10 +54,15 @@ Errors and reports
     whose body is broken; a frame) and reported. Reports (skips, an inferred canvas, ignored animals) go
     into the ``notes`` list when one is passed, else out as :class:`PoseFormatWarning` warnings.
 Limits
-    Text documents above ``MAX_DOCUMENT_BYTES`` are refused before parsing; nesting deeper than the JSON
-    parser's recursion limit is an error; array lengths are checked before any value is read; numbers
-    must be finite and within ``MAX_ABS_VALUE``; canvas sides within ``MAX_CANVAS_SIDE``. Parsed
-    dicts/lists are walked only to the fixed depth of the format.
+    Text documents above ``MAX_DOCUMENT_BYTES`` (64 MiB) are refused before parsing; nesting deeper than
+    the JSON parser's recursion limit is an error. Lists are measured before any item is read: at most
+    ``MAX_FRAMES`` (100,000) frames in a document and ``MAX_PEOPLE`` (1,000) people in a frame (a larger
+    frame is a broken frame), keypoint arrays of the lengths above. Numbers must be finite and within
+    ``MAX_ABS_VALUE``; canvas sides within ``MAX_CANVAS_SIDE``. Parsed dicts/lists are walked only to the
+    fixed depth of the format, and strict reading stops at the first error. Two limits refuse the whole
+    document even with ``strict=False``: more than ``MAX_KEYPOINTS`` (1,000,000) keypoints read, or more
+    than ``MAX_SKIPPED`` (1,000) units skipped. So any document within the byte limit is read or refused
+    in a few seconds (parsing 64 MiB takes 1 to 4), using at most about 250 MB beyond the parsed JSON.
 
 Writing: OpenPose layout with ``canvas_width``/``canvas_height`` always the space of the coordinates,
 pixels or normalised; ``confidence="visibility"`` writes 1.0 for present points (what every existing
@@ -70,22 +75,26 @@ normalised one reaches more than a canvas beyond the frame.
 """
 from __future__ import annotations
 
+import gc
 import json
 import math
 import os
 import secrets
 import warnings
 from collections.abc import Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
-from typing import Callable, Iterable, List, Optional, Sequence, Tuple, TypeVar, Union
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, TypeVar, Union
 
 import numpy as np
 
-from .pose import NUM_BODY, NUM_FACE, NUM_FEET, NUM_HAND, Person, PoseFrame, array_to_points, points_to_array
+from .pose import NUM_BODY, NUM_FACE, NUM_FEET, NUM_HAND, Keypoint, Person, PoseFrame, points_to_array
 
 __all__ = [
-    "MAX_ABS_VALUE", "MAX_CANVAS_SIDE", "MAX_DOCUMENT_BYTES", "PoseFormatError", "PoseFormatWarning",
+    "MAX_ABS_VALUE", "MAX_CANVAS_SIDE", "MAX_DOCUMENT_BYTES", "MAX_FRAMES", "MAX_KEYPOINTS", "MAX_PEOPLE",
+    "MAX_SKIPPED", "PoseFormatError", "PoseFormatWarning",
     "frame_to_dict", "frames_to_json", "read_pose", "read_poses", "write_poses",
 ]
 
@@ -94,6 +103,18 @@ MAX_DOCUMENT_BYTES = 64 * 2**20
 MAX_CANVAS_SIDE = 65536
 MAX_ABS_VALUE = 1e7
 """Bound on every keypoint number, so later integer casts (OpenCV drawing) cannot overflow."""
+MAX_FRAMES = 100_000
+"""Frames in a document (an hour of video at 25 fps is 90,000)."""
+MAX_PEOPLE = 1000
+"""People in one frame."""
+MAX_KEYPOINTS = 1_000_000
+"""Keypoints read from a document, missing ones included: 6,000 frames of one person with hands and face,
+or 55,000 bodies. Reading costs up to 2 us and 250 bytes per keypoint, and an empty person (24 bytes of JSON)
+reads as 18 keypoints, so this, not the byte size, bounds the reader: to about 2 s and 250 MB."""
+MAX_SKIPPED = 1000
+"""Broken units (parts, people, frames) that lenient reading skips before refusing the document."""
+PLAIN_NUMBERS = frozenset({int, float})
+"""Types of the numbers ``json`` produces, checked all at once; anything else is looked at one by one."""
 
 NORMALIZED_RANGE = (-1.0, 2.0)
 COORDINATES = ("auto", "pixels", "normalized")
@@ -109,6 +130,8 @@ OPTIONAL_PARTS = (("face", FACE_KEY, NUM_FACE), ("left_hand", LEFT_HAND_KEY, NUM
 """Person attribute, JSON key and point count of the parts that may be absent."""
 READ_COUNTS = {FACE_KEY: (NUM_FACE, NUM_FACE + 1)}
 """Point counts read beyond the written ones: the reference's faces carry a 71st (background) point."""
+REFERENCE_CODED = ("face", "left_hand", "right_hand")
+"""Parts in which the reference writes missing points as (-1/W, -1/H, 1)."""
 
 NUM_BODY25 = 25
 COCO_IN_BODY25 = [0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]
@@ -117,6 +140,8 @@ BODY25_MID_HIP, BODY25_FEET = 8, slice(19, 25)
 COCO_HIPS = [8, 11]
 
 Canvas = Tuple[int, int]
+Place = Tuple[Union[str, int], ...]
+"""Where a value sits, as keys and indices; see :func:`_text`."""
 Source = Union[str, bytes, bytearray, os.PathLike, Mapping, list, tuple]
 Poses = Union[PoseFrame, Sequence[PoseFrame]]
 T = TypeVar("T")
@@ -130,6 +155,10 @@ class PoseFormatError(ValueError):
         self.place = place or "document"
         self.problem = problem
         super().__init__(f"{self.place}: {problem}")
+
+
+class _Refused(PoseFormatError):
+    """A document-wide limit was passed: raised even when reading leniently, which skips only broken units."""
 
 
 class PoseFormatWarning(UserWarning):
@@ -162,40 +191,48 @@ def read_pose(source: Source, *, coordinates: str = "auto", canvas: Optional[Can
 
 @dataclass
 class _Log:
-    """Where the reader's tolerance lives: raise when strict, else skip the unit and note why."""
+    """Where the reader's tolerance lives: raise when strict, else skip the unit and note why.
+
+    It also holds the document-wide counts behind ``MAX_KEYPOINTS`` and ``MAX_SKIPPED``, which bound the
+    work whatever the document's byte size.
+    """
 
     strict: bool
     notes: List[str]
+    keypoints: int = 0
+    skipped: int = 0
 
-    def attempt(self, place: str, read: Callable[[], T]) -> Optional[T]:
+    def attempt(self, place: Place, read: Callable[[], T]) -> Optional[T]:
         try:
             return read()
         except PoseFormatError as error:
-            if self.strict:
+            if self.strict or isinstance(error, _Refused):
                 raise
-            self.notes.append(f"{error} (skipped {place or 'document'})")
+            self.skipped += 1
+            if self.skipped > MAX_SKIPPED:
+                raise _Refused(_text(place), f"more than MAX_SKIPPED ({MAX_SKIPPED}) broken units") from None
+            self.notes.append(f"{error} (skipped {_text(place) or 'document'})")
             return None
+
+    def count(self, keypoints: int, place: Place) -> None:
+        """Add a person's keypoints to the document's, refusing it past ``MAX_KEYPOINTS``."""
+        self.keypoints += keypoints
+        if self.keypoints > MAX_KEYPOINTS:
+            raise _Refused(_text(place), f"more than MAX_KEYPOINTS ({MAX_KEYPOINTS}) keypoints in the document")
 
 
 @dataclass
 class _RawPerson:
-    """A person as found in the document: n x 3 rows, coordinates not yet scaled, COCO-18 body."""
+    """A person as found in the document: n x 3 rows per present part, by ``Person`` attribute, body first;
+    coordinates not yet scaled, COCO-18 body."""
 
-    body: np.ndarray
-    feet: Optional[np.ndarray]
-    face: Optional[np.ndarray]
-    left_hand: Optional[np.ndarray]
-    right_hand: Optional[np.ndarray]
+    parts: Dict[str, np.ndarray]
     person_id: Optional[int]
-
-    def parts(self) -> List[np.ndarray]:
-        return [rows for rows in (self.body, self.feet, self.face, self.left_hand, self.right_hand)
-                if rows is not None]
 
 
 @dataclass
 class _RawFrame:
-    place: str
+    place: Place
     people: List[_RawPerson]
     canvas: Optional[Canvas]
 
@@ -209,16 +246,34 @@ def _read(source: Source, coordinates: str, canvas: Optional[Canvas], strict: bo
     _check_choice("coordinates", coordinates, COORDINATES)
     canvas = None if canvas is None else _canvas_argument(canvas)
     log = _Log(strict, [] if notes is None else notes)
-    raw = _kept(log.attempt(place, lambda: _read_frame(item, place, log))
-                for item, place in _frame_items(_load(source)))
-    normalized = coordinates == "normalized" or (coordinates == "auto" and _looks_normalized(raw))
-    fallback = None if canvas or normalized else _extent_canvas([frame for frame in raw if frame.canvas is None], log)
-    frames = _kept(log.attempt(frame.place, lambda: _to_frame(frame, normalized, canvas or frame.canvas or fallback))
-                   for frame in raw)
+    with _collector_paused():
+        raw = _kept(log.attempt(place, lambda: _read_frame(item, place, log))
+                    for item, place in _frame_items(_load(source)))
+        normalized = coordinates == "normalized" or (coordinates == "auto" and _looks_normalized(raw))
+        unsized = [frame for frame in raw if frame.canvas is None]
+        fallback = None if canvas or normalized else _extent_canvas(unsized, log)
+        frames = _kept(log.attempt(frame.place,
+                                   lambda: _to_frame(frame, normalized, canvas or frame.canvas or fallback))
+                       for frame in raw)
     if notes is None:
         for note in log.notes:
             warnings.warn(note, PoseFormatWarning, stacklevel=3)  # at the caller of read_pose(s)
     return frames
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Reading makes no reference cycles (parsed JSON and the frames are trees), but the cycle collector,
+    set off by every 700 new objects, walks everything already made: most of the time on a large document
+    (parsing 64 MiB of small lists: 6 s of 8; reading 100,000 people: 6 s of 9). Restored after as it was
+    found; another thread's cycles meanwhile wait until then."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _kept(items: Iterable[Optional[T]]) -> List[T]:
@@ -254,81 +309,87 @@ def _read_file(path: Path) -> bytes:
         return handle.read(MAX_DOCUMENT_BYTES + 1)
 
 
-def _frame_items(document) -> List[Tuple[object, str]]:
-    """(frame value, place) pairs: a dict is one frame, a list holds one frame per image."""
+def _frame_items(document) -> Iterator[Tuple[object, Place]]:
+    """(frame value, place) pairs, made one at a time so a bad first frame is refused at once: a dict is
+    one frame, a list holds one frame per image."""
     if isinstance(document, Mapping):
-        return [(document, "")]
-    if isinstance(document, (list, tuple)):
-        return [(item, f"frames[{index}]") for index, item in enumerate(document)]
-    raise PoseFormatError("", f"expected a pose object or a list of them, got {_kind(document)}")
+        return iter([(document, ())])
+    if not isinstance(document, (list, tuple)):
+        raise PoseFormatError("", f"expected a pose object or a list of them, got {_kind(document)}")
+    if len(document) > MAX_FRAMES:
+        raise PoseFormatError("", f"{len(document)} frames, more than MAX_FRAMES ({MAX_FRAMES})")
+    return ((item, ("frames", index)) for index, item in enumerate(document))
 
 
-def _read_frame(value, place: str, log: _Log) -> _RawFrame:
+def _read_frame(value, place: Place, log: _Log) -> _RawFrame:
     if not isinstance(value, Mapping):
-        raise PoseFormatError(place, f"expected a pose object, got {_kind(value)}")
+        raise _error(place, f"expected a pose object, got {_kind(value)}")
     animals = value.get("animals")
     if "people" not in value and animals is None:
-        raise PoseFormatError(place, "no 'people' list: not an OpenPose pose document")
+        raise _error(place, "no 'people' list: not an OpenPose pose document")
     if isinstance(animals, (list, tuple)) and animals:
-        log.notes.append(f"{_join(place, 'animals')}: {len(animals)} ignored (openpose-core has no animal poses)")
-    people = value.get("people", [])
+        log.notes.append(f"{_text(place + ('animals',))}: {len(animals)} ignored (openpose-core has no animal poses)")
+    people, where = value.get("people", []), place + ("people",)
     if not isinstance(people, (list, tuple)):
-        raise PoseFormatError(_join(place, "people"), f"expected a list, got {_kind(people)}")
+        raise _error(where, f"expected a list, got {_kind(people)}")
+    if len(people) > MAX_PEOPLE:
+        raise _error(where, f"{len(people)} people, more than MAX_PEOPLE ({MAX_PEOPLE})")
     canvas = _read_canvas(value, place)
     persons = []
     for index, item in enumerate(people):
-        where = f"{_join(place, 'people')}[{index}]"
-        persons.append(log.attempt(where, lambda: _read_person(item, where, log)))
-    return _RawFrame(place, _kept(persons), canvas)
+        at = where + (index,)
+        person = log.attempt(at, lambda: _read_person(item, at, log))
+        if person is not None:
+            log.count(sum(len(rows) for rows in person.parts.values()), at)
+            persons.append(person)
+    return _RawFrame(place, persons, canvas)
 
 
-def _read_canvas(frame: Mapping, place: str) -> Optional[Canvas]:
+def _read_canvas(frame: Mapping, place: Place) -> Optional[Canvas]:
     width, height = frame.get("canvas_width"), frame.get("canvas_height")
     if width is None and height is None:
         return None
-    return _side(width, _join(place, "canvas_width")), _side(height, _join(place, "canvas_height"))
+    return _side(width, place + ("canvas_width",)), _side(height, place + ("canvas_height",))
 
 
-def _side(value, place: str) -> int:
+def _side(value, place: Place) -> int:
     """A canvas side: a whole number of pixels (512.0 is accepted: some writers use floats)."""
     problem = _number_problem(value)
     if problem:
-        raise PoseFormatError(place, problem)
+        raise _error(place, problem)
     if value != int(value) or not 1 <= value <= MAX_CANVAS_SIDE:
-        raise PoseFormatError(place, f"expected a whole number of pixels from 1 to {MAX_CANVAS_SIDE}, got {value}")
+        raise _error(place, f"expected a whole number of pixels from 1 to {MAX_CANVAS_SIDE}, got {value}")
     return int(value)
 
 
 def _canvas_argument(canvas) -> Canvas:
     if not isinstance(canvas, (tuple, list)) or len(canvas) != 2:
         raise ValueError(f"canvas={canvas!r}: expected (width, height)")
-    return _side(canvas[0], "canvas[0]"), _side(canvas[1], "canvas[1]")
+    return _side(canvas[0], ("canvas", 0)), _side(canvas[1], ("canvas", 1))
 
 
-def _read_person(value, place: str, log: _Log) -> _RawPerson:
+def _read_person(value, place: Place, log: _Log) -> _RawPerson:
     if not isinstance(value, Mapping):
-        raise PoseFormatError(place, f"expected a person object, got {_kind(value)}")
+        raise _error(place, f"expected a person object, got {_kind(value)}")
     if BODY_KEY not in value:
-        raise PoseFormatError(place, f"no {BODY_KEY!r}: not an OpenPose person")
-    body = _rows(value[BODY_KEY], _join(place, BODY_KEY), (NUM_BODY, NUM_BODY25))
-    feet = None
+        raise _error(place, f"no {BODY_KEY!r}: not an OpenPose person")
+    body = _rows(value[BODY_KEY], place + (BODY_KEY,), (NUM_BODY, NUM_BODY25))
     if body is None:
-        body = np.zeros((NUM_BODY, 3))
+        parts = {"body": np.zeros((NUM_BODY, 3))}
     elif len(body) == NUM_BODY25:
-        body, feet = body[COCO_IN_BODY25], body[BODY25_FEET]
-
-    def part(key: str, count: int) -> Optional[np.ndarray]:
-        where = _join(place, key)
+        parts = {"body": body[COCO_IN_BODY25], "feet": body[BODY25_FEET]}
+    else:
+        parts = {"body": body}
+    for attribute, key, count in OPTIONAL_PARTS:
+        where = place + (key,)
         rows = log.attempt(where, lambda: _rows(value.get(key), where, READ_COUNTS.get(key, (count,))))
-        return None if rows is None else rows[:count]
-
-    face, left_hand, right_hand = (part(key, count) for _, key, count in OPTIONAL_PARTS)
-    where = _join(place, "person_id")
-    person_id = log.attempt(where, lambda: _person_id(value.get("person_id"), where))
-    return _RawPerson(body, feet, face, left_hand, right_hand, person_id)
+        if rows is not None:
+            parts[attribute] = rows[:count]
+    where = place + ("person_id",)
+    return _RawPerson(parts, log.attempt(where, lambda: _person_id(value.get("person_id"), where)))
 
 
-def _rows(value, place: str, counts: Tuple[int, ...]) -> Optional[np.ndarray]:
+def _rows(value, place: Place, counts: Tuple[int, ...]) -> Optional[np.ndarray]:
     """A keypoint array, flat or as [x, y, c] triplets, as n x 3 floats; ``null`` and ``[]`` are None.
 
     The length is checked before any value is touched, so a huge array costs nothing.
@@ -336,24 +397,47 @@ def _rows(value, place: str, counts: Tuple[int, ...]) -> Optional[np.ndarray]:
     if value is None or (isinstance(value, (list, tuple)) and not value):
         return None
     if not isinstance(value, (list, tuple)):
-        raise PoseFormatError(place, f"expected a list of numbers, got {_kind(value)}")
+        raise _error(place, f"expected a list of numbers, got {_kind(value)}")
     nested = isinstance(value[0], (list, tuple))
     if len(value) not in (counts if nested else [3 * count for count in counts]):
         expected = " or ".join(str(count if nested else 3 * count) for count in counts)
-        raise PoseFormatError(place, f"{len(value)} {'points' if nested else 'values'}, expected {expected}")
+        raise _error(place, f"{len(value)} {'points' if nested else 'values'}, expected {expected}")
     if not nested:
         return _numbers(value, place).reshape(-1, 3)
     for index, triplet in enumerate(value):
         if not isinstance(triplet, (list, tuple)) or len(triplet) != 3:
-            raise PoseFormatError(f"{place}[{index}]", f"expected [x, y, confidence], got {_kind(triplet)}")
-    return np.stack([_numbers(triplet, f"{place}[{index}]") for index, triplet in enumerate(value)])
+            raise _error(place + (index,), f"expected [x, y, confidence], got {_kind(triplet)}")
+    rows = _plain_numbers([number for triplet in value for number in triplet])
+    if rows is not None:
+        return rows.reshape(-1, 3)
+    return np.stack([_numbers(triplet, place + (index,)) for index, triplet in enumerate(value)])
 
 
-def _numbers(values: Sequence, place: str) -> np.ndarray:
+def _numbers(values: Sequence, place: Place) -> np.ndarray:
+    """``values`` as floats; when the check of all at once fails, one by one to name the first bad value."""
+    array = _plain_numbers(values)
+    if array is not None:
+        return array
     for index, value in enumerate(values):
         problem = _number_problem(value)
         if problem:
-            raise PoseFormatError(f"{place}[{index}]", problem)
+            raise _error(place + (index,), problem)
+    return np.array(values, dtype=np.float64)
+
+
+def _plain_numbers(values: Sequence) -> Optional[np.ndarray]:
+    """``values`` as floats when all are plain ints and floats within ``MAX_ABS_VALUE``, else None.
+
+    Checked at once with builtins: value by value, or in numpy, the check was most of the reading time.
+    """
+    if not PLAIN_NUMBERS.issuperset(map(type, values)):
+        return None
+    try:
+        finite = math.isfinite(sum(values))  # an infinity or NaN anywhere makes the sum one
+    except OverflowError:  # an integer beyond float range
+        return None
+    if not (finite and -MAX_ABS_VALUE <= min(values) and max(values) <= MAX_ABS_VALUE):
+        return None
     return np.array(values, dtype=np.float64)
 
 
@@ -368,21 +452,24 @@ def _number_problem(value) -> Optional[str]:
     return None
 
 
-def _person_id(value, place: str) -> Optional[int]:
+def _person_id(value, place: Place) -> Optional[int]:
     """CMU writes ``[id]`` with -1 for "no id"; a bare integer is accepted too."""
     if value is None:
         return None
     if isinstance(value, (list, tuple)) and len(value) == 1:
         value = value[0]
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise PoseFormatError(place, f"expected an integer or [integer], got {_kind(value)}")
+        raise _error(place, f"expected an integer or [integer], got {_kind(value)}")
     return None if value == -1 else int(value)
 
 
 def _present_coordinates(frames: List[_RawFrame]) -> np.ndarray:
     """n x 2 (x, y) of every point with a positive confidence, as written."""
-    present = [rows[rows[:, 2] > 0, :2] for frame in frames for person in frame.people for rows in person.parts()]
-    return np.concatenate(present) if present else np.zeros((0, 2))
+    rows = [rows for frame in frames for person in frame.people for rows in person.parts.values()]
+    if not rows:
+        return np.zeros((0, 2))
+    rows = np.concatenate(rows)
+    return rows[rows[:, 2] > 0, :2]
 
 
 def _looks_normalized(frames: List[_RawFrame]) -> bool:
@@ -406,36 +493,50 @@ def _extent_canvas(frames: List[_RawFrame], log: _Log) -> Optional[Canvas]:
 def _to_frame(frame: _RawFrame, normalized: bool, canvas: Optional[Canvas]) -> PoseFrame:
     if canvas is None:
         why = "normalised coordinates" if normalized else "no point to measure one from"
-        raise PoseFormatError(frame.place, f"no canvas size and {why}: pass canvas=(width, height)")
-    return PoseFrame([_to_person(person, normalized, canvas) for person in frame.people], *canvas)
+        raise _error(frame.place, f"no canvas size and {why}: pass canvas=(width, height)")
+    parts = [(name, rows) for person in frame.people for name, rows in person.parts.items()]
+    points = iter(_keypoints(parts, normalized, canvas))
+    return PoseFrame([_to_person(person, points) for person in frame.people], *canvas)
 
 
-def _to_person(person: _RawPerson, normalized: bool, canvas: Canvas) -> Person:
-    def points(rows: Optional[np.ndarray], reference_missing: bool = False):
-        if rows is None:
-            return None
-        found = _to_points(rows, normalized, canvas, reference_missing)
-        return found if any(point is not None for point in found) else None
-
-    body = _to_points(person.body, normalized, canvas, False)
-    return Person(body=body, left_hand=points(person.left_hand, True), right_hand=points(person.right_hand, True),
-                  face=points(person.face, True), feet=points(person.feet), person_id=person.person_id)
-
-
-def _to_points(rows: np.ndarray, normalized: bool, canvas: Canvas, reference_missing: bool):
-    """Rows -> Keypoints in pixels; confidence <= 0 (and, for hands/face, the reference's code) -> None."""
-    scale = np.array([canvas[0], canvas[1], 1.0]) if normalized else np.ones(3)
-    points = rows * scale
+def _keypoints(parts: List[Tuple[str, np.ndarray]], normalized: bool, canvas: Canvas) -> List[Optional[Keypoint]]:
+    """The rows of all ``(attribute, rows)`` parts as Keypoints in pixels; confidence <= 0 (and, in hands and
+    faces, the reference's code) -> None. One pass for the whole frame: numpy's fixed cost per call, paid
+    per part, was most of the reading time of a crowd."""
+    if not parts:
+        return []
+    rows = np.concatenate([rows for _, rows in parts])
+    points = rows * (canvas[0], canvas[1], 1.0) if normalized else rows
     missing = rows[:, 2] <= 0
-    if normalized and reference_missing:
-        just_outside = (points[:, :2] >= -1.001) & (points[:, :2] < 0)
-        missing |= (rows[:, 2] == 1) & just_outside.any(axis=1)
-    points[missing] = np.nan
-    return array_to_points(points)
+    if normalized:
+        coded = np.repeat([name in REFERENCE_CODED for name, _ in parts], [len(rows) for _, rows in parts])
+        just_outside = ((points[:, :2] >= -1.001) & (points[:, :2] < 0)).any(axis=1)
+        missing |= coded & (rows[:, 2] == 1) & just_outside
+    values = iter(points.ravel().tolist())
+    triplets = zip(values, values, values)  # not .tolist() by row: a list per point cost a third more time
+    # tuple.__new__ is what Keypoint._make calls, less a Python frame per point (another third)
+    return [None if gone else tuple.__new__(Keypoint, point) for point, gone in zip(triplets, missing.tolist())]
 
 
-def _join(place: str, key: str) -> str:
-    return f"{place}.{key}" if place else key
+def _to_person(person: _RawPerson, points: Iterator[Optional[Keypoint]]) -> Person:
+    """The person's parts, taken in order from its frame's keypoints; a part other than the body with no
+    present point is None."""
+    found = {name: list(islice(points, len(rows))) for name, rows in person.parts.items()}
+    body = found.pop("body")
+    others = {name: part if any(point is not None for point in part) else None for name, part in found.items()}
+    return Person(body=body, **others, person_id=person.person_id)
+
+
+def _error(place: Place, problem: str) -> PoseFormatError:
+    return PoseFormatError(_text(place), problem)
+
+
+def _text(place: Place) -> str:
+    """``("frames", 3, "people", 2, "face_keypoints_2d")`` -> ``frames[3].people[2].face_keypoints_2d``.
+
+    Places travel as tuples and become text only for a message: most values read are never reported.
+    """
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in place).lstrip(".")
 
 
 def _kind(value) -> str:
@@ -481,7 +582,7 @@ def frame_to_dict(frame: PoseFrame, *, coordinates: str = "pixels", confidence: 
     ``confidence``: "visibility" (1.0 for present points) or "score" (the real confidences).
     ``layout``: "coco18" or "body25" (the only layout that carries the feet).
     """
-    return _frame_dict(frame, "", _Style(coordinates, confidence, layout))
+    return _frame_dict(frame, (), _Style(coordinates, confidence, layout))
 
 
 def frames_to_json(poses: Poses, *, coordinates: str = "pixels", confidence: str = "visibility",
@@ -489,9 +590,9 @@ def frames_to_json(poses: Poses, *, coordinates: str = "pixels", confidence: str
     """JSON text: a PoseFrame writes as one object, a sequence of frames as a list (POSE_KEYPOINT)."""
     style = _Style(coordinates, confidence, layout)
     if isinstance(poses, PoseFrame):
-        document = _frame_dict(poses, "", style)
+        document = _frame_dict(poses, (), style)
     else:
-        document = [_frame_dict(frame, f"frames[{index}]", style) for index, frame in enumerate(poses)]
+        document = [_frame_dict(frame, ("frames", index), style) for index, frame in enumerate(poses)]
     return json.dumps(document, indent=indent, allow_nan=False)
 
 
@@ -510,33 +611,33 @@ def write_poses(path: Union[str, os.PathLike], poses: Poses, *, coordinates: str
         raise
 
 
-def _frame_dict(frame: PoseFrame, place: str, style: _Style) -> dict:
-    canvas = _side(frame.width, _join(place, "width")), _side(frame.height, _join(place, "height"))
-    people = [_person_dict(person, f"{_join(place, 'people')}[{index}]", canvas, style)
+def _frame_dict(frame: PoseFrame, place: Place, style: _Style) -> dict:
+    canvas = _side(frame.width, place + ("width",)), _side(frame.height, place + ("height",))
+    people = [_person_dict(person, place + ("people", index), canvas, style)
               for index, person in enumerate(frame.people)]
     return {"people": people, "canvas_width": canvas[0], "canvas_height": canvas[1]}
 
 
-def _person_dict(person: Person, place: str, canvas: Canvas, style: _Style) -> dict:
+def _person_dict(person: Person, place: Place, canvas: Canvas, style: _Style) -> dict:
     written = {} if person.person_id is None else {"person_id": [int(person.person_id)]}
-    body = _point_rows(person.body, NUM_BODY, _join(place, "body"))
+    body = _point_rows(person.body, NUM_BODY, place + ("body",))
     if style.layout == "body25":
-        body = _body25(body, _point_rows(person.feet or [None] * NUM_FEET, NUM_FEET, _join(place, "feet")))
+        body = _body25(body, _point_rows(person.feet or [None] * NUM_FEET, NUM_FEET, place + ("feet",)))
     written[BODY_KEY] = _flat(body, canvas, style)
     for attribute, key, count in OPTIONAL_PARTS:
         points = getattr(person, attribute)
-        rows = None if points is None else _point_rows(points, count, _join(place, attribute))
+        rows = None if points is None else _point_rows(points, count, place + (attribute,))
         written[key] = None if rows is None else _flat(rows, canvas, style)
     return written
 
 
-def _point_rows(points: Sequence, count: int, place: str) -> np.ndarray:
+def _point_rows(points: Sequence, count: int, place: Place) -> np.ndarray:
     """Points -> count x 3 rows (NaN = missing), refusing what JSON could not carry back."""
     if len(points) != count:
-        raise PoseFormatError(place, f"{len(points)} points, expected {count}")
+        raise _error(place, f"{len(points)} points, expected {count}")
     for index, point in enumerate(points):
         if point is not None:
-            _numbers(point, f"{place}[{index}]")
+            _numbers(point, place + (index,))
     return points_to_array(points, count)
 
 

@@ -389,6 +389,40 @@ def test_deep_nesting_and_huge_arrays_fail_fast():
         read_poses('{"people": [], "canvas_width": ' + "9" * 5000 + "}")
 
 
+def crowd(frames, people, **person):
+    """``frames`` frames of ``people`` people, each with a body and the given parts."""
+    return [{"people": [{"pose_keypoints_2d": [1.0, 2.0, 1.0] * 18, **person}] * people,
+             "canvas_width": 8, "canvas_height": 8}] * frames
+
+
+def test_frames_and_people_are_counted_before_any_is_read(monkeypatch):
+    monkeypatch.setattr(formats, "MAX_FRAMES", 3)
+    monkeypatch.setattr(formats, "MAX_PEOPLE", 2)
+    assert len(read_poses(crowd(3, 2))) == 3
+    with pytest.raises(PoseFormatError, match=r"^document: 4 frames, more than MAX_FRAMES \(3\)$"):
+        read_poses(crowd(3, 0) + [None])
+    with pytest.raises(PoseFormatError, match=r"^frames\[0\]\.people: 3 people, more than MAX_PEOPLE \(2\)$"):
+        read_poses(crowd(1, 3) + [None])
+    notes = []
+    assert [len(frame.people) for frame in read_poses(crowd(1, 3) + crowd(1, 1), strict=False, notes=notes)] == [1]
+    assert notes == ["frames[0].people: 3 people, more than MAX_PEOPLE (2) (skipped frames[0])"]
+
+
+def test_keypoints_and_skips_are_capped_per_document_even_when_lenient(monkeypatch):
+    monkeypatch.setattr(formats, "MAX_KEYPOINTS", 3 * (18 + 21))
+    assert len(read_poses(crowd(3, 1, hand_left_keypoints_2d=[1.0] * 63))) == 3
+    for strict in (True, False):
+        with pytest.raises(PoseFormatError, match=r"^frames\[1\]\.people\[1\]: more than MAX_KEYPOINTS \(117\) "
+                                                  r"keypoints in the document$"):
+            read_poses(crowd(2, 2, hand_left_keypoints_2d=[1.0] * 63), strict=strict, notes=[])
+    monkeypatch.setattr(formats, "MAX_SKIPPED", 2)
+    notes = []
+    assert len(read_poses(crowd(1, 2, person_id="x"), strict=False, notes=notes)[0].people) == 2
+    with pytest.raises(PoseFormatError, match=r"^frames\[0\]\.people\[2\]\.person_id: more than MAX_SKIPPED \(2\) "
+                                              r"broken units$"):
+        read_poses(crowd(1, 3, person_id="x"), strict=False, notes=notes)
+
+
 # --- writing ---------------------------------------------------------------------------------------
 
 
