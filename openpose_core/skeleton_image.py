@@ -1,0 +1,1133 @@
+"""Skeleton image -> pose: read a standard OpenPose control map (black background, the standard limb and
+joint colours of :mod:`render`) back into a :class:`PoseFrame`.
+
+Input is RGB (like everything in the library): a BGR image from ``cv2.imread`` must be converted by the
+caller. The map may have been resized (uniformly, roughly 0.5x-2x or more) or JPEG-compressed; sizes of dots
+and sticks are measured from the image itself. Points come back in the image's pixels, confidence 1.0.
+
+Method (see ``pose_from_skeleton_image``):
+
+1. Pixels are classified in HSV: every palette colour is fully saturated, so hue picks the part, value
+   separates full-colour joints (V = 255) from the 0.6-dimmed limbs (V = 153), black is background and
+   white (low saturation, high value) is a face dot. Blends (resized edges, JPEG) fall between classes or
+   are outvoted in step 2.
+2. Joints: the dot scale is measured from the joint dots that look complete (area and extent of their
+   connected components). For each of the 18 joint colours a matched filter scores every position as a
+   dot centre: class pixels inside the disk count for it, black pixels inside and class pixels just
+   outside count against it, and anything else (what a later-drawn limb, joint, hand or face may have
+   put on top) is neutral. So a dot partly covered by later drawing is still centred on its visible arc,
+   and two overlapping same-coloured dots give two peaks. Peaks above 30 % of a full dot are candidates.
+3. People: for each of the 17 drawn limbs and each pair of candidates of its two parts, the stick that
+   the renderer would have drawn between them (an ellipse whose long axis joins the two centres, minus the
+   two dots on top of it) is sampled: it must be mostly the limb's dimmed colour, almost never black
+   (anything else counts as covered). Valid pairs are merged greedily, best first, into people that never
+   hold two candidates of one part (a Kruskal-style assembly). Ears, whose shoulder limbs are not drawn,
+   join through the eyes; an ear left alone joins the nearest person that has that side's shoulder and no
+   such ear. Other unconnected dots stay one-point people (blue ones may be hand dots, see 4).
+4. Hands (optional): blue dots that are not left knees, linked by short segments in the 20 hand-edge hues
+   (a finger's four edges share one 72-degree band of hue; the edge hue orders them), are walked from the
+   wrist (the dot with the most finger links) into 21 points; each hand goes to the nearest free wrist,
+   left or right by which wrist it is.
+5. Face (optional): white dots are found like joints (radius 3), given to the nearest head and put in
+   landmark order by matching them to an approximate mean face placed on the head (landmark identities
+   are approximate; positions are exact).
+
+Limitations: joints whose dot is more than ~70 % covered, limbs covered or shorter than the dots so
+that no stick pixel shows, and hands whose dots overlap one another are not recovered (they are left
+out, never invented); non-uniform resizing is handled for the dot shape only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Tuple
+
+import cv2
+import numpy as np
+
+from .pose import HAND_EDGES, NUM_BODY, NUM_FACE, NUM_HAND, Keypoint, Person, PoseFrame
+from .render import BODY_COLORS, DRAWN_LIMBS, HAND_EDGE_COLORS, LIMB_COLORS, STICK_WIDTH
+
+# ---- colour classes -------------------------------------------------------------------------------
+
+_BODY_HUE_STEP = 360.0 / NUM_BODY          # 20 degrees between body colours
+_HAND_HUE_STEP = 360.0 / len(HAND_EDGES)   # 18 degrees between hand-edge colours
+_BLUE = 12                                 # body colour 12 (left knee) is also the hand-dot colour
+
+_LIMB_VALUE = (0.35, 0.78)                 # limbs are drawn at V = 0.6, joints at V = 1
+_MIN_SATURATION = 0.4
+_DISK_AREA = 49.0                          # pixels of cv2.circle(radius 4, filled)
+_FACE_DISK_AREA = 29.0                     # cv2.circle(radius 3, filled)
+
+
+@dataclass
+class _Classes:
+    hue: np.ndarray          # degrees, float32
+    saturation: np.ndarray
+    value: np.ndarray
+    limb: np.ndarray         # int8 nearest body colour of dimmed saturated pixels, -1 elsewhere
+    hand: np.ndarray         # int8 nearest hand-edge colour of bright saturated pixels, -1 elsewhere
+    background: np.ndarray   # float32 0..1: how surely a pixel is black
+
+
+def _ramp(values: np.ndarray, zero: float, one: float) -> np.ndarray:
+    return np.clip((values - zero) / (one - zero), 0.0, 1.0).astype(np.float32)
+
+
+def _hue_weight(hue: np.ndarray, centre: float, full: float = 10.0, zero: float = 20.0) -> np.ndarray:
+    """1 within ``full`` degrees of ``centre`` (by default half-way to the next colour), 0 from ``zero``
+    (the next colour). JPEG moves the hue of small dots by up to ~20 degrees toward what is under and
+    beside them."""
+    distance = np.abs((hue - centre + 180.0) % 360.0 - 180.0)
+    return _ramp(-distance, -zero, -full)
+
+
+def _classify(image: np.ndarray) -> _Classes:
+    hsv = cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_RGB2HSV)
+    hue, saturation, value = hsv[..., 0], hsv[..., 1], hsv[..., 2]
+    colourful = saturation >= _MIN_SATURATION
+    body_index = (np.rint(hue / _BODY_HUE_STEP).astype(np.int16) % NUM_BODY).astype(np.int8)
+    hand_index = (np.rint(hue / _HAND_HUE_STEP).astype(np.int16) % len(HAND_EDGES)).astype(np.int8)
+    limb = np.where(colourful & (value >= _LIMB_VALUE[0]) & (value < _LIMB_VALUE[1]), body_index, np.int8(-1))
+    hand = np.where(colourful & (value >= 0.45), hand_index, np.int8(-1))
+    return _Classes(hue, saturation, value, limb, hand, _ramp(-value, -0.3, -0.15))
+
+
+def _joint_weight(classes: _Classes, scale: float) -> np.ndarray:
+    """0..1: how much a pixel looks like a full-colour (joint) pixel, whatever its hue.
+
+    Limbs are drawn at V = 0.6 and stay below ~0.7 even in JPEG; joints are drawn at V = 1, but a dot
+    shrunk below ~0.8x loses brightness to blur and chroma subsampling (blue dots keep only ~0.7-0.8),
+    so small dots are accepted from a lower value."""
+    low, high = (0.55, 0.72) if scale < 0.62 else (0.62, 0.76)
+    return _ramp(classes.value, low, high) * _ramp(classes.saturation, 0.35, 0.6)
+
+
+def _white_weight(classes: _Classes) -> np.ndarray:
+    """0..1: how much a pixel looks like a (white) face dot."""
+    return _ramp(classes.value, 0.6, 0.75) * _ramp(-classes.saturation, -0.35, -0.2)
+
+
+def _exact_colours(image: np.ndarray) -> bool:
+    """Whether most drawn pixels still have exact palette colours (a PNG map, maybe resized) rather
+    than JPEG's approximations."""
+    packed = (image[..., 0].astype(np.int32) << 16) | (image[..., 1].astype(np.int32) << 8) | image[..., 2]
+    drawn = packed[image.max(axis=2) >= 64]
+    if drawn.size == 0:
+        return True
+    return float(np.isin(drawn, _PALETTE).mean()) >= 0.5
+
+
+_PALETTE = np.array(sorted({(r << 16) | (g << 8) | b for r, g, b in
+                            BODY_COLORS + LIMB_COLORS + HAND_EDGE_COLORS + ((255, 255, 255),)}), np.int32)
+
+
+# ---- dot scale --------------------------------------------------------------------------------------
+
+def _dot_scale(classes: _Classes, exact: bool = True) -> Tuple[float, float]:
+    """(sx, sy): how much the image was resized since drawing, from the complete-looking joint dots.
+
+    A dot blurred by resizing keeps its area above half its value, so components of V >= 0.5 pixels of
+    one hue class measure it."""
+    index = (np.rint(classes.hue / _BODY_HUE_STEP).astype(np.int16) % NUM_BODY)
+    bright = (classes.value >= 0.5) & (classes.saturation >= _MIN_SATURATION)
+    index = np.where(bright, index, -1)
+    stats = []
+    for part in range(NUM_BODY):
+        mask = index == part
+        rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+        if len(rows) == 0:
+            continue
+        crop = mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].astype(np.uint8)
+        stats.append(cv2.connectedComponentsWithStats(crop, connectivity=8)[2][1:])
+    if not stats:
+        return 1.0, 1.0
+    found = np.concatenate(stats).astype(np.float64)
+    area, width, height = found[:, cv2.CC_STAT_AREA], found[:, cv2.CC_STAT_WIDTH], found[:, cv2.CC_STAT_HEIGHT]
+    fill, aspect = area / (width * height), width / height
+    # a whole disk fills ~60-80 % of its box (49 / 81 at native size) and is about as wide as high
+    complete = (area >= 4) & (fill >= 0.45) & (fill <= 0.95) & (aspect > 0.6) & (aspect < 1.67)
+    if not complete.any():
+        complete = area >= 4
+        if not complete.any():
+            return 1.0, 1.0
+    # partly covered dots are smaller, dots merged with a stick of their own hue larger: a little above
+    # the median, without the outsized ones
+    sizes = area[complete]
+    sizes = sizes[sizes <= 1.6 * np.median(sizes)]
+    # (JPEG frays the dots' edges below half value: a higher percentile makes up for it)
+    scale = float(np.sqrt(np.percentile(sizes, 60 if exact else 75) / _DISK_AREA))
+    ratio = float(np.clip(np.median(aspect[complete]), 0.5, 2.0))
+    if abs(ratio - 1.0) < 0.15:
+        ratio = 1.0
+    return max(scale * np.sqrt(ratio), 0.25), max(scale / np.sqrt(ratio), 0.25)
+
+
+# ---- matched filter for dots ----------------------------------------------------------------------
+
+def _disk_kernel(radius_x: float, radius_y: float, half_x: int, half_y: int, supersample: int = 8) -> np.ndarray:
+    """Pixel coverage of an axis-aligned ellipse centred on the middle of a (2 half_y + 1, 2 half_x + 1) grid."""
+    offsets = (np.arange(supersample) + 0.5) / supersample - 0.5
+    ys = np.arange(-half_y, half_y + 1)[:, None] + offsets[None, :]
+    xs = np.arange(-half_x, half_x + 1)[:, None] + offsets[None, :]
+    inside = ((xs[None, :, None, :] / radius_x) ** 2 + (ys[:, None, :, None] / radius_y) ** 2) <= 1.0
+    return inside.mean(axis=(2, 3)).astype(np.float32)
+
+
+@dataclass
+class _Dots:
+    """Matched filter for filled dots of one size: class pixels inside the disk count for a centre, black
+    inside and class pixels in a ring just outside count against it, anything else is neutral (what later
+    drawing may have put on top)."""
+    radius: float            # mean radius in image pixels
+    inner: np.ndarray
+    outer: np.ndarray
+    area: float
+    pad: int
+
+    @classmethod
+    def make(cls, sx: float, sy: float, disk_area: float = _DISK_AREA) -> "_Dots":
+        radius = float(np.sqrt(disk_area / np.pi))
+        rx, ry = radius * sx, radius * sy
+        margin = max(1.5, 1.5 * min(sx, sy))
+        half_x, half_y = int(np.ceil(rx + margin + 0.5)), int(np.ceil(ry + margin + 0.5))
+        inner = _disk_kernel(rx, ry, half_x, half_y)
+        outer = _disk_kernel(rx + margin, ry + margin, half_x, half_y)
+        return cls(0.5 * (rx + ry), inner, outer, float(inner.sum()), max(half_x, half_y) + 1)
+
+    def score(self, member: np.ndarray, background: np.ndarray) -> np.ndarray:
+        inside = cv2.filter2D(2.0 * member - background, -1, self.inner, borderType=cv2.BORDER_CONSTANT)
+        ring = cv2.filter2D(member, -1, self.outer, borderType=cv2.BORDER_CONSTANT)
+        return inside - ring
+
+
+_MIN_DOT_FRACTION = 0.3
+"""A dot centre needs net evidence worth 30 % of a whole dot."""
+
+
+def _peaks(score: np.ndarray, threshold: float, min_distance: float) -> np.ndarray:
+    """Sub-pixel local maxima (x, y, score) of ``score`` above ``threshold``, at least ``min_distance`` apart."""
+    if score.size == 0 or score.max() < threshold:
+        return np.zeros((0, 3))
+    dilated = cv2.dilate(score, np.ones((3, 3), np.uint8))
+    ys, xs = np.nonzero((score >= dilated) & (score >= threshold))
+    values = score[ys, xs]
+    kept: List[Tuple[float, float, float]] = []
+    for index in np.argsort(-values, kind="stable"):
+        y, x = int(ys[index]), int(xs[index])
+        if any((x - kx) ** 2 + (y - ky) ** 2 < min_distance ** 2 for kx, ky, _ in kept):
+            continue
+        kept.append((x + _vertex(score[y, max(x - 1, 0):x + 2], x > 0),
+                     y + _vertex(score[max(y - 1, 0):y + 2, x], y > 0), float(values[index])))
+    return np.array(kept, np.float64).reshape(-1, 3)
+
+
+def _vertex(line: np.ndarray, has_left: bool) -> float:
+    """Offset of the parabola through a maximum and its two neighbours (0 at a border)."""
+    if len(line) < 3 or not has_left:
+        return 0.0
+    left, centre, right = (float(value) for value in line)
+    curvature = left - 2.0 * centre + right
+    if curvature >= 0:
+        return 0.0
+    return float(np.clip(0.5 * (left - right) / curvature, -0.5, 0.5))
+
+
+def _nearby_peak(score: np.ndarray, x: float, y: float, fallback: float, radius: float) -> Tuple[float, float, float]:
+    """The sub-pixel maximum of ``score`` within half a radius of (x, y) if it holds at least 70 % of
+    ``fallback``; else (x, y, fallback)."""
+    height, width = score.shape
+    reach = max(1, int(round(0.5 * radius)))
+    cx, cy = int(round(x)), int(round(y))
+    top, left = max(cy - reach, 0), max(cx - reach, 0)
+    patch = score[top:cy + reach + 1, left:cx + reach + 1]
+    if patch.size == 0 or patch.max() < 0.7 * fallback:
+        return x, y, fallback
+    py, px = np.unravel_index(int(np.argmax(patch)), patch.shape)
+    py, px = py + top, px + left
+    return (px + _vertex(score[py, max(px - 1, 0):px + 2], px > 0),
+            py + _vertex(score[max(py - 1, 0):py + 2, px], py > 0), fallback)
+
+
+def _regions(weight: np.ndarray, minimum: float, pad: int) -> List[Tuple[slice, slice]]:
+    """Padded boxes around the blobs of ``weight`` > 0 (grown by a pixel) holding at least ``minimum``."""
+    mask = cv2.dilate((weight >= 0.5).astype(np.uint8), np.ones((3, 3), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if count <= 1:
+        return []
+    mass = np.bincount(labels.ravel(), weights=weight.ravel(), minlength=count)
+    height, width = weight.shape
+    boxes = []
+    for label in np.flatnonzero(mass >= minimum):
+        if label == 0:
+            continue
+        x, y, w, h = stats[label, :4]
+        boxes.append((slice(max(y - pad, 0), min(y + h + pad, height)), slice(max(x - pad, 0), min(x + w + pad, width))))
+    return boxes
+
+
+_SECOND_DOT_FRACTION = 0.15
+"""A colour that is not a dot's best fit is kept as an alternative reading above 15 % of a whole dot."""
+
+
+@dataclass
+class _Joints:
+    """Candidate joints: every plausible reading (part) of every dot found. ``dot`` says which dot a reading
+    belongs to; one dot ends up as at most one joint. Arrays are parallel, one row per reading."""
+    xy: np.ndarray           # n x 2, the dot's centre
+    part: np.ndarray         # n, body part
+    dot: np.ndarray          # n, dot id
+    score: np.ndarray        # n, evidence for this colour as a fraction of a whole dot
+    primary: np.ndarray      # n, bool: the dot's best colour
+
+    def __len__(self) -> int:
+        return len(self.part)
+
+
+def _find_joints(classes: _Classes, dots: _Dots, scale: float, exact: bool = False) -> _Joints:
+    """Dots of the 18 joint colours, each with its readings.
+
+    Small dots in JPEG images take colour from what is under and beside them (a nose under purple eyes
+    turns pinkish, a knee takes its thigh's green), so a dot keeps every colour whose matched filter also
+    peaks there; the limbs decide between them when people are assembled."""
+    peaks: List[Tuple[float, int, float, float]] = []
+    joint = _joint_weight(classes, scale)
+    low = _SECOND_DOT_FRACTION * dots.area
+    for window in _regions(joint, 0.5 * low, dots.pad):
+        weight, hue, background = joint[window], classes.hue[window], classes.background[window]
+        top, left = window[0].start, window[1].start
+        nearest = np.rint(hue / _BODY_HUE_STEP).astype(np.int16) % NUM_BODY
+        mass = np.bincount(nearest.ravel(), weights=weight.ravel(), minlength=NUM_BODY)
+        mass = mass + np.roll(mass, 1) + np.roll(mass, -1)
+        for part in np.flatnonzero(mass >= 0.5 * low):
+            member = weight * _hue_weight(hue, part * _BODY_HUE_STEP)
+            found = _peaks(dots.score(member, background), low, 0.9 * dots.radius)
+            if len(found) and exact:
+                # exact colours: place the dot with a narrow hue window, so that the blended rim of a
+                # neighbouring colour (one step round the wheel) under or beside it does not pull it
+                narrow = dots.score(weight * _hue_weight(hue, part * _BODY_HUE_STEP, 4.0, 12.0), background)
+                found = [_nearby_peak(narrow, x, y, score, dots.radius) for x, y, score in found]
+            for x, y, score in found:
+                peaks.append((score / dots.area, int(part), x + left, y + top))
+    # group the peaks of all colours into dots, strongest first
+    peaks.sort(key=lambda peak: -peak[0])
+    centres: List[Tuple[float, float, float]] = []
+    rows: List[Tuple[float, float, int, int, float, bool]] = []
+    seen = set()
+    join = (0.6 * dots.radius) ** 2
+    for score, part, x, y in peaks:
+        owner = next((index for index, (cx, cy, _) in enumerate(centres) if (x - cx) ** 2 + (y - cy) ** 2 < join), None)
+        first = owner is None
+        if first:
+            if score < _MIN_DOT_FRACTION:
+                continue
+            # same-colour dots (two people's same joint) closer than 0.9 radius are one dot
+            if any(part == p and (x - rx) ** 2 + (y - ry) ** 2 < (0.9 * dots.radius) ** 2 for rx, ry, p, _, _, _ in rows):
+                continue
+            owner = len(centres)
+            centres.append((x, y, score))
+        elif (owner, part) in seen or score < 0.35 * centres[owner][2]:
+            continue
+        seen.add((owner, part))
+        cx, cy, _ = centres[owner]
+        rows.append((cx, cy, part, owner, score, first))
+    rows = _drop_blends(rows, dots.radius)
+    if not rows:
+        return _Joints(np.zeros((0, 2)), np.zeros(0, int), np.zeros(0, int), np.zeros(0), np.zeros(0, bool))
+    xy = np.array([(x, y) for x, y, *_ in rows], np.float64)
+    return _Joints(xy, np.array([r[2] for r in rows]), np.array([r[3] for r in rows]),
+                   np.array([r[4] for r in rows], np.float64), np.array([r[5] for r in rows], bool))
+
+
+def _between_hues(part: int, first: int, second: int) -> bool:
+    """Whether colour ``part`` lies strictly inside the shorter hue arc from ``first`` to ``second``."""
+    span = (second - first) % NUM_BODY
+    offset = (part - first) % NUM_BODY
+    if span > NUM_BODY // 2:
+        span, offset = NUM_BODY - span, (first - part) % NUM_BODY
+    return 0 < offset < span
+
+
+def _drop_blends(rows: list, radius: float) -> list:
+    """Remove dots that are blends: where two touching dots of different colours meet, JPEG's shared
+    chroma paints the in-between hue (an l-eye and an l-ear make an r-ear colour between them). Such a
+    dot is weaker than both, lies on the line between them, and its colour lies between theirs."""
+    best = [(x, y, part, dot, score) for x, y, part, dot, score, primary in rows if primary]
+    if len(best) < 3:
+        return rows
+    xy = np.array([(x, y) for x, y, *_ in best])
+    close = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)) <= 2.5 * radius
+    fake = set()
+    for index, (x, y, part, dot, score) in enumerate(best):
+        around = [other for other in np.flatnonzero(close[index]) if other != index and best[other][4] > score]
+        for first_position, first in enumerate(around):
+            ax, ay, a_part, _, _ = best[first]
+            for second in around[first_position + 1:]:
+                bx, by, b_part, _, _ = best[second]
+                if not close[first, second] or not _between_hues(part, a_part, b_part):
+                    continue
+                span = np.array([bx - ax, by - ay])
+                length = float(np.hypot(*span))
+                if length == 0:
+                    continue
+                t = ((x - ax) * span[0] + (y - ay) * span[1]) / length ** 2
+                off = abs((x - ax) * span[1] - (y - ay) * span[0]) / length
+                if 0.15 < t < 0.85 and off < 0.6 * radius:
+                    fake.add(dot)
+    return [row for row in rows if row[3] not in fake]
+
+
+# ---- limbs ---------------------------------------------------------------------------------------
+
+def _stick_ends(joints: _Joints, classes: _Classes, dots: _Dots, scale: float) -> _Joints:
+    """Add readings that sticks imply: a drawn limb's stick leaving a found dot ends at the dot of the
+    limb's other joint, so the found dot at the far end of a stick of that limb's colour (whatever its own
+    colour reads as) may be that joint. This recovers joints whose dot is covered by another one (the
+    body's wrist under a hand's wrist dot) or whose colour JPEG has moved (small dots take the hue of what
+    is under them). These readings score 0 and are used only when nothing else joins them."""
+    if len(joints) == 0:
+        return joints
+    black = classes.background > 0.5
+    margin = max(0.75, 0.5 * scale)
+    half_width = STICK_WIDTH * scale
+    xy, part, dot, score, primary = (list(joints.xy), list(joints.part), list(joints.dot),
+                                     list(joints.score), list(joints.primary))
+    best_rows = np.flatnonzero(joints.primary)
+    dot_ids, centres = joints.dot[best_rows], joints.xy[best_rows]
+    dot_parts: Dict[int, set] = {}
+    for d, p in zip(joints.dot, joints.part):
+        dot_parts.setdefault(int(d), set()).add(int(p))
+    for index in np.flatnonzero(joints.primary & (joints.score >= _MIN_DOT_FRACTION)):
+        here = int(joints.part[index])
+        others = dot_ids != joints.dot[index]
+        targets, ends = dot_ids[others], centres[others]
+        if len(targets) == 0:
+            continue
+        open_line = _dark_lines(np.repeat(joints.xy[index][None, :], len(ends), axis=0), ends, black) <= 2
+        for limb, (part_a, part_b) in enumerate(DRAWN_LIMBS):
+            if here not in (part_a, part_b):
+                continue
+            other = part_b if here == part_a else part_a
+            found = []
+            for target, end in zip(targets[open_line], ends[open_line]):
+                support = _stick_support(joints.xy[index], end, limb, classes, black, half_width, dots.radius, margin)
+                if support[0] is not None and not _stick_goes_on(joints.xy[index], end, limb, classes, dots.radius, scale):
+                    found.append((support[0], int(target), end))
+            if not found:
+                continue
+            # the stick's own dot is the one its colour fits best (a nearer dot on the stick leaves part
+            # of it out; a farther one adds what lies beyond)
+            _, target, end = max(found, key=lambda item: item[0])
+            if other in dot_parts[target]:
+                continue
+            dot_parts[target].add(other)
+            xy.append(end)
+            dot.append(target)
+            part.append(other)
+            score.append(0.0)
+            primary.append(False)
+    return _Joints(np.array(xy, np.float64).reshape(-1, 2), np.array(part, int), np.array(dot, int),
+                   np.array(score, np.float64), np.array(primary, bool))
+
+
+def _stick_goes_on(start: np.ndarray, end: np.ndarray, limb: int, classes: _Classes, radius: float,
+                   scale: float) -> bool:
+    """Whether the limb's colour carries on past the dot at ``end`` (then that dot only lies on the stick)."""
+    axis = end - start
+    length = float(np.hypot(*axis))
+    if length == 0:
+        return False
+    along = axis / length
+    across = np.array([-along[1], along[0]])
+    steps = np.arange(radius + 1.0, radius + 1.0 + max(3.0, 4.0 * scale), 0.5)
+    offsets = np.array([-0.5, 0.0, 0.5]) * STICK_WIDTH * scale
+    points = end + steps[:, None, None] * along + offsets[None, :, None] * across
+    return float((_sample(classes.limb, points.reshape(-1, 2), -1) == limb).mean()) >= 0.5
+
+
+def _stick_samples(start: np.ndarray, end: np.ndarray, half_width: float, dot_radius: float,
+                   margin: float) -> np.ndarray:
+    """Points (n x 2) inside the limb ellipse the renderer would draw from ``start`` to ``end``, shrunk by
+    ``margin``, and outside the two end dots grown by ``margin``."""
+    axis = end - start
+    length = float(np.hypot(*axis))
+    if length < 1e-6:
+        return np.zeros((0, 2))
+    along = axis / length
+    across = np.array([-along[1], along[0]])
+    semi_major, semi_minor = length / 2 - margin, half_width - margin
+    if semi_major <= 0 or semi_minor <= 0:
+        return np.zeros((0, 2))
+    steps = max(int(np.ceil(length)), 2)
+    u = np.linspace(-length / 2, length / 2, steps + 1)
+    v = np.linspace(-semi_minor, semi_minor, 5)
+    uu, vv = np.meshgrid(u, v)
+    uu, vv = uu.ravel(), vv.ravel()
+    inside = (uu / semi_major) ** 2 + (vv / semi_minor) ** 2 <= 1.0
+    clear = dot_radius + margin
+    far = ((uu + length / 2) ** 2 + vv ** 2 > clear ** 2) & ((uu - length / 2) ** 2 + vv ** 2 > clear ** 2)
+    keep = inside & far
+    middle = (start + end) / 2
+    return middle + uu[keep, None] * along + vv[keep, None] * across
+
+
+def _sample(grid: np.ndarray, points: np.ndarray, fill) -> np.ndarray:
+    height, width = grid.shape[:2]
+    xs, ys = np.rint(points[:, 0]).astype(int), np.rint(points[:, 1]).astype(int)
+    valid = (xs >= 0) & (xs < width) & (ys >= 0) & (ys < height)
+    out = np.full(len(points), fill, dtype=grid.dtype)
+    out[valid] = grid[ys[valid], xs[valid]]
+    return out
+
+
+_LONE_DOT_FRACTION = (0.35, 0.45)
+"""Evidence (fraction of a whole dot) a dot joined to no other needs to stand alone as a one-point person:
+in a map with exact palette colours, and in a JPEG (where blends of neighbouring dots make weak fakes)."""
+
+_TOUCHING_SCORE = 0.2
+_HEAD_LIMBS = frozenset(range(12, 17))
+"""Neck-nose, nose-eyes and eyes-ears: the only sticks short enough to hide under their dots."""
+_FEW_SAMPLES = 8
+_PRIOR_SAMPLES = 6
+_MIN_OWN = 0.15
+_MAX_DARK = 0.08
+"""Score of a link between touching dots whose stick cannot show: below almost every seen stick."""
+
+
+@dataclass
+class _Link:
+    score: float
+    first: int
+    second: int
+
+
+def _stick_support(point_a: np.ndarray, point_b: np.ndarray, limb: int, classes: _Classes, black: np.ndarray,
+                   half_width: float, radius: float, margin: float) -> Tuple[Optional[float], int, int, int, int]:
+    """How well the stick of ``limb`` drawn between two dot centres shows: (score or None, samples, own
+    colour, neighbouring colour, black). The stick must be mostly the limb's dimmed colour (what later
+    drawing covers is neutral) and almost never black; its score shrinks toward 0 for short sticks, whose
+    few samples are weak evidence."""
+    samples = _stick_samples(point_a, point_b, half_width, radius, margin)
+    total = len(samples)
+    if total == 0:
+        return None, 0, 0, 0, 0
+    dark = int(_sample(black, samples, False).sum())
+    colours = np.bincount(_sample(classes.limb, samples, -1) + 1, minlength=NUM_BODY + 1)[1:]
+    own = int(colours[limb])
+    # a stick of the next colour round the wheel (JPEG moves hues) is that limb, not this one
+    rival = int(max(colours[(limb - 1) % NUM_BODY], colours[(limb + 1) % NUM_BODY]))
+    if own >= max(2, _MIN_OWN * total, 0.6 * rival) and dark <= max(1, _MAX_DARK * total):
+        return (own - 2.0 * dark) / (total + _PRIOR_SAMPLES), total, own, rival, dark
+    return None, total, own, rival, dark
+
+
+def _dark_lines(start: np.ndarray, end: np.ndarray, black: np.ndarray, count: int = 7) -> np.ndarray:
+    """How many of ``count`` points strictly between each start and end are black (n)."""
+    fractions = np.linspace(0.0, 1.0, count + 2)[1:-1]
+    line = start[:, None, :] + fractions[None, :, None] * (end - start)[:, None, :]
+    return _sample(black, line.reshape(-1, 2), False).reshape(len(start), -1).sum(axis=1)
+
+
+def _limb_links(joints: _Joints, classes: _Classes, dots: _Dots, scale: float) -> List[_Link]:
+    """Every pair of readings that a drawn limb may join, scored by the stick between them.
+
+    The stick is sampled where the renderer's ellipse shows between the two dots (with the reference's
+    stick width: thicker xinsir sticks contain it). It must be mostly the limb's dimmed colour and
+    (almost) never black. Dots too close for any stick to show are joined when they touch with no black
+    between them, at a lower score. Readings that fit their dot's colour better score a little more."""
+    links: List[_Link] = []
+    margin = max(0.75, 0.5 * scale)
+    half_width = STICK_WIDTH * scale
+    touching = 2.0 * dots.radius + 2.0 * scale      # dots this close hide their stick
+    near = 2.0 * dots.radius + 6.0 * scale          # ... and this close show only a sliver of it
+    black = classes.background > 0.5
+    for limb, (part_a, part_b) in enumerate(DRAWN_LIMBS):
+        first = np.flatnonzero(joints.part == part_a)
+        second = np.flatnonzero(joints.part == part_b)
+        if len(first) == 0 or len(second) == 0:
+            continue
+        i, j = (grid.ravel() for grid in np.meshgrid(first, second, indexing="ij"))
+        keep = joints.dot[i] != joints.dot[j]
+        i, j = i[keep], j[keep]
+        if len(i) == 0:
+            continue
+        # quick rejection: black on the straight line between the centres means no stick
+        dark = _dark_lines(joints.xy[i], joints.xy[j], black)
+        for a, b in zip(i[dark <= 2], j[dark <= 2]):
+            point_a, point_b = joints.xy[a], joints.xy[b]
+            # how well each dot's colour fits the reading; readings placed at stick ends (score 0) come
+            # after every reading of a found dot
+            bonus = 0.1 * (joints.score[a] + joints.score[b])
+            virtual = joints.score[a] <= 0 or joints.score[b] <= 0
+            if virtual and not (joints.primary[a] or joints.primary[b]):
+                continue      # a hidden joint is joined only to a dot's best reading
+            bonus -= 1.0 * virtual
+            score, total, own, rival, dark_count = _stick_support(point_a, point_b, limb, classes, black, half_width,
+                                                                  dots.radius, margin)
+            if score is not None:
+                links.append(_Link(score + bonus, int(a), int(b)))
+                continue
+            gap = float(np.hypot(*(point_b - point_a)))
+            if limb in _HEAD_LIMBS and (gap <= touching or total < _FEW_SAMPLES) and gap <= near \
+                    and dark_count == 0 and not virtual:
+                core = point_a + np.linspace(0.0, 1.0, max(int(2 * gap), 2) + 1)[:, None] * (point_b - point_a)
+                if not _sample(black, core, False).any():
+                    # what little of the stick shows between the dots still votes
+                    shown = (own - rival) / (total + 2.0)
+                    links.append(_Link(_TOUCHING_SCORE + 0.2 * shown + bonus, int(a), int(b)))
+    return links
+
+
+def _assemble(joints: _Joints, links: List[_Link], radius: float, lone: float) -> List[List[int]]:
+    """Join readings along links, best first (Kruskal-style), never putting two readings of one part in a
+    person and never using two readings of one dot (a hidden joint placed by a stick end may share its
+    dot). Dots left unlinked become one-point groups of their best colour."""
+    count = len(joints)
+    owner = list(range(count))
+    members: Dict[int, List[int]] = {index: [index] for index in range(count)}
+    held: Dict[int, set] = {index: {int(joints.part[index])} for index in range(count)}
+    claimed: Dict[int, int] = {}
+
+    def find(index: int) -> int:
+        while owner[index] != index:
+            owner[index] = owner[owner[index]]
+            index = owner[index]
+        return index
+
+    # a reading placed by a stick end (score 0) is a joint hidden under that dot: it neither needs nor
+    # takes the dot
+    hidden = joints.score <= 0
+    for link in sorted(links, key=lambda link: -link.score):
+        ends = [end for end in (link.first, link.second) if not hidden[end]]
+        if any(claimed.get(int(joints.dot[end]), end) != end for end in ends):
+            continue
+        a, b = find(link.first), find(link.second)
+        if a == b or held[a] & held[b]:
+            continue
+        if len(members[a]) < len(members[b]):
+            a, b = b, a
+        owner[b] = a
+        members[a].extend(members.pop(b))
+        held[a] |= held.pop(b)
+        for end in ends:
+            claimed[int(joints.dot[end])] = end
+    # a group must hold two readings of found dots: a dot joined only to a hidden joint stands alone
+    groups, claimed = [], dict(claimed)
+    for group in members.values():
+        if sum(1 for index in group if not hidden[index]) >= 2:
+            groups.append(group)
+        else:
+            for index in group:
+                if claimed.get(int(joints.dot[index])) == index:
+                    del claimed[int(joints.dot[index])]
+    used = joints.xy[list(claimed.values())] if claimed else np.zeros((0, 2))
+    best = {int(dot): score for dot, score, primary in zip(joints.dot, joints.score, joints.primary) if primary}
+    ambiguous = {int(dot) for dot, score, primary in zip(joints.dot, joints.score, joints.primary)
+                 if not primary and score >= 0.75 * best.get(int(dot), 0.0) and score > 0}
+    for index in np.flatnonzero(joints.primary):
+        dot = int(joints.dot[index])
+        if dot in claimed or dot in ambiguous or joints.score[index] < lone:
+            continue
+        # a second reading of a dot that is already part of someone, found a little apart, is not a joint
+        if len(used) and (np.hypot(*(used - joints.xy[index]).T) < 0.8 * radius).any():
+            continue
+        groups.append([int(index)])
+    return [sorted(group) for group in groups]
+
+
+# ---- public ------------------------------------------------------------------------------------------
+
+def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face: bool = True) -> PoseFrame:
+    """Read an OpenPose control map (RGB, black background, standard colours) back into a PoseFrame.
+
+    The frame's canvas is the image size; points are in its pixels with confidence 1.0. ``hands`` and
+    ``face`` choose whether hand and face points are recovered. See the module docstring for the method.
+    """
+    image = _as_rgb(image_rgb)
+    height, width = image.shape[:2]
+    classes = _classify(image)
+    exact = _exact_colours(image)
+    sx, sy = _dot_scale(classes, exact)
+    dots = _Dots.make(sx, sy)
+    scale = 0.5 * (sx + sy)
+    # drawn at this size (then maybe JPEG-compressed): dots are disks centred on whole pixels
+    native = max(abs(sx - 1.0), abs(sy - 1.0)) < (0.1 if exact else 0.06)
+
+    # body: dots and their readings, readings implied by sticks, links, people
+    joints = _find_joints(classes, dots, scale, exact)
+    if native:
+        joints.xy = np.rint(joints.xy)
+    joints = _stick_ends(joints, classes, dots, scale)
+    points, parts = joints.xy, joints.part
+    links = _limb_links(joints, classes, dots, scale)
+    groups = _assemble(joints, links, dots.radius, _LONE_DOT_FRACTION[0] if exact else _LONE_DOT_FRACTION[1])
+
+    bodies, lone_blue = [], []
+    shown = {int(joints.dot[index]) for group in groups if len(group) > 1 for index in group if joints.score[index] > 0}
+    for group in groups:
+        body = np.full((NUM_BODY, 2), np.nan)
+        for index in group:
+            if joints.score[index] <= 0 and int(joints.dot[index]) in shown:
+                continue      # hidden under another joint's dot: it joined the person, its place is unknown
+            body[parts[index]] = points[index]
+        (lone_blue if len(group) == 1 and parts[group[0]] == _BLUE else bodies).append(body)
+    bodies = _adopt_ears(bodies)
+
+    # hands: blue dots that are not left knees, joined by the thin coloured hand lines
+    blue = _find_blue_dots(classes, dots, scale)[:, :2]
+    knees = np.array([body[_BLUE] for body in bodies if not np.isnan(body[_BLUE, 0])]).reshape(-1, 2)
+    if len(knees) and len(blue):
+        blue = blue[np.min(np.hypot(*(blue[:, None, :] - knees[None, :, :]).transpose(2, 0, 1)), axis=1) > 0.6 * dots.radius]
+    if native:
+        blue = np.rint(blue)
+    hand_links = _hand_links(blue, classes, dots, scale)
+    found_hands = _label_hands(blue, hand_links)
+    # a lone blue dot is a left knee (with no hip and no ankle) unless it may be part of a hand: hands
+    # are made of blue dots a few dot sizes apart (their lines may hide under the dots)
+    for body in lone_blue:
+        distance = np.hypot(*(blue - body[_BLUE]).T)
+        if not ((distance > 0.6 * dots.radius) & (distance < 8 * dots.radius)).any():
+            bodies.append(body)
+
+    hand_of: Dict[Tuple[int, str], np.ndarray] = {}
+    if hands and found_hands:
+        hand_points = [hand for hand, _ in found_hands]
+        for hand, place in zip(hand_points, _attach_hands(bodies, hand_points, dots.radius)):
+            if place is None:
+                bodies.append(np.full((NUM_BODY, 2), np.nan))
+                place = ("left_hand", len(bodies) - 1)
+            hand_of[(place[1], place[0])] = hand
+
+    faces = _faces(bodies, _find_face_dots(classes, sx, sy), dots.radius) if face else {}
+
+    if native:
+        # renderers draw at int(x / W * W) (float64 for bodies, float32 for hands and face), which for a
+        # whole x is sometimes x - 1: nudge points up to the next float that draws on their own pixel
+        size = np.array([width, height], np.float64)
+        bodies = [_drawn_on_pixel(body, size, np.float64) for body in bodies]
+        hand_of = {key: _drawn_on_pixel(points, size, np.float32) for key, points in hand_of.items()}
+        faces = {key: _drawn_on_pixel(np.rint(points), size, np.float32) for key, points in faces.items()}
+
+    order = sorted(range(len(bodies)), key=lambda index: -int((~np.isnan(bodies[index][:, 0])).sum()))
+    people = []
+    for index in order:
+        person = Person(body=_to_points(bodies[index]))
+        person.face = _to_points(faces[index]) if index in faces else None
+        person.left_hand = _to_points(hand_of[(index, "left_hand")]) if (index, "left_hand") in hand_of else None
+        person.right_hand = _to_points(hand_of[(index, "right_hand")]) if (index, "right_hand") in hand_of else None
+        people.append(person)
+    return PoseFrame(people, width, height)
+
+
+def _drawn_on_pixel(xy: np.ndarray, size: np.ndarray, dtype) -> np.ndarray:
+    """The smallest values >= ``xy`` (whole pixels) that ``render`` draws on pixel ``xy``."""
+    values = xy.astype(dtype)
+    target = np.floor(xy)
+    extent = size.astype(dtype)
+    for _ in range(8):
+        low = ~np.isnan(values) & (np.floor(values / extent * extent) < target)
+        if not low.any():
+            break
+        values[low] = np.nextafter(values[low], dtype(np.inf))
+    return values.astype(np.float64)
+
+
+def _to_points(xy: np.ndarray) -> List[Optional[Keypoint]]:
+    return [None if np.isnan(x) else Keypoint(float(x), float(y), 1.0) for x, y in xy]
+
+
+_EARS = {16: (14, 2), 17: (15, 5)}
+"""ear -> (eye, shoulder) of the same side."""
+
+
+def _adopt_ears(bodies: List[np.ndarray]) -> List[np.ndarray]:
+    """Ears have no drawn limb but the one to their eye; an ear standing alone (its eye missing or its
+    stick hidden) joins the nearest person that lacks that ear, has the same side's shoulder or a nose, and
+    whose head is near: within 1.5 neck-nose lengths of the nose (or 2.5 neck-shoulder lengths of the
+    neck when the nose is missing)."""
+    present = [~np.isnan(body[:, 0]) for body in bodies]
+    lone = [index for index, mask in enumerate(present) if mask.sum() == 1 and np.flatnonzero(mask)[0] in _EARS]
+    taken = set()
+    for index in lone:
+        ear = int(np.flatnonzero(present[index])[0])
+        eye, shoulder = _EARS[ear]
+        point = bodies[index][ear]
+        best, best_distance = None, np.inf
+        for other, body in enumerate(bodies):
+            mask = present[other]
+            if other == index or mask.sum() < 2 or mask[ear]:
+                continue
+            head, reach = _head_reach(body, mask)
+            if head is None or not (mask[shoulder] or mask[0]):
+                continue
+            distance = float(np.hypot(*(point - head)))
+            if distance <= reach and distance < best_distance:
+                best, best_distance = other, distance
+        if best is not None:
+            bodies[best][ear] = point
+            present[best][ear] = True
+            taken.add(index)
+    return [body for index, body in enumerate(bodies) if index not in taken]
+
+
+def _head_reach(body: np.ndarray, mask: np.ndarray) -> Tuple[Optional[np.ndarray], float]:
+    """Where a person's head is and how far from it an ear may be."""
+    if mask[0] and mask[1]:
+        return body[0], 1.5 * float(np.hypot(*(body[0] - body[1])))
+    lengths = [float(np.hypot(*(body[1] - body[side]))) for side in (2, 5) if mask[1] and mask[side]]
+    if mask[0] and lengths:
+        return body[0], 1.5 * max(lengths)
+    if mask[1] and lengths:
+        return body[1], 2.5 * max(lengths)
+    return None, 0.0
+
+
+# ---- hands -------------------------------------------------------------------------------------------
+
+_HAND_PARENT = np.array([start for start, _ in HAND_EDGES])
+_HAND_CHILD = np.array([end for _, end in HAND_EDGES])
+_BLUE_HUE = 240.0
+
+
+def _find_blue_dots(classes: _Classes, dots: _Dots, scale: float) -> np.ndarray:
+    """Centres (x, y, score) of blue dots: hand points, and left knees."""
+    member = _joint_weight(classes, scale) * _hue_weight(classes.hue, _BLUE_HUE)
+    threshold = _MIN_DOT_FRACTION * dots.area
+    found = []
+    for window in _regions(member, 0.5 * threshold, dots.pad):
+        peaks = _peaks(dots.score(member[window], classes.background[window]), threshold, 0.9 * dots.radius)
+        peaks[:, 0] += window[1].start
+        peaks[:, 1] += window[0].start
+        found.append(peaks)
+    if not found:
+        return np.zeros((0, 3))
+    peaks = np.concatenate(found)
+    # overlapping windows find a dot twice
+    keep: List[int] = []
+    for index in np.argsort(-peaks[:, 2], kind="stable"):
+        if all(np.hypot(*(peaks[index, :2] - peaks[other, :2])) >= 0.9 * dots.radius for other in keep):
+            keep.append(int(index))
+    return peaks[sorted(keep)]
+
+
+@dataclass
+class _HandLink:
+    score: float
+    first: int
+    second: int
+    edge: int
+
+
+def _hand_links(xy: np.ndarray, classes: _Classes, dots: _Dots, scale: float) -> List[_HandLink]:
+    """Pairs of blue dots joined by a straight thin line of one hand-edge colour, not passing another dot."""
+    count = len(xy)
+    if count < 2:
+        return []
+    black = classes.background > 0.5
+    first, second = np.triu_indices(count, 1)
+    start, end = xy[first], xy[second]
+    gap = np.hypot(*(end - start).T)
+    clear = dots.radius + max(0.75, 0.5 * scale)
+    keep = gap > 2 * clear
+    # quick rejection: black anywhere on the line (hand lines are only ~3 px wide)
+    fractions = np.linspace(0.0, 1.0, 13)[1:-1]
+    line = start[:, None, :] + fractions[None, :, None] * (end - start)[:, None, :]
+    dark = _sample(black, line.reshape(-1, 2), False).reshape(len(first), -1)
+    keep &= dark.sum(axis=1) == 0
+    links: List[_HandLink] = []
+    for a, b, length in zip(first[keep], second[keep], gap[keep]):
+        direction = (xy[b] - xy[a]) / length
+        # another dot on the way means this is two edges, not one
+        offsets = xy - xy[a]
+        along = offsets @ direction
+        across = np.abs(offsets @ np.array([-direction[1], direction[0]]))
+        between = (along > 0.5 * dots.radius) & (along < length - 0.5 * dots.radius) & (across < 0.8 * dots.radius)
+        between[[a, b]] = False
+        if between.any():
+            continue
+        steps = np.arange(clear, length - clear + 1e-9, 0.5)
+        if len(steps) == 0:
+            continue
+        samples = xy[a] + steps[:, None] * direction
+        colours = _sample(classes.hand, samples, -1)
+        dark_count = int(_sample(black, samples, False).sum())
+        valid = colours[colours >= 0]
+        if len(valid) == 0 or dark_count > 0.1 * len(samples):
+            continue
+        tally = np.bincount(valid, minlength=len(HAND_EDGES))
+        edge = int(np.argmax(tally))
+        if tally[edge] < 0.5 * len(samples):
+            continue
+        links.append(_HandLink(tally[edge] / (len(samples) + 3.0), int(a), int(b), edge))
+    return links
+
+
+def _label_hands(xy: np.ndarray, links: List[_HandLink]) -> List[Tuple[np.ndarray, List[int]]]:
+    """Hands (21 x 2, NaN = not found) and the dots they use, from the coloured links between dots.
+
+    Links are taken best first and kept only while every dot of a hand can still be one hand point:
+    the points an edge joins are fixed by its colour, so a dot touching two edges of different colours
+    is the point they share (the wrist touches edges 0, 4, 8, 12 and 16), and labels spread along the
+    edges from there. An edge whose two dots touch nothing else is oriented with its parent nearer the
+    hand's wrist."""
+    owner = list(range(len(xy)))
+
+    def find(index: int) -> int:
+        while owner[index] != index:
+            owner[index] = owner[owner[index]]
+            index = owner[index]
+        return index
+
+    accepted: Dict[int, List[_HandLink]] = {}
+    for link in sorted(links, key=lambda link: -link.score):
+        a, b = find(link.first), find(link.second)
+        group = (accepted.get(a, []) + (accepted.get(b, []) if a != b else [])) + [link]
+        if any(existing.edge == link.edge for existing in group[:-1]) or _hand_labels(xy, group) is None:
+            continue
+        owner[b] = a
+        accepted.pop(b, None)
+        accepted[a] = group
+    pieces = []
+    for group in accepted.values():
+        labels = _hand_labels(xy, group)
+        hand = np.full((NUM_HAND, 2), np.nan)
+        for dot, label in labels.items():
+            hand[label] = xy[dot]
+        pieces.append((hand, sorted(labels)))
+    return _join_pieces(pieces)
+
+
+def _join_pieces(pieces: List[Tuple[np.ndarray, List[int]]]) -> List[Tuple[np.ndarray, List[int]]]:
+    """A finger whose link to the palm is hidden comes out as a piece of its own: put each piece without
+    a wrist into the nearest hand (with a wrist) that lacks all its points and is within the hand's size."""
+    pieces.sort(key=lambda piece: -len(piece[1]))
+    hands = [piece for piece in pieces if not np.isnan(piece[0][0, 0])]
+    rest = [piece for piece in pieces if np.isnan(piece[0][0, 0])]
+    for hand_points, dots in rest:
+        present = ~np.isnan(hand_points[:, 0])
+        best, best_distance = None, np.inf
+        for index, (hand, _) in enumerate(hands):
+            have = ~np.isnan(hand[:, 0])
+            if (have & present).any():
+                continue
+            span = float(np.max(np.hypot(*(hand[have] - hand[have][0]).T)))
+            distance = float(np.min(np.hypot(*(hand_points[present][:, None, :] - hand[have][None, :, :]).transpose(2, 0, 1))))
+            if distance <= max(span, 1.0) and distance < best_distance:
+                best, best_distance = index, distance
+        if best is None:
+            hands.append((hand_points, dots))
+        else:
+            hand, used = hands[best]
+            hand[present] = hand_points[present]
+            hands[best] = (hand, sorted(used + dots))
+    return hands
+
+
+def _hand_labels(xy: np.ndarray, group: List[_HandLink]) -> Optional[Dict[int, int]]:
+    """dot -> hand point for a set of links, or None when they cannot all hold in one hand."""
+    options: Dict[int, set] = {}
+    for link in group:
+        pair = {int(_HAND_PARENT[link.edge]), int(_HAND_CHILD[link.edge])}
+        for dot in (link.first, link.second):
+            options[dot] = options[dot] & pair if dot in options else set(pair)
+            if not options[dot]:
+                return None
+    labels = {dot: next(iter(choice)) for dot, choice in options.items() if len(choice) == 1}
+    pending = [link for link in group]
+    while pending:
+        progress = False
+        for link in list(pending):
+            parent, child = int(_HAND_PARENT[link.edge]), int(_HAND_CHILD[link.edge])
+            a, b = labels.get(link.first), labels.get(link.second)
+            if a is None and b is None:
+                continue
+            if a is None:
+                labels[link.first] = parent if b == child else child
+            elif b is None:
+                labels[link.second] = parent if a == child else child
+            if {labels[link.first], labels[link.second]} != {parent, child}:
+                return None
+            pending.remove(link)
+            progress = True
+        if not progress:
+            # an edge on its own: its parent is the end nearer the wrist (or the hand's middle)
+            link = pending[0]
+            wrist = next((xy[dot] for dot, label in labels.items() if label == 0), None)
+            if wrist is None:
+                wrist = np.mean([xy[dot] for dot in options], axis=0)
+            parent, child = int(_HAND_PARENT[link.edge]), int(_HAND_CHILD[link.edge])
+            nearer = np.hypot(*(xy[link.first] - wrist)) <= np.hypot(*(xy[link.second] - wrist))
+            labels[link.first], labels[link.second] = (parent, child) if nearer else (child, parent)
+    if len(set(labels.values())) != len(labels):
+        return None
+    return labels
+
+
+def _attach_hands(bodies: List[np.ndarray], hands: List[np.ndarray], radius: float):
+    """(side, person) per hand: to the nearest wrist (right wrist -> right hand), else the nearest
+    elbow, within reach of the hand's size; None when no person is near."""
+    choices = []
+    for index, hand in enumerate(hands):
+        present = ~np.isnan(hand[:, 0])
+        anchor = hand[0] if present[0] else np.nanmean(hand, axis=0)
+        span = float(np.nanmax(np.hypot(*(hand[present] - anchor).T))) if present.any() else 0.0
+        for person, body in enumerate(bodies):
+            # a hand's wrist point lies on (or next to) the body's wrist; with the wrist missing, the
+            # forearm reaches from the elbow
+            for part, side, reach, weight in ((4, "right_hand", 0.25 * span + 4 * radius, 1.0),
+                                              (7, "left_hand", 0.25 * span + 4 * radius, 1.0),
+                                              (3, "right_hand", 2 * span + 6 * radius, 2.0),
+                                              (6, "left_hand", 2 * span + 6 * radius, 2.0)):
+                if np.isnan(body[part, 0]):
+                    continue
+                distance = float(np.hypot(*(body[part] - anchor)))
+                if distance <= reach:
+                    choices.append((weight * distance, index, person, side))
+    result: List[Optional[Tuple[str, int]]] = [None] * len(hands)
+    used = set()
+    for _, index, person, side in sorted(choices):
+        if result[index] is None and (person, side) not in used:
+            result[index] = (side, person)
+            used.add((person, side))
+    return result
+
+
+# ---- face ---------------------------------------------------------------------------------------------
+
+def _mean_face() -> np.ndarray:
+    """An approximate frontal face in the 68-landmark layout plus two pupils (70 x 2), in units of the
+    face's width, centred between the eyes; image x to the right (the subject's right eye on the left),
+    y down. Only used to put found dots in landmark order, so rough shapes suffice."""
+    points = []
+    for index in range(17):                       # jaw: subject's right ear, round the chin, left ear
+        angle = np.pi * index / 16
+        points.append((-0.5 * np.cos(angle), 0.05 + 0.6 * np.sin(angle)))
+    for side in (-1, 1):                          # brows: outer to inner on the left, inner to outer on the right
+        xs = np.linspace(-0.42, -0.08, 5) if side < 0 else np.linspace(0.08, 0.42, 5)
+        for x in xs:
+            points.append((x, -0.2 - 0.06 * (1 - ((abs(x) - 0.25) / 0.17) ** 2)))
+    points += [(0.0, y) for y in np.linspace(-0.08, 0.2, 4)]          # nose bridge
+    points += [(x, 0.26 - 0.03 * (1 - abs(x) / 0.12)) for x in np.linspace(-0.12, 0.12, 5)]   # nostrils
+    for centre_x in (-0.2, 0.2):                  # eyes: corner, top two, corner, bottom two
+        angles = np.radians([180, 120, 60, 0, -60, -120])
+        points += [(centre_x + 0.1 * np.cos(t), -0.04 * np.sin(t)) for t in angles]
+    outer = np.radians([180, 150, 120, 90, 60, 30, 0, -30, -60, -90, -120, -150])
+    points += [(0.2 * np.cos(t), 0.42 - 0.08 * np.sin(t)) for t in outer]      # outer lips
+    inner = np.radians([180, 135, 90, 45, 0, -45, -90, -135])
+    points += [(0.13 * np.cos(t), 0.42 - 0.03 * np.sin(t)) for t in inner]     # inner lips
+    points += [(-0.2, 0.0), (0.2, 0.0)]           # pupils
+    return np.array(points, np.float64)
+
+
+_MEAN_FACE = _mean_face()
+
+
+def _find_face_dots(classes: _Classes, sx: float, sy: float) -> np.ndarray:
+    dots = _Dots.make(sx, sy, _FACE_DISK_AREA)
+    member = _white_weight(classes)
+    threshold = _MIN_DOT_FRACTION * dots.area
+    found = []
+    for window in _regions(member, 0.5 * threshold, dots.pad):
+        peaks = _peaks(dots.score(member[window], classes.background[window]), threshold, 0.9 * dots.radius)
+        peaks[:, 0] += window[1].start
+        peaks[:, 1] += window[0].start
+        found.append(peaks[:, :2])
+    if not found:
+        return np.zeros((0, 2))
+    points = np.concatenate(found)
+    keep: List[int] = []
+    for index in range(len(points)):
+        if all(np.hypot(*(points[index] - points[other])) >= 0.9 * dots.radius for other in keep):
+            keep.append(index)
+    return points[keep]
+
+
+def _faces(bodies: List[np.ndarray], points: np.ndarray, radius: float) -> Dict[int, np.ndarray]:
+    """person -> 70 x 2 face: white dots go to the nearest head (nose, eyes, ears; else neck) within reach
+    and are put in landmark order by fitting the mean face to them (similarity transform + optimal
+    matching, a few rounds)."""
+    from .edit import min_cost_assignment
+
+    heads = []
+    for person, body in enumerate(bodies):
+        head = body[[0, 14, 15, 16, 17]]
+        head = head[~np.isnan(head[:, 0])]
+        if len(head):
+            size = max(float(np.max(np.hypot(*(head - head.mean(axis=0)).T))) * 2.0, 6 * radius)
+            heads.append((person, head.mean(axis=0), size))
+        elif not np.isnan(body[1, 0]):
+            heads.append((person, body[1], 12 * radius))
+    if len(points) == 0:
+        return {}
+    owner = np.full(len(points), -1)
+    for index, point in enumerate(points):
+        options = [(np.hypot(*(point - centre)) / size, person) for person, centre, size in heads]
+        reach, person = min(options, default=(np.inf, -1))
+        if reach <= 2.5:
+            owner[index] = person
+    if (owner < 0).any():
+        # face dots can cover every dot of their head: the rest go to the person nearest to them all
+        rest = points[owner < 0]
+        options = [(float(np.nanmin(np.hypot(*(body[:, None, :] - rest[None, :, :]).transpose(2, 0, 1)))), person)
+                   for person, body in enumerate(bodies) if not np.isnan(body[:, 0]).all()]
+        if options:
+            owner[owner < 0] = min(options)[1]
+    faces = {}
+    for person in set(owner[owner >= 0].tolist()):
+        mine = points[owner == person]
+        body = bodies[person]
+        faces[person] = _order_face(mine, body, min_cost_assignment)
+    return faces
+
+
+def _order_face(points: np.ndarray, body: np.ndarray, assign) -> np.ndarray:
+    template = _MEAN_FACE
+    centre = points.mean(axis=0)
+    spread = float(np.sqrt(((points - centre) ** 2).sum(axis=1).mean()))
+    template_spread = float(np.sqrt(((template - template.mean(axis=0)) ** 2).sum(axis=1).mean()))
+    if not np.isnan(body[[14, 15], 0]).any():
+        across = body[15] - body[14]                 # the subject's right eye is on the image left
+        angle = np.arctan2(across[1], across[0])
+    elif not np.isnan(body[[0, 1], 0]).any():
+        up = body[0] - body[1]
+        angle = np.arctan2(up[1], up[0]) + np.pi / 2
+    else:
+        angle = 0.0
+    scale = spread / max(template_spread, 1e-9)
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    shift = centre - scale * (template.mean(axis=0) @ rotation.T)
+    pairs: List[Tuple[int, int]] = []
+    for _ in range(8):
+        placed = scale * template @ rotation.T + shift
+        cost = ((placed[:, None, :] - points[None, :, :]) ** 2).sum(axis=2)
+        pairs = assign(cost)
+        source = template[[row for row, _ in pairs]]
+        target = points[[column for _, column in pairs]]
+        scale, rotation, shift = _similarity(source, target)
+    face = np.full((NUM_FACE, 2), np.nan)
+    for row, column in pairs:
+        face[row] = points[column]
+    return face
+
+
+def _similarity(source: np.ndarray, target: np.ndarray) -> Tuple[float, np.ndarray, np.ndarray]:
+    """Least-squares scale, rotation (no reflection) and shift taking ``source`` onto ``target``."""
+    source_mean, target_mean = source.mean(axis=0), target.mean(axis=0)
+    a, b = source - source_mean, target - target_mean
+    u, singular, vt = np.linalg.svd(b.T @ a)
+    sign = np.sign(np.linalg.det(u @ vt)) or 1.0
+    rotation = u @ np.diag([1.0, sign]) @ vt
+    variance = float((a ** 2).sum())
+    scale = float((singular * np.array([1.0, sign])).sum() / variance) if variance > 0 else 1.0
+    return scale, rotation, target_mean - scale * source_mean @ rotation.T
+
+
+def _as_rgb(image) -> np.ndarray:
+    from .image import as_rgb_uint8
+
+    array = np.asarray(image) if not hasattr(image, "mode") else image
+    if isinstance(array, np.ndarray) and array.ndim == 3 and array.shape[2] == 4:
+        # a map with transparency: what is transparent is background, so composite over black
+        array = array.astype(np.float32)
+        scale = 255.0 if array.max(initial=0) > 1.0 else 1.0
+        array = array[..., :3] * (array[..., 3:4] / scale)
+    return as_rgb_uint8(array, "skeleton image")

@@ -1,0 +1,500 @@
+"""Skeleton image -> pose: draw known poses with ``render_pose``, optionally resize (0.5-2x) and
+JPEG-compress the map, read it back with ``pose_from_skeleton_image`` and compare.
+
+What "right" means here:
+- every visible body joint (at least 3/4 of its dot shows in the clean map) comes back within 2 px,
+  scaled with the image (2 px x the resize factor, never less than 2 px);
+- no joint is invented: every joint read back is a joint of that part that was drawn (partly hidden
+  ones may come back too, within twice the tolerance);
+- grouping: all joints of a person read back belong to one drawn person, and two visible joints joined
+  by a stick that shows are in the same person read back;
+- hands: the points of visible hand dots come back on the right person and side, within a few pixels.
+
+Images shrunk to half size *and* JPEG-compressed lose the colour of small dots (4:2:0 chroma at half
+size is 4 px per chroma sample for a 9 px dot); there the test asks for high recall, not every joint.
+"""
+from __future__ import annotations
+
+import math
+from typing import Dict, List, Optional, Tuple
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from openpose_core.pose import NUM_BODY, Keypoint, Person, PoseFrame
+from openpose_core.render import BODY_COLORS, DRAWN_LIMBS, LIMB_COLORS, render_pose
+from openpose_core.skeleton_image import pose_from_skeleton_image
+
+# ---- plausible random people ------------------------------------------------------------------------
+
+
+def _unit(degrees: float) -> np.ndarray:
+    angle = math.radians(degrees)
+    return np.array([math.cos(angle), math.sin(angle)])
+
+
+def _rotate(vector: np.ndarray, degrees: float) -> np.ndarray:
+    c, s = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
+    return np.array([c * vector[0] - s * vector[1], s * vector[0] + c * vector[1]])
+
+
+def random_body(rng: np.random.Generator, height: float) -> np.ndarray:
+    """18 x 2 COCO body of a person ``height`` px tall (nose to ankle about 0.8 of it), centred on 0,
+    with realistic limb lengths: arms and legs at any plausible angle, a turned head, a slight lean and,
+    now and then, a person lying or upside down."""
+    body = np.zeros((NUM_BODY, 2))
+    facing = rng.choice([-1, 1])
+    lean = rng.normal(0, 8)
+    down = _unit(90 + lean)
+    right = _rotate(down, 90 * facing)           # toward the person's right side
+    shoulder = 0.11 * height * rng.uniform(0.8, 1.15)
+    body[2] = right * shoulder + down * rng.normal(0, 0.01 * height)
+    body[5] = -right * shoulder + down * rng.normal(0, 0.01 * height)
+    for start, elbow, wrist in ((2, 3, 4), (5, 6, 7)):
+        upper = rng.uniform(0, 360)
+        body[elbow] = body[start] + _unit(upper) * 0.16 * height * rng.uniform(0.85, 1.1)
+        body[wrist] = body[elbow] + _unit(upper + rng.uniform(-150, 150)) * 0.14 * height * rng.uniform(0.85, 1.1)
+    torso = 0.30 * height * rng.uniform(0.9, 1.1)
+    hip = 0.05 * height * rng.uniform(0.8, 1.2)
+    for side, (hip_part, knee, ankle) in ((1, (8, 9, 10)), (-1, (11, 12, 13))):
+        body[hip_part] = down * torso + right * hip * side
+        thigh = 90 + lean + rng.uniform(-45, 45)
+        body[knee] = body[hip_part] + _unit(thigh) * 0.23 * height * rng.uniform(0.9, 1.1)
+        shin = thigh + rng.uniform(-10, 70) * rng.choice([-1, 1])
+        body[ankle] = body[knee] + _unit(shin) * 0.22 * height * rng.uniform(0.9, 1.1)
+    up = -_rotate(down, rng.normal(0, 12))
+    head_right = _rotate(up, -90 * facing)
+    turn = rng.uniform(-0.6, 0.6)
+    body[0] = up * 0.12 * height * rng.uniform(0.85, 1.15) + head_right * turn * 0.02 * height
+    for side, (eye, ear) in ((1, (14, 16)), (-1, (15, 17))):
+        spread = 1 + side * turn * 0.5
+        body[eye] = body[0] + up * 0.03 * height + head_right * side * 0.025 * height * spread
+        body[ear] = body[0] + up * 0.015 * height + head_right * side * 0.06 * height * spread
+    tilt = rng.normal(0, 10) if rng.random() < 0.9 else rng.uniform(-180, 180)
+    body = np.array([_rotate(point, tilt) for point in body])
+    return body - body.mean(axis=0)
+
+
+def random_hand(rng: np.random.Generator, wrist: np.ndarray, pointing: float, length: float) -> np.ndarray:
+    """21 x 2 open hand: wrist at ``wrist``, fingers spread around ``pointing`` (degrees), ``length`` from
+    the wrist to the middle fingertip."""
+    hand = np.zeros((21, 2))
+    hand[0] = wrist
+    mirror = rng.choice([-1, 1])
+    spread = (-55, -22, -4, 14, 32)
+    palm = (0.28, 0.47, 0.47, 0.45, 0.42)
+    phalanges = ((0.22, 0.18, 0.16), (0.2, 0.16, 0.14), (0.22, 0.17, 0.14), (0.2, 0.16, 0.13), (0.16, 0.12, 0.11))
+    for finger in range(5):
+        angle = pointing + mirror * (spread[finger] + rng.normal(0, 4))
+        point = wrist + _unit(angle) * palm[finger] * length
+        hand[1 + 4 * finger] = point
+        curl = rng.uniform(-15, 25) * mirror
+        for joint in range(3):
+            angle += curl
+            point = point + _unit(angle) * phalanges[finger][joint] * length
+            hand[2 + 4 * finger + joint] = point
+    return hand
+
+
+CANVASES = ((512, 512), (640, 384), (384, 640), (768, 512))
+
+
+def random_scene(rng: np.random.Generator, count: int, size: Tuple[int, int], *, missing: float = 0.1,
+                 hands: bool = False, hand_length: float = 0.3) -> PoseFrame:
+    """``count`` people side by side (neighbours may overlap a little), each in a slot of the canvas
+    width, ``missing`` of their joints left out. With ``hands``, each forearm gets a hand of
+    ``hand_length`` x the person's height, pointing on along the forearm, unless it would leave the
+    canvas or come near another hand."""
+    width, height = size
+    slot = width / count
+    people, hand_boxes = [], []
+    for index in range(count):
+        tall = min(height * rng.uniform(0.55, 0.85), 2.0 * slot * rng.uniform(0.8, 1.1))
+        centre = np.array([(index + 0.5 + rng.uniform(-0.15, 0.15)) * slot, height * (0.5 + rng.uniform(-0.1, 0.1))])
+        xy = random_body(rng, tall) + centre
+        present = rng.random(NUM_BODY) >= missing
+        person = Person(body=[Keypoint(float(x), float(y)) if keep else None for (x, y), keep in zip(xy, present)])
+        if hands:
+            for side, elbow, wrist in (("left_hand", 6, 7), ("right_hand", 3, 4)):
+                if not (present[elbow] and present[wrist]):
+                    continue
+                forearm = xy[wrist] - xy[elbow]
+                hand = random_hand(rng, xy[wrist] + rng.normal(0, 1.5, 2), math.degrees(math.atan2(forearm[1], forearm[0])),
+                                   hand_length * tall)
+                low, high = hand.min(axis=0) - 12, hand.max(axis=0) + 12
+                inside = (low > 0).all() and (high < (width, height)).all()
+                apart = all((high < other_low).any() or (low > other_high).any() for other_low, other_high in hand_boxes)
+                if inside and apart:
+                    hand_boxes.append((low, high))
+                    setattr(person, side, [Keypoint(float(x), float(y)) for x, y in hand])
+        people.append(person)
+    order = rng.permutation(count)          # drawing order decides who covers whom
+    return PoseFrame([people[i] for i in order], width, height)
+
+
+# ---- degrading the map ------------------------------------------------------------------------------
+
+INTERPOLATIONS = {"area": cv2.INTER_AREA, "linear": cv2.INTER_LINEAR, "cubic": cv2.INTER_CUBIC}
+
+
+def degrade(image: np.ndarray, factor: float = 1.0, interpolation: str = "area",
+            jpeg: Optional[int] = None) -> Tuple[np.ndarray, float, float]:
+    """Resize by ``factor`` and/or JPEG-compress (through cv2, which works in BGR); returns the image and
+    the actual x and y factors."""
+    height, width = image.shape[:2]
+    if factor != 1.0:
+        size = (max(1, round(width * factor)), max(1, round(height * factor)))
+        image = cv2.resize(image, size, interpolation=INTERPOLATIONS[interpolation])
+    if jpeg is not None:
+        ok, data = cv2.imencode(".jpg", np.ascontiguousarray(image[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, jpeg])
+        assert ok
+        image = cv2.imdecode(data, cv2.IMREAD_COLOR)[..., ::-1]
+    return np.ascontiguousarray(image), image.shape[1] / width, image.shape[0] / height
+
+
+# ---- what should come back ---------------------------------------------------------------------------
+
+
+def drawn_position(point: Keypoint, fx: float, fy: float) -> np.ndarray:
+    """Where a point's dot centre is in the degraded image: the renderer draws at the truncated pixel,
+    and cv2.resize maps pixel centres as (x + 0.5) * f - 0.5."""
+    return np.array([(int(point.x) + 0.5) * fx - 0.5, (int(point.y) + 0.5) * fy - 0.5])
+
+
+def dot_visibility(frame: PoseFrame, clean: np.ndarray) -> List[np.ndarray]:
+    """Per person, per body part: the fraction of its dot that still shows its colour in the clean map."""
+    disk = np.zeros((9, 9), np.uint8)
+    cv2.circle(disk, (4, 4), 4, 1, -1)
+    padded = np.pad(clean, ((4, 4), (4, 4), (0, 0)), constant_values=1)   # 1: no colour of ours
+    result = []
+    for person in frame.people:
+        visible = np.zeros(NUM_BODY)
+        for part, point in enumerate(person.body):
+            x, y = int(point.x) if point else -99, int(point.y) if point else -99
+            if point is None or not (-4 <= x < frame.width + 4 and -4 <= y < frame.height + 4):
+                continue
+            window = padded[max(y, 0):y + 9, max(x, 0):x + 9]
+            mask = disk[max(-y, 0):max(-y, 0) + window.shape[0], max(-x, 0):max(-x, 0) + window.shape[1]]
+            visible[part] = (np.all(window == BODY_COLORS[part], axis=2) & (mask > 0)).sum() / 49.0
+        result.append(visible)
+    return result
+
+
+def stick_visible(frame: PoseFrame, clean: np.ndarray, person: Person, limb: int) -> bool:
+    """Whether enough of a drawn stick (outside its end dots) still shows its colour to join its joints."""
+    start, end = person.body[DRAWN_LIMBS[limb][0]], person.body[DRAWN_LIMBS[limb][1]]
+    single = render_pose(PoseFrame([Person(body=[p if i in DRAWN_LIMBS[limb] else None
+                                                 for i, p in enumerate(person.body)])], frame.width, frame.height))
+    stick = np.all(single == LIMB_COLORS[limb], axis=2)
+    shown = stick & np.all(clean == LIMB_COLORS[limb], axis=2)
+    return shown.sum() >= 12 and shown.sum() >= 0.5 * max(stick.sum(), 1) and start is not None and end is not None
+
+
+VISIBLE = 0.75
+
+
+def compare(frame: PoseFrame, clean: np.ndarray, parsed: PoseFrame, fx: float, fy: float, *,
+            strict: bool = True) -> Dict[str, list]:
+    """Check ``parsed`` against the drawn ``frame``; returns the measurements (errors, misses, ...).
+
+    With ``strict`` the per-joint rules are asserted; otherwise they are only counted."""
+    tolerance = 2.0 * max(1.0, fx, fy)
+    visibility = dot_visibility(frame, clean)
+    truth = [(person_index, part, drawn_position(point, fx, fy), visibility[person_index][part])
+             for person_index, person in enumerate(frame.people)
+             for part, point in enumerate(person.body) if point is not None]
+    found: Dict[Tuple[int, int], Tuple[int, float]] = {}
+    report: Dict[str, list] = {"errors": [], "missed": [], "invented": [], "split": [], "mixed": []}
+    for parsed_index, person in enumerate(parsed.people):
+        owners = set()
+        for part, point in enumerate(person.body):
+            if point is None:
+                continue
+            options = [(float(np.hypot(*(where - (point.x, point.y)))), owner, seen)
+                       for owner, other, where, seen in truth if other == part]
+            distance, owner, seen = min(options, default=(np.inf, -1, 0.0))
+            limit = tolerance if seen >= VISIBLE else 2 * tolerance
+            if distance > limit:
+                report["invented"].append((parsed_index, part, distance))
+                continue
+            owners.add(owner)
+            found[(owner, part)] = (parsed_index, distance)
+            report["errors"].append(distance)
+        if len(owners) > 1:
+            report["mixed"].append((parsed_index, sorted(owners)))
+    for owner, part, _, seen in truth:
+        if seen >= VISIBLE and (owner, part) not in found:
+            report["missed"].append((owner, part, seen))
+    for owner, person in enumerate(frame.people):
+        for limb, (start, end) in enumerate(DRAWN_LIMBS):
+            ends = (found.get((owner, start)), found.get((owner, end)))
+            if None in ends or ends[0][0] == ends[1][0]:
+                continue
+            if visibility[owner][start] >= VISIBLE and visibility[owner][end] >= VISIBLE and \
+                    stick_visible(frame, clean, person, limb):
+                report["split"].append((owner, limb))
+    if strict:
+        assert not report["mixed"], f"people mixed up: {report['mixed']}"
+        assert not report["invented"], f"joints that were not drawn: {report['invented']}"
+        assert not report["missed"], f"visible joints not found: {report['missed']}"
+        assert not report["split"], f"people split across a visible stick: {report['split']}"
+    return report
+
+
+def run_case(seed: int, count: int, factor: float = 1.0, interpolation: str = "area", jpeg: Optional[int] = None,
+             strict: bool = True, size: Optional[Tuple[int, int]] = None) -> Dict[str, list]:
+    rng = np.random.default_rng(seed)
+    frame = random_scene(rng, count, size or CANVASES[seed % len(CANVASES)])
+    clean = render_pose(frame, hands=False, face=False)
+    image, fx, fy = degrade(clean, factor, interpolation, jpeg)
+    parsed = pose_from_skeleton_image(image, hands=False, face=False)
+    assert (parsed.width, parsed.height) == (image.shape[1], image.shape[0])
+    return compare(frame, clean, parsed, fx, fy, strict=strict)
+
+
+# ---- body: clean maps, any size -----------------------------------------------------------------------
+
+SEEDS = range(12)
+CLEAN = [(1.0, "area"), (0.5, "area"), (0.5, "linear"), (0.75, "cubic"), (1.5, "linear"), (2.0, "cubic")]
+
+
+@pytest.mark.parametrize("factor,interpolation", CLEAN)
+def test_clean_maps_come_back(factor, interpolation):
+    for seed in SEEDS if factor <= 1 else SEEDS[:8]:
+        run_case(seed, 1 + seed % 5, factor, interpolation)
+
+
+def test_native_map_round_trips_pixel_for_pixel():
+    """Points read back at the drawn size are the drawn pixels (nudged to the float that ``render`` draws
+    there). So a whole-pixel pose (as the detector gives them) that comes back complete draws again to
+    the same map; sticks depend on the points' fractions too, so only whole-pixel poses can."""
+    complete = 0
+    for seed in range(30):
+        frame = random_scene(np.random.default_rng(100 + seed), 1, CANVASES[seed % len(CANVASES)], missing=0.0)
+        body = [Keypoint(float(round(p.x)), float(round(p.y))) for p in frame.people[0].body]
+        frame = PoseFrame([Person(body=body)], frame.width, frame.height)
+        clean = render_pose(frame, hands=False, face=False)
+        parsed = pose_from_skeleton_image(clean, hands=False, face=False)
+        shown = dot_visibility(frame, clean)[0]
+        for part, point in enumerate(parsed.people[0].body if parsed.people else []):
+            if point is not None and shown[part] == 1.0:     # a whole dot: found on its pixel exactly
+                assert (int(point.x), int(point.y)) == (body[part].x, body[part].y)
+        if len(parsed.people) == 1 and parsed.people[0].present() == NUM_BODY:
+            assert np.array_equal(render_pose(parsed, hands=False, face=False), clean), seed
+            complete += 1
+    assert complete >= 15
+
+
+@settings(max_examples=10, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2 ** 31 - 1), count=st.integers(1, 5), factor=st.sampled_from([0.5, 0.75, 1.0, 1.25, 2.0]),
+       interpolation=st.sampled_from(sorted(INTERPOLATIONS)), canvas=st.sampled_from(CANVASES))
+def test_clean_maps_property(seed, count, factor, interpolation, canvas):
+    run_case(seed, count, factor, interpolation, size=canvas)
+
+
+def test_thick_xinsir_sticks():
+    """Maps drawn with ``stick_scaling`` (sticks 2-3x thicker on large canvases) read back the same way."""
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        frame = random_scene(rng, 1 + seed % 5, ((1024, 1024), (1280, 720))[seed % 2])
+        clean = render_pose(frame, hands=False, face=False, stick_scaling=True)
+        compare(frame, clean, pose_from_skeleton_image(clean, hands=False, face=False), 1.0, 1.0)
+
+
+# ---- body: JPEG ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("factor,interpolation", [(1.5, "cubic"), (2.0, "linear")])
+def test_enlarged_jpeg_maps_come_back(factor, interpolation):
+    for seed in SEEDS[:8]:
+        run_case(seed, 1 + seed % 5, factor, interpolation, jpeg=75)
+
+
+def _totals(cases) -> Dict[str, float]:
+    totals = {"joints": 0, "missed": 0, "invented": 0, "split": 0, "mixed": 0, "visible": 0}
+    for report in cases:
+        for key in ("missed", "invented", "split", "mixed"):
+            totals[key] += len(report[key])
+        totals["joints"] += len(report["errors"]) + len(report["invented"])
+    return totals
+
+
+@pytest.mark.parametrize("factor,interpolation,budget", [(1.0, "area", 0.01), (0.75, "linear", 0.01), (0.75, "area", 0.02)])
+def test_jpeg_maps_mostly_come_back(factor, interpolation, budget):
+    """JPEG at 75 shifts the hue of small dots toward what is under and beside them; heads (five dots in
+    neighbouring purples and reds within a few pixels) suffer most. No person may be mixed up, and at
+    most ``budget`` of the joints may be missed, misplaced or split off."""
+    reports = [run_case(seed, 1 + seed % 5, factor, interpolation, jpeg=75, strict=False) for seed in range(16)]
+    totals = _totals(reports)
+    assert totals["mixed"] == 0
+    assert totals["missed"] + totals["invented"] + totals["split"] <= budget * totals["joints"], totals
+    tolerance = 2.0 * max(1.0, factor)
+    assert max(error for report in reports for error in report["errors"]) <= 2 * tolerance
+
+
+def test_half_size_jpeg_maps_are_read_as_far_as_they_can_be():
+    """At half size a dot is 4-5 px wide and JPEG's 4:2:0 chroma gives it about one colour sample: blue
+    dots on blue sticks and crowded heads lose their colour. Still, no person is mixed up, most visible
+    joints come back, and few joints are read as a part that was not there."""
+    reports = [run_case(seed, 1 + seed % 5, 0.5, "area", jpeg=75, strict=False) for seed in range(16)]
+    totals = _totals(reports)
+    visible = sum(len(report["errors"]) for report in reports) + totals["missed"]
+    assert totals["mixed"] == 0
+    assert totals["missed"] <= 0.15 * visible, totals
+    assert totals["invented"] <= 0.10 * totals["joints"], totals
+
+
+# ---- ears, hands, face ---------------------------------------------------------------------------------
+
+def test_an_ear_without_its_eye_joins_its_person():
+    """Ears are drawn with a stick to their eye only; with the eye missing the ear still belongs to the
+    person whose head is next to it (the reference joins ears to shoulders)."""
+    for seed in range(8):
+        rng = np.random.default_rng(300 + seed)
+        frame = random_scene(rng, 1 + seed % 3, CANVASES[seed % len(CANVASES)], missing=0.0)
+        person = frame.people[0]
+        eye = 14 + seed % 2
+        person.body[eye] = None
+        clean = render_pose(frame, hands=False, face=False)
+        parsed = pose_from_skeleton_image(clean, hands=False, face=False)
+        report = compare(frame, clean, parsed, 1.0, 1.0)
+        ear = eye + 2
+        if dot_visibility(frame, clean)[0][ear] < VISIBLE:
+            continue
+        holder = [p for p in parsed.people if p.body[ear] is not None
+                  and np.hypot(p.body[ear].x - int(person.body[ear].x), p.body[ear].y - int(person.body[ear].y)) < 1]
+        assert len(holder) == 1 and holder[0].present() > 1, (seed, report)
+
+
+def test_bodies_under_hands():
+    """Hands drawn over bodies (their wrist dot covers the body's wrist; blue hand dots share the left
+    knee's colour): no person mixed up, every visible body joint found, hand dots not read as body joints
+    (a wrist hidden under the hand may come back on a nearby hand dot: a small budget)."""
+    reports = []
+    for seed in range(10):
+        rng = np.random.default_rng(800 + seed)
+        frame = random_scene(rng, 1 + seed % 3, CANVASES[seed % len(CANVASES)] if seed % 2 else (768, 768),
+                             hands=True, hand_length=0.15)
+        drawn = render_pose(frame, face=False)
+        parsed = pose_from_skeleton_image(drawn, face=False)
+        reports.append(compare(frame, drawn, parsed, 1.0, 1.0, strict=False))
+    totals = _totals(reports)
+    assert totals["mixed"] == 0 and totals["missed"] == 0 and totals["split"] == 0, totals
+    assert totals["invented"] <= 0.03 * totals["joints"], totals
+
+
+def _hand_points(hand) -> np.ndarray:
+    return np.array([(point.x, point.y) if point is not None else (np.nan, np.nan) for point in hand])
+
+
+def hand_report(seed: int, factor: float = 1.0, interpolation: str = "area", jpeg: Optional[int] = None):
+    """(hands drawn, hands read back on their own person and side, visible hand points, of them found
+    within the tolerance, hand points placed off their dot)."""
+    rng = np.random.default_rng(500 + seed)
+    frame = random_scene(rng, 1 + seed % 2, (768, 768), hands=True, missing=0.05)
+    clean = render_pose(frame, face=False)
+    image, fx, fy = degrade(clean, factor, interpolation, jpeg)
+    parsed = pose_from_skeleton_image(image, face=False)
+    tolerance = 2.0 * max(1.0, fx, fy)
+    blue = np.all(clean == (0, 0, 255), axis=2)
+    bodies = [np.array([drawn_position(p, fx, fy) if p is not None else (np.nan, np.nan) for p in person.body])
+              for person in frame.people]
+    drawn = placed = visible = found = off = 0
+    for owner, person in enumerate(frame.people):
+        for side in ("left_hand", "right_hand"):
+            hand = getattr(person, side)
+            if hand is None:
+                continue
+            drawn += 1
+            truth = np.array([drawn_position(point, fx, fy) for point in hand])
+            shown = np.array([blue[int(p.y) - 1:int(p.y) + 2, int(p.x) - 1:int(p.x) + 2].all() for p in hand])
+            visible += int(shown.sum())
+            # the hand read back that covers most of this one, and who holds it
+            options = [(np.sum(np.hypot(*(_hand_points(getattr(p, s)) - truth).T) <= tolerance), p, s)
+                       for p in parsed.people for s in ("left_hand", "right_hand") if getattr(p, s) is not None]
+            if not options:
+                continue
+            _, holder, held_as = max(options, key=lambda option: option[0])
+            distance = np.hypot(*(_hand_points(getattr(holder, held_as)) - truth).T)
+            found += int((shown & (distance <= tolerance)).sum())
+            off += int((distance > tolerance).sum())
+            # the holder's body joints must all be this person's own (a wrist under the hand's wrist dot
+            # comes back on that dot: within twice the tolerance, as hidden joints elsewhere)
+            joints = _hand_points(holder.body)
+            mine = [np.hypot(*(joints - body).T) <= 2 * tolerance for body in bodies]
+            present = ~np.isnan(joints[:, 0])
+            if held_as == side and present.any() and mine[owner][present].all():
+                placed += 1
+    return drawn, placed, visible, found, off
+
+
+@pytest.mark.parametrize("factor,interpolation,jpeg,recall", [(1.0, "area", None, 0.93), (1.5, "linear", None, 0.93),
+                                                               (1.0, "area", 75, 0.75), (0.5, "area", None, 0.93)])
+def test_hands_come_back_on_their_wrists(factor, interpolation, jpeg, recall):
+    """Hands big enough for their dots to stand apart: each goes to its own person and side, most points of
+    visible dots come back within the tolerance, and almost none is put on another dot."""
+    totals = np.sum([hand_report(seed, factor, interpolation, jpeg) for seed in range(8)], axis=0)
+    drawn, placed, visible, found, off = totals
+    assert placed >= 0.8 * drawn, totals
+    assert found >= recall * visible, totals
+    assert off <= 0.02 * visible, totals
+
+
+def _face_person(rng: np.random.Generator, size: Tuple[int, int]) -> Person:
+    """A person with a large face (eyes 70-90 px apart) whose head joints sit on its landmarks."""
+    from openpose_core.skeleton_image import _MEAN_FACE
+
+    width, height = size
+    eyes = rng.uniform(70, 90)
+    tilt = rng.normal(0, 8)
+    centre = np.array([width / 2 + rng.uniform(-30, 30), height * 0.3])
+    face = np.array([_rotate(point, tilt) for point in _MEAN_FACE * eyes / 0.4]) + centre
+    face += rng.normal(0, 1.0, face.shape)
+    body = random_body(rng, 0.9 * height) * 0.6 + centre + (0, 0.35 * height)
+    body[1] = centre + _rotate(np.array([0.0, 2.2 * eyes]), tilt)       # below the chin
+    body[0], body[14], body[15], body[16], body[17] = face[30], face[68], face[69], face[1], face[15]
+    return Person(body=[Keypoint(float(x), float(y)) for x, y in body],
+                  face=[Keypoint(float(x), float(y)) for x, y in face])
+
+
+def test_face_dots_come_back_in_landmark_order():
+    """White face dots go to their person, and (for a face close to the mean shape) in landmark order."""
+    dots = in_order = 0
+    for seed in range(4):
+        rng = np.random.default_rng(700 + seed)
+        frame = PoseFrame([_face_person(rng, (768, 768))], 768, 768)
+        clean = render_pose(frame)
+        parsed = pose_from_skeleton_image(clean, hands=False)
+        holder = [p for p in parsed.people if p.face is not None]
+        assert len(holder) == 1 and holder[0].present() >= 2      # face dots cover the head's own dots
+        truth = np.array([drawn_position(point, 1, 1) for point in frame.people[0].face])
+        got = _hand_points(holder[0].face)
+        nearest = np.nanmin(np.hypot(*(got[:, None, :] - truth[None, :, :]).transpose(2, 0, 1)), axis=0)
+        dots += int((nearest <= 1.0).sum())
+        in_order += int((np.hypot(*(got - truth).T) <= 1.0).sum())
+    assert dots >= 0.95 * 4 * NUM_FACE_POINTS
+    assert in_order >= 0.9 * dots
+
+
+NUM_FACE_POINTS = 70
+
+
+# ---- input handling ------------------------------------------------------------------------------------
+
+def test_empty_and_odd_inputs():
+    black = np.zeros((64, 96, 3), np.uint8)
+    frame = pose_from_skeleton_image(black)
+    assert frame.people == [] and (frame.width, frame.height) == (96, 64)
+    # RGBA: transparent is background; float images in 0..1 are accepted
+    rng = np.random.default_rng(9)
+    pose = random_scene(rng, 2, (512, 512), missing=0.0)
+    clean = render_pose(pose, hands=False, face=False)
+    rgba = np.dstack([clean, np.where(clean.any(axis=2), 255, 0).astype(np.uint8)])
+    expected = pose_from_skeleton_image(clean)
+    for variant in (rgba, clean.astype(np.float32) / 255.0):
+        again = pose_from_skeleton_image(variant)
+        assert [p.body for p in again.people] == [p.body for p in expected.people]
+    with pytest.raises(ValueError):
+        pose_from_skeleton_image(np.zeros((4, 4, 5), np.uint8))
