@@ -1,40 +1,64 @@
-"""Skeleton image -> pose: read a standard OpenPose control map (black background, the standard limb and
-joint colours of :mod:`render`) back into a :class:`PoseFrame`.
+"""Skeleton image -> pose: read a standard OpenPose control map (black background, the limb and joint
+colours of :mod:`render`) back into a :class:`PoseFrame`, so that a pose that exists only as a picture
+can be edited.
 
-Input is RGB (like everything in the library): a BGR image from ``cv2.imread`` must be converted by the
-caller. The map may have been resized (uniformly, roughly 0.5x-2x or more) or JPEG-compressed; sizes of dots
-and sticks are measured from the image itself. Points come back in the image's pixels, confidence 1.0.
+``pose_from_skeleton_image(image_rgb, *, hands=True, face=True) -> PoseFrame``: the input is RGB (like
+everything in the library; convert a ``cv2.imread`` BGR image first), uint8 (or anything
+:func:`image.as_rgb_uint8` takes; RGBA is composited over black, transparent meaning background). The
+map may have been resized (about 0.5x-2x, any interpolation) and/or JPEG-compressed; the size of its dots
+is measured from the image. The frame's canvas is the image size; points are in its pixels, confidence
+1.0. At the drawn size, points are the drawn pixels exactly (nudged to the float ``render`` draws on that
+pixel), so a whole-pixel pose read back complete draws the same map again.
 
-Method (see ``pose_from_skeleton_image``):
+Method:
 
-1. Pixels are classified in HSV: every palette colour is fully saturated, so hue picks the part, value
-   separates full-colour joints (V = 255) from the 0.6-dimmed limbs (V = 153), black is background and
-   white (low saturation, high value) is a face dot. Blends (resized edges, JPEG) fall between classes or
-   are outvoted in step 2.
-2. Joints: the dot scale is measured from the joint dots that look complete (area and extent of their
-   connected components). For each of the 18 joint colours a matched filter scores every position as a
-   dot centre: class pixels inside the disk count for it, black pixels inside and class pixels just
-   outside count against it, and anything else (what a later-drawn limb, joint, hand or face may have
-   put on top) is neutral. So a dot partly covered by later drawing is still centred on its visible arc,
-   and two overlapping same-coloured dots give two peaks. Peaks above 30 % of a full dot are candidates.
-3. People: for each of the 17 drawn limbs and each pair of candidates of its two parts, the stick that
-   the renderer would have drawn between them (an ellipse whose long axis joins the two centres, minus the
-   two dots on top of it) is sampled: it must be mostly the limb's dimmed colour, almost never black
-   (anything else counts as covered). Valid pairs are merged greedily, best first, into people that never
-   hold two candidates of one part (a Kruskal-style assembly). Ears, whose shoulder limbs are not drawn,
-   join through the eyes; an ear left alone joins the nearest person that has that side's shoulder and no
-   such ear. Other unconnected dots stay one-point people (blue ones may be hand dots, see 4).
-4. Hands (optional): blue dots that are not left knees, linked by short segments in the 20 hand-edge hues
-   (a finger's four edges share one 72-degree band of hue; the edge hue orders them), are walked from the
-   wrist (the dot with the most finger links) into 21 points; each hand goes to the nearest free wrist,
-   left or right by which wrist it is.
-5. Face (optional): white dots are found like joints (radius 3), given to the nearest head and put in
-   landmark order by matching them to an approximate mean face placed on the head (landmark identities
-   are approximate; positions are exact).
+1. Colours. Pixels go to HSV. Every palette colour is fully saturated: hue names the part (18 body hues
+   20 degrees apart), value separates joints (drawn at V = 1) from their 0.6-dimmed limbs; black is
+   background, white a face dot. Whether most drawn pixels still have exact palette colours tells a
+   PNG map (maybe resized) from a JPEG one.
+2. Scale. Dots are filled disks of radius 4 at the drawn size; the most common size of the dot-shaped
+   blobs of one hue (half-value threshold, which resizing preserves) gives the resize factor.
+3. Joint dots. For each body hue a matched filter scores every position as a dot centre: that hue's
+   bright pixels inside the disk count for it, black inside and that hue just outside the disk count
+   against it, anything else (whatever later drawing put on top) is neutral. A dot partly covered by
+   later limbs, joints, hands or faces is thus still centred on its visible arc. Peaks of all hues are
+   grouped into dots; a dot keeps every hue that also peaks there as an alternative *reading* (small JPEG
+   dots take colour from what is under and beside them: a nose under purple eyes turns pink, a knee
+   takes its thigh's green). Dots that are blends of two touching dots of neighbouring hues are dropped.
+4. Stick ends. A drawn limb's stick leaving a dot ends at the dot of the limb's other joint; the dot at
+   the far end of a stick of that limb's colour gets that joint as a low-priority reading. This finds
+   joints whose dot is covered (the body's wrist under a hand's wrist dot) or whose hue JPEG moved.
+5. People. For each of the 17 drawn limbs and each pair of readings of its two parts, the stick the
+   renderer would have drawn between them (an ellipse whose long axis joins the centres, minus the two
+   dots on top) is sampled: it must be mostly the limb's colour and almost never black (other colours
+   count as covered). The head's short sticks may hide entirely under their dots: touching head dots with
+   no black between them are joined at a low score. Links are merged best first (Kruskal style) into
+   people that never hold two readings of one part or two readings of one dot. Ears (whose shoulder
+   sticks are not drawn) join through their eyes, or else the nearest head that lacks them. Unjoined
+   dots stand alone as one-point people if they are strong and unambiguous; a lone blue dot (the left
+   knee's colour, also every hand dot's) only when no other blue dot is near.
+6. Hands (``hands``). Blue dots that are not left knees, joined pairwise by straight thin lines of one
+   of the 20 hand-edge hues with no other dot on the way, are labelled by the edges' colours (a dot on
+   two edges of different colours is the point they share; labels spread along the edges), best links
+   first while the labels stay consistent; a finger cut off from its palm is put back into the nearest
+   hand. Each hand goes to the person whose wrist it sits on (right wrist -> right hand), else to the
+   elbow its forearm can reach; a hand with no person near is returned on a person without body.
+7. Face (``face``). White dots (radius 3) go to the nearest head (else the nearest person) and are put
+   in landmark order by fitting an approximate mean face (similarity transform + optimal matching).
 
-Limitations: joints whose dot is more than ~70 % covered, limbs covered or shorter than the dots so
-that no stick pixel shows, and hands whose dots overlap one another are not recovered (they are left
-out, never invented); non-uniform resizing is handled for the dot shape only.
+Limitations (see tests/test_skeleton_image.py for the measured rates):
+- A joint whose dot is mostly covered is left out (joints are never invented on purpose: they come from
+  dots); a joint whose dot is covered by another dot may still join its person through its sticks, and
+  is then left out too, its place being unknown.
+- Two people join only through a stick that shows: people whose shared sticks are hidden come back
+  split (each piece pure), e.g. a head without its nose is a separate group.
+- Maps shrunk to half size *and* JPEG-compressed keep about one chroma sample per dot: blue dots on
+  blue sticks and crowded heads lose their colour; about 10 % of visible joints are then missed.
+- Hands are read when their dots stand apart (fingers at least a dot or so apart); overlapping dots of
+  small hands merge. Face landmark identities are approximate (positions are exact); faces far from
+  the mean shape may come back partly out of order.
+- Non-uniform resizing is handled for the dot shape only; maps drawn with other styles (ControlNet 1.0
+  blending, DWPose-style widths) are not the target.
 """
 from __future__ import annotations
 
@@ -44,6 +68,7 @@ from typing import Dict, List, Optional, Tuple
 import cv2
 import numpy as np
 
+from .image import as_rgb_uint8
 from .pose import HAND_EDGES, NUM_BODY, NUM_FACE, NUM_HAND, Keypoint, Person, PoseFrame
 from .render import BODY_COLORS, DRAWN_LIMBS, HAND_EDGE_COLORS, LIMB_COLORS, STICK_WIDTH
 
@@ -152,10 +177,15 @@ def _dot_scale(classes: _Classes, exact: bool = True) -> Tuple[float, float]:
             return 1.0, 1.0
     # partly covered dots are smaller, dots merged with a stick of their own hue larger: a little above
     # the median, without the outsized ones
-    sizes = area[complete]
-    sizes = sizes[sizes <= 1.6 * np.median(sizes)]
+    # whole dots share one size: take the most common size (crumbs of JPEG'd hand lines are smaller and
+    # scattered, dots merged with a stick of their own hue larger and scattered), on a log scale
+    sizes = np.sort(area[complete])
+    logs = np.log(sizes)
+    window = np.log(1.3)
+    counts = np.array([np.sum(np.abs(logs - value) <= window) for value in logs])
+    common = sizes[np.abs(logs - logs[int(np.argmax(counts))]) <= window]
     # (JPEG frays the dots' edges below half value: a higher percentile makes up for it)
-    scale = float(np.sqrt(np.percentile(sizes, 60 if exact else 75) / _DISK_AREA))
+    scale = float(np.sqrt(np.percentile(common, 60 if exact else 75) / _DISK_AREA))
     ratio = float(np.clip(np.median(aspect[complete]), 0.5, 2.0))
     if abs(ratio - 1.0) < 0.15:
         ratio = 1.0
@@ -402,13 +432,19 @@ def _stick_ends(joints: _Joints, classes: _Classes, dots: _Dots, scale: float) -
         targets, ends = dot_ids[others], centres[others]
         if len(targets) == 0:
             continue
-        open_line = _dark_lines(np.repeat(joints.xy[index][None, :], len(ends), axis=0), ends, black) <= 2
+        starts = np.repeat(joints.xy[index][None, :], len(ends), axis=0)
+        open_line = _dark_lines(starts, ends, black) <= 2
+        fractions = np.linspace(0.0, 1.0, 11)[1:-1]
+        line = starts[:, None, :] + fractions[None, :, None] * (ends - starts)[:, None, :]
+        colours = _sample(classes.limb, line.reshape(-1, 2), -1).reshape(len(ends), -1)
         for limb, (part_a, part_b) in enumerate(DRAWN_LIMBS):
             if here not in (part_a, part_b):
                 continue
             other = part_b if here == part_a else part_a
             found = []
-            for target, end in zip(targets[open_line], ends[open_line]):
+            # quick rejection: the limb's colour must show somewhere on the line
+            hopeful = open_line & ((colours == limb).sum(axis=1) >= 2)
+            for target, end in zip(targets[hopeful], ends[hopeful]):
                 support = _stick_support(joints.xy[index], end, limb, classes, black, half_width, dots.radius, margin)
                 if support[0] is not None and not _stick_goes_on(joints.xy[index], end, limb, classes, dots.radius, scale):
                     found.append((support[0], int(target), end))
@@ -1122,12 +1158,16 @@ def _similarity(source: np.ndarray, target: np.ndarray) -> Tuple[float, np.ndarr
 
 
 def _as_rgb(image) -> np.ndarray:
-    from .image import as_rgb_uint8
-
-    array = np.asarray(image) if not hasattr(image, "mode") else image
-    if isinstance(array, np.ndarray) and array.ndim == 3 and array.shape[2] == 4:
-        # a map with transparency: what is transparent is background, so composite over black
-        array = array.astype(np.float32)
-        scale = 255.0 if array.max(initial=0) > 1.0 else 1.0
-        array = array[..., :3] * (array[..., 3:4] / scale)
+    """RGB uint8 from what the library accepts; transparency means background, so RGBA (and LA, PA)
+    is composited over black rather than the library's usual white."""
+    if hasattr(image, "mode") and hasattr(image, "convert") and image.mode in ("RGBA", "LA", "PA", "P"):
+        image = np.asarray(image.convert("RGBA"))
+    array = image
+    if isinstance(array, np.ndarray) and array.ndim == 3 and array.shape[2] in (2, 4):
+        if np.issubdtype(array.dtype, np.integer):
+            full = float(np.iinfo(array.dtype).max)
+        else:
+            full = 1.0 if array.max(initial=0) <= 1.0 else 255.0
+        composite = array[..., :-1].astype(np.float64) * (array[..., -1:].astype(np.float64) / full)
+        array = np.rint(composite).astype(array.dtype) if np.issubdtype(array.dtype, np.integer) else composite
     return as_rgb_uint8(array, "skeleton image")

@@ -10,8 +10,9 @@ What "right" means here:
   by a stick that shows are in the same person read back;
 - hands: the points of visible hand dots come back on the right person and side, within a few pixels.
 
-Images shrunk to half size *and* JPEG-compressed lose the colour of small dots (4:2:0 chroma at half
-size is 4 px per chroma sample for a 9 px dot); there the test asks for high recall, not every joint.
+Images shrunk to half size *and* JPEG-compressed lose the colour of small dots (a 9 px dot is 4-5 px
+wide there, about two of JPEG's 4:2:0 chroma samples across); there the tests ask for high recall and
+few wrong joints instead of every joint; JPEG at 0.75x-1x allows a small budget.
 """
 from __future__ import annotations
 
@@ -217,7 +218,7 @@ def compare(frame: PoseFrame, clean: np.ndarray, parsed: PoseFrame, fx: float, f
                        for owner, other, where, seen in truth if other == part]
             distance, owner, seen = min(options, default=(np.inf, -1, 0.0))
             limit = tolerance if seen >= VISIBLE else 2 * tolerance
-            if distance > limit:
+            if distance > limit or (owner, part) in found:      # far from any, or a second copy
                 report["invented"].append((parsed_index, part, distance))
                 continue
             owners.add(owner)
@@ -321,7 +322,7 @@ def _totals(cases) -> Dict[str, float]:
     return totals
 
 
-@pytest.mark.parametrize("factor,interpolation,budget", [(1.0, "area", 0.01), (0.75, "linear", 0.01), (0.75, "area", 0.02)])
+@pytest.mark.parametrize("factor,interpolation,budget", [(1.0, "area", 0.01), (0.75, "linear", 0.02), (0.75, "area", 0.02)])
 def test_jpeg_maps_mostly_come_back(factor, interpolation, budget):
     """JPEG at 75 shifts the hue of small dots toward what is under and beside them; heads (five dots in
     neighbouring purples and reds within a few pixels) suffer most. No person may be mixed up, and at
