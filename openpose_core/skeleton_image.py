@@ -824,19 +824,25 @@ _HAND_CHILD = np.array([end for _, end in HAND_EDGES])
 _BLUE_HUE = 240.0
 
 
-def _find_blue_dots(classes: _Classes, dots: _Dots, scale: float) -> np.ndarray:
-    """Centres (x, y, score) of blue dots: hand points, and left knees."""
-    member = _joint_weight(classes, scale) * _hue_weight(classes.hue, _BLUE_HUE)
+def _windowed_peaks(member: np.ndarray, background: np.ndarray, dots: "_Dots") -> np.ndarray:
+    """Dot centres (x, y, score) found window by window over the regions where ``member`` is dense;
+    overlapping windows may report a dot twice (callers merge them)."""
     threshold = _MIN_DOT_FRACTION * dots.area
-    found = []
+    found = [np.zeros((0, 3))]
     for window in _regions(member, 0.5 * threshold, dots.pad):
-        peaks = _peaks(dots.score(member[window], classes.background[window]), threshold, 0.9 * dots.radius)
+        peaks = _peaks(dots.score(member[window], background[window]), threshold, 0.9 * dots.radius)
         peaks[:, 0] += window[1].start
         peaks[:, 1] += window[0].start
         found.append(peaks)
-    if not found:
-        return np.zeros((0, 3))
-    peaks = np.concatenate(found)
+    return np.concatenate(found)
+
+
+def _find_blue_dots(classes: _Classes, dots: _Dots, scale: float) -> np.ndarray:
+    """Centres (x, y, score) of blue dots: hand points, and left knees."""
+    member = _joint_weight(classes, scale) * _hue_weight(classes.hue, _BLUE_HUE)
+    peaks = _windowed_peaks(member, classes.background, dots)
+    if not len(peaks):
+        return peaks
     # overlapping windows find a dot twice
     keep: List[int] = []
     for index in np.argsort(-peaks[:, 2], kind="stable"):
@@ -1060,16 +1066,9 @@ _MEAN_FACE = _mean_face()
 def _find_face_dots(classes: _Classes, sx: float, sy: float) -> np.ndarray:
     dots = _Dots.make(sx, sy, _FACE_DISK_AREA)
     member = _white_weight(classes)
-    threshold = _MIN_DOT_FRACTION * dots.area
-    found = []
-    for window in _regions(member, 0.5 * threshold, dots.pad):
-        peaks = _peaks(dots.score(member[window], classes.background[window]), threshold, 0.9 * dots.radius)
-        peaks[:, 0] += window[1].start
-        peaks[:, 1] += window[0].start
-        found.append(peaks[:, :2])
-    if not found:
-        return np.zeros((0, 2))
-    points = np.concatenate(found)
+    points = _windowed_peaks(member, classes.background, dots)[:, :2]
+    if not len(points):
+        return points
     keep: List[int] = []
     for index in range(len(points)):
         if all(np.hypot(*(points[index] - points[other])) >= 0.9 * dots.radius for other in keep):
