@@ -25,6 +25,10 @@ Method:
    grouped into dots; a dot keeps every hue that also peaks there as an alternative *reading* (small JPEG
    dots take colour from what is under and beside them: a nose under purple eyes turns pink, a knee
    takes its thigh's green). Dots that are blends of two touching dots of neighbouring hues are dropped.
+   In shrunk JPEG maps, where chroma has about one sample per dot, the readings of a dot are ranked by
+   its core's chroma (less what the ring around it blends in) *and* its luma, which JPEG keeps at full
+   resolution: neighbouring palette colours differ in luma by 9-50 levels. Bright dots that no colour
+   filter found (a knee on its own-coloured shin) are added, named the same way.
 4. Stick ends. A drawn limb's stick leaving a dot ends at the dot of the limb's other joint; the dot at
    the far end of a stick of that limb's colour gets that joint as a low-priority reading. This finds
    joints whose dot is covered (the body's wrist under a hand's wrist dot) or whose hue JPEG moved.
@@ -52,8 +56,11 @@ Limitations (see tests/test_skeleton_image.py for the measured rates):
   is then left out too, its place being unknown.
 - Two people join only through a stick that shows: people whose shared sticks are hidden come back
   split (each piece pure), e.g. a head without its nose is a separate group.
-- Maps shrunk to half size *and* JPEG-compressed keep about one chroma sample per dot: blue dots on
-  blue sticks and crowded heads lose their colour; about 10 % of visible joints are then missed.
+- JPEG (quality 75) costs a few joints where dots crowd (heads: five dots of neighbouring purples and
+  reds): over 100 random scenes of 1-5 people, 99.98 % of visible joints come back at the drawn size and
+  99.7 % at 0.75x. Maps shrunk to half size *and* JPEG-compressed keep about one chroma sample per dot:
+  a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 94 % come back
+  and 4 % of the joints read back name the wrong part.
 - Hands are read when their dots stand apart (fingers at least a dot or so apart); overlapping dots of
   small hands merge. Face landmark identities are approximate (positions are exact); faces far from
   the mean shape may come back partly out of order.
@@ -80,6 +87,7 @@ _BLUE = 12                                 # body colour 12 (left knee) is also 
 
 _LIMB_VALUE = (0.35, 0.78)                 # limbs are drawn at V = 0.6, joints at V = 1
 _MIN_SATURATION = 0.4
+_LUMA_WEIGHTS = (0.299, 0.587, 0.114)   # JPEG's (BT.601) luma
 _DISK_AREA = 49.0                          # pixels of cv2.circle(radius 4, filled)
 _FACE_DISK_AREA = 29.0                     # cv2.circle(radius 3, filled)
 
@@ -366,6 +374,93 @@ def _find_joints(classes: _Classes, dots: _Dots, scale: float, exact: bool = Fal
     xy = np.array([(x, y) for x, y, *_ in rows], np.float64)
     return _Joints(xy, np.array([r[2] for r in rows]), np.array([r[3] for r in rows]),
                    np.array([r[4] for r in rows], np.float64), np.array([r[5] for r in rows], bool))
+
+
+_YCBCR = np.array([_LUMA_WEIGHTS, (-0.168736, -0.331264, 0.5), (0.5, -0.418688, -0.081312)])
+"""RGB -> JPEG's Y, Cb, Cr (BT.601, full range, no offset)."""
+_BODY_YCC = np.array(BODY_COLORS, np.float64) @ _YCBCR.T
+_BODY_CHROMA_ANGLE = np.degrees(np.arctan2(_BODY_YCC[:, 2], _BODY_YCC[:, 1]))
+_SMALL_JPEG = 0.9
+"""Below this scale JPEG's half-resolution chroma visibly blends a dot with its surroundings; at the drawn
+size the hue of a dot stays within ~4 degrees of its colour and the plain hue filters suffice."""
+_ANGLE_SPREAD = 6.0
+_LUMA_SPREAD = 6.0
+"""How far (degrees of chroma angle, luma levels) a JPEG dot's core drifts from its palette colour: about
+one standard deviation, measured on the dots of random scenes at 0.5x-1x, quality 75."""
+
+
+def _core_colour_costs(image_ycc: np.ndarray, centre: np.ndarray, radius: float, scale: float) -> np.ndarray:
+    """Per body part (18): how badly the dot at ``centre`` fits that part's colour, as a sum of squared
+    standardised chroma-angle and luma errors.
+
+    JPEG halves the chroma resolution and quantises it coarsely: a small dot's chroma is a blend of its own
+    and its surroundings' (up to ~16 degrees of hue off, past half-way to the next palette colour). So the
+    ring just outside the dot is taken out of the core's chroma in proportion to the chroma footprint (half
+    at 0.5x, nothing at the drawn size). Luma keeps full resolution and fine steps, and the palette's
+    neighbouring colours differ in luma by 9-50 levels, so the two together name the dot."""
+    height, width = image_ycc.shape[:2]
+    x0, y0 = centre
+    half = int(np.ceil(radius + 3.0))
+    top, left = max(int(round(y0)) - half, 0), max(int(round(x0)) - half, 0)
+    patch = image_ycc[top:int(round(y0)) + half + 1, left:int(round(x0)) + half + 1]
+    if patch.size == 0:
+        return np.zeros(NUM_BODY)
+    gy, gx = np.mgrid[top:top + patch.shape[0], left:left + patch.shape[1]]
+    distance = np.hypot(gx - x0, gy - y0)
+    core = distance <= max(1.0, 0.45 * radius)
+    if not core.any():
+        core = distance <= distance.min()
+    ring = (distance > radius + 0.5) & (distance <= radius + 2.5)
+    own = float(np.clip(scale, 0.5, 1.0))
+    core_colour = patch[core].mean(axis=0)
+    ring_colour = patch[ring].mean(axis=0) if ring.any() else np.zeros(3)
+    chroma = (core_colour[1:] - (1.0 - own) * ring_colour[1:]) / own
+    angle = np.degrees(np.arctan2(chroma[1], chroma[0]))
+    angle_error = (angle - _BODY_CHROMA_ANGLE + 180.0) % 360.0 - 180.0
+    return (angle_error / _ANGLE_SPREAD) ** 2 + ((core_colour[0] - _BODY_YCC[:, 0]) / _LUMA_SPREAD) ** 2
+
+
+def _recolour(joints: _Joints, image: np.ndarray, radius: float, scale: float) -> _Joints:
+    """Shrunk JPEG maps: choose between a dot's readings by its core's chroma *and* luma (see
+    :func:`_core_colour_costs`): the best fitting reading becomes the dot's best one, and every reading's
+    evidence is weighed by how well the core fits it."""
+    score, primary = joints.score.copy(), np.zeros(len(joints), bool)
+    image_ycc = image.astype(np.float32) @ _YCBCR.T.astype(np.float32)
+    for dot_id in np.unique(joints.dot):
+        rows = np.flatnonzero(joints.dot == dot_id)
+        costs = _core_colour_costs(image_ycc, joints.xy[rows[0]], radius, scale)[joints.part[rows]]
+        score[rows] = joints.score[rows] * np.exp(-0.5 * (costs - costs.min()))
+        primary[rows[int(np.argmin(costs))]] = True
+    return _Joints(joints.xy, joints.part, joints.dot, score, primary)
+
+
+def _add_unseen_dots(joints: _Joints, classes: _Classes, image: np.ndarray, dots: "_Dots", scale: float) -> _Joints:
+    """Small JPEG maps: dots whose colour filter found nothing, because the stick under them blends into
+    the same hue (a knee on its shin), still stand out by brightness (joints are drawn at full value, limbs
+    at 0.6). Bright dots of any hue away from every known dot are added, named by their core colour."""
+    bright = _windowed_peaks(_joint_weight(classes, scale), classes.background, dots)
+    image_ycc = image.astype(np.float32) @ _YCBCR.T.astype(np.float32)
+    xy, part, dot, score, primary = (list(joints.xy), list(joints.part), list(joints.dot), list(joints.score),
+                                     list(joints.primary))
+    next_dot = int(joints.dot.max()) + 1 if len(joints) else 0
+    known = joints.xy
+    for x, y, strength in bright[np.argsort(-bright[:, 2], kind="stable")]:
+        if len(known) and np.min(np.hypot(known[:, 0] - x, known[:, 1] - y)) < 0.9 * dots.radius:
+            continue
+        costs = _core_colour_costs(image_ycc, np.array([x, y]), dots.radius, scale)
+        order = np.argsort(costs)
+        for rank, candidate in enumerate(order[:2]):
+            if rank and costs[candidate] > costs[order[0]] + 4.0:
+                break
+            xy.append((x, y))
+            part.append(int(candidate))
+            dot.append(next_dot)
+            score.append(strength / dots.area * float(np.exp(-0.5 * (costs[candidate] - costs[order[0]]))))
+            primary.append(rank == 0)
+        known = np.vstack([known.reshape(-1, 2), [(x, y)]])
+        next_dot += 1
+    return _Joints(np.array(xy, np.float64).reshape(-1, 2), np.array(part, int), np.array(dot, int),
+                   np.array(score, np.float64), np.array(primary, bool))
 
 
 def _between_hues(part: int, first: int, second: int) -> bool:
@@ -690,6 +785,9 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
 
     # body: dots and their readings, readings implied by sticks, links, people
     joints = _find_joints(classes, dots, scale, exact)
+    if not exact and scale < _SMALL_JPEG:
+        joints = _recolour(joints, image, dots.radius, scale)
+        joints = _add_unseen_dots(joints, classes, image, dots, scale)
     if native:
         joints.xy = np.rint(joints.xy)
     joints = _stick_ends(joints, classes, dots, scale)
