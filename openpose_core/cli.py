@@ -39,6 +39,7 @@ from .pose import BODY_PARTS, FOOT_PARTS, PoseFrame
 from .presets import PART_PRESETS, PRESETS
 from .render import FIT_MODES, render_pose
 from .retarget import retarget
+from .skeleton_image import pose_from_skeleton_image
 from .smooth import DEFAULT_BETA, DEFAULT_D_CUTOFF, DEFAULT_MIN_CUTOFF, fill_gaps, smooth_poses
 from .track import track_people
 from .weights import DEFAULT_REPO, WeightsError, convert_checkpoint, load_checkpoint, resolve_checkpoint
@@ -505,6 +506,43 @@ def run_render(args) -> int:
     return 0
 
 
+# --- read-map ----------------------------------------------------------------------------------------------
+
+def run_read_map(args) -> int:
+    inputs, problems = find_inputs(args.maps)
+    for item in inputs:
+        if item.kind == "video":
+            problems.append(f"{item.path}: a video; read-map reads map images (a folder of frames works)")
+    for problem in problems:
+        _error(problem)
+    maps = [item for item in inputs if item.kind == "image"]
+    if not maps:
+        return 1
+    one = len(maps) == 1 and not args.list
+    if args.output is None and not one:
+        raise Fatal(f"{len(maps)} maps make one JSON list of frames: name it with -o OUT.json")
+    target = Path(args.output) if args.output else maps[0].path.with_suffix(".json")
+    if _skip_existing([target], args.overwrite):
+        _note(f"skipped: {target} exists (--overwrite replaces it)")
+        return 0
+    frames, failed = [], 0
+    for item in tqdm(maps, unit="map", desc=PROG, disable=True if args.quiet or one else None, file=sys.stderr,
+                     dynamic_ncols=True):
+        try:
+            image = read_image(item.path, keep_alpha=True)
+            frames.append(pose_from_skeleton_image(image, hands=not args.no_hands, face=not args.no_face))
+        except USER_ERRORS as error:
+            _error(_describe(error, item.path))
+            failed += 1
+    if failed or problems:
+        # a list with a frame left out would shift every later frame: write all or nothing
+        raise Fatal(f"{target}: not written ({failed + len(problems)} of the inputs could not be read)")
+    write_atomically(target, _json_bytes(frames[0] if one else frames, args.coordinates, "visibility"))
+    people = sum(len(frame.people) for frame in frames)
+    _note(f"wrote {target}: {len(frames)} frame{'s' * (len(frames) != 1)}, {people} people")
+    return 0
+
+
 # --- edit --------------------------------------------------------------------------------------------------
 
 class _Operation(argparse.Action):
@@ -713,6 +751,18 @@ stretch (independent x/y scaling), contain (whole pose inside, black borders), c
 An existing output is kept unless --overwrite.
 """
 
+READ_MAP_HELP = """\
+Read OpenPose map images (black background, the standard limb and joint colours, as `render` and
+ControlNet preprocessors draw them) back into pose JSON, so that a pose that exists only as a picture
+can be edited. Maps may have been resized (about 0.5x-2x) or saved as JPEG; transparent pixels count
+as background. Points are in the map's pixels, confidence 1 (see openpose_core.skeleton_image for the
+method and its measured limits).
+
+One map gives one pose (-o, default: the map's name with .json). Several maps, or a folder of frames
+(000000.png, 000001.png, ... in name order), give one JSON list of frames, -o required; if any map
+cannot be read nothing is written. An existing output is kept unless --overwrite.
+"""
+
 EDIT_HELP = """\
 Edit a pose JSON file and write the result. Editing options apply in the order given, to every frame
 (all people, or those chosen with --people), e.g.
@@ -735,6 +785,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_detect(commands)
     _add_render(commands)
     _add_edit(commands)
+    _add_read_map(commands)
     _add_convert(commands)
     _add_download(commands)
     return parser
@@ -860,6 +911,21 @@ def _add_edit(commands) -> None:
     _add_pose_reading_options(parser)
 
 
+
+
+def _add_read_map(commands) -> None:
+    parser = _command(commands, "read-map", "read OpenPose map images back into pose JSON", READ_MAP_HELP,
+                      run_read_map)
+    parser.add_argument("maps", nargs="+", metavar="MAP", help="map image, folder of maps or glob pattern")
+    parser.add_argument("-o", "--output", metavar="OUT.json",
+                        help="output file (default for one map: its name with .json)")
+    parser.add_argument("--list", action="store_true", help="write a list of frames even for one map")
+    parser.add_argument("--no-hands", action="store_true", help="read the body (and face) only")
+    parser.add_argument("--no-face", action="store_true", help="read the body (and hands) only")
+    parser.add_argument("--coordinates", choices=("pixels", "normalized"), default="pixels",
+                        help="JSON coordinates in map pixels (default) or as 0..1 fractions of the map")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
 def _add_convert(commands) -> None:

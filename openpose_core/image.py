@@ -88,10 +88,13 @@ def as_rgb_uint8(image, name: str = "image") -> np.ndarray:
     return rgb
 
 
-def read_image(path: Union[str, "os.PathLike[str]"]) -> np.ndarray:
+def read_image(path: Union[str, "os.PathLike[str]"], keep_alpha: bool = False) -> np.ndarray:
     """The RGB uint8 pixels of an image file (first frame; EXIF orientation applied, as ComfyUI's and
     diffusers' loaders do). Missing, unreadable, truncated, non-image and oversized files raise a
     one-line :class:`ImageError` naming the file; the size is checked from the header, before decoding.
+
+    ``keep_alpha``: an image with transparency comes back RGBA (H x W x 4) instead of composited over
+    white, for readers to whom transparent means something else (a skeleton map's black background).
 
     Pillow's own decompression-bomb guard (``PIL.Image.MAX_IMAGE_PIXELS``) applies first: files above
     twice that (~179 M pixels by default) are refused by it unless a caller raises it.
@@ -104,6 +107,8 @@ def read_image(path: Union[str, "os.PathLike[str]"]) -> np.ndarray:
             _check_input_size(opened.width, opened.height, name)
             opened.load()
             image = ImageOps.exif_transpose(opened)
+            if keep_alpha and (image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info):
+                return np.asarray(image.convert("RGBA"))
             return as_rgb_uint8(image, name)
     except ImageError:
         raise

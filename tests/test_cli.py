@@ -27,6 +27,7 @@ import oracle
 from openpose_core import OpenposeDetector, cli, media
 from openpose_core.edit import flip_horizontal, rotate, scale, translate
 from openpose_core.formats import read_poses, write_poses
+from openpose_core.image import read_image
 from openpose_core.pose import Keypoint, Person, PoseFrame
 from openpose_core.render import render_pose
 from openpose_core.retarget import retarget
@@ -506,6 +507,57 @@ def test_render_malformed_or_missing_files_are_one_line_errors(tmp_path, capsys)
     assert cli.main(["render", str(tmp_path / "nothing.json")]) == 1
     assert "nothing.json" in error_lines(capsys.readouterr().err)[0]
     assert listing(tmp_path) == []
+
+
+def whole_pixel_bodies(frame: PoseFrame) -> PoseFrame:
+    """The frame's bodies only, on whole pixels (what a map can give back exactly)."""
+    people = [Person(body=[Keypoint(float(round(p.x)), float(round(p.y))) for p in person.body])
+              for person in frame.people]
+    return PoseFrame(people, frame.width, frame.height)
+
+
+def test_read_map_gives_back_the_drawn_poses(tmp_path, capsys):
+    frames = [whole_pixel_bodies(standing_frame(people=1)), whole_pixel_bodies(standing_frame(people=2))]
+    poses = tmp_path / "clip.json"
+    write_poses(poses, frames)
+    assert cli.main(["render", str(poses)]) == 0
+    # one map -> one pose beside it; the points are the drawn pixels
+    assert cli.main(["read-map", str(tmp_path / "clip" / "000001.png")]) == 0
+    [frame] = read_poses(tmp_path / "clip" / "000001.json")
+    assert (frame.width, frame.height) == (frames[1].width, frames[1].height)
+    got = sorted(tuple(int(p.x) for p in person.body) for person in frame.people)
+    assert got == sorted(tuple(int(p.x) for p in person.body) for person in frames[1].people)
+    # a folder of frames -> one list in frame order
+    capsys.readouterr()
+    assert cli.main(["read-map", str(tmp_path / "clip"), "--no-hands", "--no-face", "-o", str(tmp_path / "back.json")]) == 0
+    assert "2 frames, 3 people" in capsys.readouterr().err
+    back = read_poses(tmp_path / "back.json")
+    assert [len(f.people) for f in back] == [1, 2]
+    assert json.loads((tmp_path / "back.json").read_text())[0]["people"][0]["pose_keypoints_2d"][2] == 1.0
+
+
+def test_read_map_transparent_background_and_errors(tmp_path, capsys):
+    frame = whole_pixel_bodies(standing_frame(people=1))
+    drawn = render_pose(frame)
+    rgba = np.dstack([drawn, np.where(drawn.any(axis=2), 255, 0).astype(np.uint8)])
+    rgba[..., :3][rgba[..., 3] == 0] = 255          # transparent white: background, not a white face dot
+    cv2.imwrite(str(tmp_path / "map.png"), cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA))
+    assert np.array_equal(read_image(tmp_path / "map.png", keep_alpha=True), rgba)
+    assert read_image(tmp_path / "map.png").shape[2] == 3
+    assert cli.main(["read-map", str(tmp_path / "map.png"), "-o", str(tmp_path / "map.json")]) == 0
+    [back] = read_poses(tmp_path / "map.json")
+    assert [[(p.x, p.y) for p in person.body] for person in back.people] == \
+        [[(p.x, p.y) for p in person.body] for person in frame.people]
+    # several maps need -o; an unreadable map writes nothing and names itself
+    (tmp_path / "broken.png").write_bytes(b"not a png")
+    capsys.readouterr()
+    assert cli.main(["read-map", str(tmp_path / "map.png"), str(tmp_path / "broken.png")]) == 1
+    assert "-o" in error_lines(capsys.readouterr().err)[0]
+    assert cli.main(["read-map", str(tmp_path / "map.png"), str(tmp_path / "broken.png"), "-o",
+                     str(tmp_path / "both.json")]) == 1
+    lines = error_lines(capsys.readouterr().err)
+    assert lines[0].startswith(f"openpose-core: error: {tmp_path / 'broken.png'}: not an image file")
+    assert "not written" in lines[1] and not (tmp_path / "both.json").exists()
 
 
 def test_edit_applies_options_in_order_and_keeps_the_document_form(tmp_path):
