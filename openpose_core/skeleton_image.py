@@ -39,7 +39,8 @@ Method:
    no black between them are joined at a low score. Links are merged best first (Kruskal style) into
    people that never hold two readings of one part or two readings of one dot. Ears (whose shoulder
    sticks are not drawn) join through their eyes, or else the nearest head that lacks them. Unjoined
-   dots stand alone as one-point people if they are strong and unambiguous; a lone blue dot (the left
+   dots stand alone as one-point people if they are strong (less so on black with no dot near, where no
+   blend of two dots can arise) and unambiguous; a lone blue dot (the left
    knee's colour, also every hand dot's) only when no other blue dot is near.
 6. Hands (``hands``). Blue dots that are not left knees, joined pairwise by straight thin lines of one
    of the 20 hand-edge hues with no other dot on the way, are labelled by the edges' colours (a dot on
@@ -59,7 +60,7 @@ Limitations (see tests/test_skeleton_image.py for the measured rates):
 - JPEG (quality 75) costs a few joints where dots crowd (heads: five dots of neighbouring purples and
   reds): over 100 random scenes of 1-5 people, 99.98 % of visible joints come back at the drawn size and
   99.7 % at 0.75x. Maps shrunk to half size *and* JPEG-compressed keep about one chroma sample per dot:
-  a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 94 % come back
+  a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 95 % come back
   and 4 % of the joints read back name the wrong part.
 - Hands are read when their dots stand apart (fingers at least a dot or so apart); overlapping dots of
   small hands merge. Face landmark identities are approximate (positions are exact); faces far from
@@ -614,6 +615,9 @@ _LONE_DOT_FRACTION = (0.35, 0.45)
 """Evidence (fraction of a whole dot) a dot joined to no other needs to stand alone as a one-point person:
 in a map with exact palette colours, and in a JPEG (where blends of neighbouring dots make weak fakes)."""
 
+_APART_LONE_FRACTION = 0.25
+"""... and a dot with no other dot near (which cannot be a blend of two)."""
+
 _TOUCHING_SCORE = 0.2
 _HEAD_LIMBS = frozenset(range(12, 17))
 """Neck-nose, nose-eyes and eyes-ears: the only sticks short enough to hide under their dots."""
@@ -708,10 +712,16 @@ def _limb_links(joints: _Joints, classes: _Classes, dots: _Dots, scale: float) -
     return links
 
 
-def _assemble(joints: _Joints, links: List[_Link], radius: float, lone: float) -> List[List[int]]:
+_RING = np.stack([np.cos(np.linspace(0, 2 * np.pi, 16, endpoint=False)),
+                  np.sin(np.linspace(0, 2 * np.pi, 16, endpoint=False))], axis=1)
+"""16 unit directions: a ring of samples around a dot."""
+
+
+def _assemble(joints: _Joints, links: List[_Link], radius: float, lone: float, black: np.ndarray) -> List[List[int]]:
     """Join readings along links, best first (Kruskal-style), never putting two readings of one part in a
     person and never using two readings of one dot (a hidden joint placed by a stick end may share its
-    dot). Dots left unlinked become one-point groups of their best colour."""
+    dot). Dots left unlinked become one-point groups of their best colour when their evidence reaches
+    ``lone`` (or ``_APART_LONE_FRACTION`` for a dot on ``black`` with no other dot near)."""
     count = len(joints)
     owner = list(range(count))
     members: Dict[int, List[int]] = {index: [index] for index in range(count)}
@@ -754,9 +764,15 @@ def _assemble(joints: _Joints, links: List[_Link], radius: float, lone: float) -
     best = {int(dot): score for dot, score, primary in zip(joints.dot, joints.score, joints.primary) if primary}
     ambiguous = {int(dot) for dot, score, primary in zip(joints.dot, joints.score, joints.primary)
                  if not primary and score >= 0.75 * best.get(int(dot), 0.0) and score > 0}
+    centres = joints.xy[joints.primary]
     for index in np.flatnonzero(joints.primary):
         dot = int(joints.dot[index])
-        if dot in claimed or dot in ambiguous or joints.score[index] < lone:
+        # a blend of two touching dots needs a neighbour, a crumb of a stick the stick: a dot on black with
+        # no other dot near stands alone more easily
+        apart = np.sum(np.hypot(*(centres - joints.xy[index]).T) < 2.5 * radius) <= 1 and \
+            float(_sample(black, joints.xy[index] + (radius + 2.0) * _RING, False).mean()) >= 0.75
+        needed = min(lone, _APART_LONE_FRACTION) if apart else lone
+        if dot in claimed or dot in ambiguous or joints.score[index] < needed:
             continue
         # a second reading of a dot that is already part of someone, found a little apart, is not a joint
         if len(used) and (np.hypot(*(used - joints.xy[index]).T) < 0.8 * radius).any():
@@ -793,7 +809,8 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     joints = _stick_ends(joints, classes, dots, scale)
     points, parts = joints.xy, joints.part
     links = _limb_links(joints, classes, dots, scale)
-    groups = _assemble(joints, links, dots.radius, _LONE_DOT_FRACTION[0] if exact else _LONE_DOT_FRACTION[1])
+    groups = _assemble(joints, links, dots.radius, _LONE_DOT_FRACTION[0] if exact else _LONE_DOT_FRACTION[1],
+                       classes.background > 0.5)
 
     bodies, lone_blue = [], []
     shown = {int(joints.dot[index]) for group in groups if len(group) > 1 for index in group if joints.score[index] > 0}

@@ -12,7 +12,8 @@ What "right" means here:
 
 Images shrunk to half size *and* JPEG-compressed lose the colour of small dots (a 9 px dot is 4-5 px
 wide there, about two of JPEG's 4:2:0 chroma samples across); there the tests ask for high recall and
-few wrong joints instead of every joint; JPEG at 0.75x-1x allows a small budget.
+few wrong joints instead of every joint; JPEG at 0.75x-1x allows a small budget. Measured over 100
+scenes (seeds 0-99): 99.98 % / 99.7 % / 94.8 % of visible joints come back at 1x / 0.75x / 0.5x.
 """
 from __future__ import annotations
 
@@ -322,7 +323,7 @@ def _totals(cases) -> Dict[str, float]:
     return totals
 
 
-@pytest.mark.parametrize("factor,interpolation,budget", [(1.0, "area", 0.01), (0.75, "linear", 0.02), (0.75, "area", 0.02)])
+@pytest.mark.parametrize("factor,interpolation,budget", [(1.0, "area", 0.005), (0.75, "linear", 0.02), (0.75, "area", 0.02)])
 def test_jpeg_maps_mostly_come_back(factor, interpolation, budget):
     """JPEG at 75 shifts the hue of small dots toward what is under and beside them; heads (five dots in
     neighbouring purples and reds within a few pixels) suffer most. No person may be mixed up, and at
@@ -343,8 +344,45 @@ def test_half_size_jpeg_maps_are_read_as_far_as_they_can_be():
     totals = _totals(reports)
     visible = sum(len(report["errors"]) for report in reports) + totals["missed"]
     assert totals["mixed"] == 0
-    assert totals["missed"] <= 0.15 * visible, totals
-    assert totals["invented"] <= 0.10 * totals["joints"], totals
+    assert totals["missed"] <= 0.10 * visible, totals
+    assert totals["invented"] <= 0.06 * totals["joints"], totals
+
+
+def lone_dots_report(seed: int, factor: float, jpeg: Optional[int]) -> Tuple[int, int, int]:
+    """Every body colour drawn as a dot on its own (a person with one joint): (named right, missed, named
+    as another part)."""
+    rng = np.random.default_rng(seed)
+    people = []
+    for part in range(NUM_BODY):
+        body: List[Optional[Keypoint]] = [None] * NUM_BODY
+        body[part] = Keypoint(float(40 + part % 6 * 80 + rng.integers(0, 20)), float(40 + part // 6 * 80 + rng.integers(0, 20)))
+        people.append(Person(body=body))
+    image, fx, fy = degrade(render_pose(PoseFrame(people, 520, 280)), factor, "area", jpeg)
+    parsed = pose_from_skeleton_image(image, hands=False, face=False)
+    right = missed = wrong = 0
+    for part, person in enumerate(people):
+        where = drawn_position(person.body[part], fx, fy)
+        hits = [index for other in parsed.people for index, point in enumerate(other.body)
+                if point is not None and np.hypot(point.x - where[0], point.y - where[1]) <= 2.0]
+        right += hits == [part]
+        missed += not hits
+        wrong += bool(hits) and hits != [part]
+    return right, missed, wrong
+
+
+@pytest.mark.parametrize("factor,jpeg", [(1.0, 75), (0.75, 75), (0.5, None)])
+def test_lone_dots_of_every_colour_are_named(factor, jpeg):
+    """A dot with no stick (its neighbours missing) is named by its colour alone."""
+    for seed in range(6):
+        assert lone_dots_report(seed, factor, jpeg) == (NUM_BODY, 0, 0), seed
+
+
+def test_lone_dots_in_half_size_jpeg_maps():
+    """At half size with JPEG a dot keeps about one chroma sample and its luma rings: neighbouring colours
+    are confused now and then (hue drifts by up to ~16 degrees, 20 apart)."""
+    right, missed, wrong = np.sum([lone_dots_report(seed, 0.5, 75) for seed in range(12)], axis=0)
+    total = 12 * NUM_BODY
+    assert right >= 0.8 * total and wrong <= 0.08 * total, (right, missed, wrong)
 
 
 # ---- ears, hands, face ---------------------------------------------------------------------------------
