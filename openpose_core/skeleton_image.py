@@ -384,6 +384,9 @@ _BODY_CHROMA_ANGLE = np.degrees(np.arctan2(_BODY_YCC[:, 2], _BODY_YCC[:, 1]))
 _SMALL_JPEG = 0.9
 """Below this scale JPEG's half-resolution chroma visibly blends a dot with its surroundings; at the drawn
 size the hue of a dot stays within ~4 degrees of its colour and the plain hue filters suffice."""
+_SECOND_COLOUR_COST = 4.0
+"""A dot found by brightness alone also gets its second best colour as a reading if it costs at most 4
+more (about two standard deviations)."""
 _ANGLE_SPREAD = 6.0
 _LUMA_SPREAD = 6.0
 """How far (degrees of chroma angle, luma levels) a JPEG dot's core drifts from its palette colour: about
@@ -399,7 +402,6 @@ def _core_colour_costs(image_ycc: np.ndarray, centre: np.ndarray, radius: float,
     ring just outside the dot is taken out of the core's chroma in proportion to the chroma footprint (half
     at 0.5x, nothing at the drawn size). Luma keeps full resolution and fine steps, and the palette's
     neighbouring colours differ in luma by 9-50 levels, so the two together name the dot."""
-    height, width = image_ycc.shape[:2]
     x0, y0 = centre
     half = int(np.ceil(radius + 3.0))
     top, left = max(int(round(y0)) - half, 0), max(int(round(x0)) - half, 0)
@@ -421,12 +423,11 @@ def _core_colour_costs(image_ycc: np.ndarray, centre: np.ndarray, radius: float,
     return (angle_error / _ANGLE_SPREAD) ** 2 + ((core_colour[0] - _BODY_YCC[:, 0]) / _LUMA_SPREAD) ** 2
 
 
-def _recolour(joints: _Joints, image: np.ndarray, radius: float, scale: float) -> _Joints:
+def _recolour(joints: _Joints, image_ycc: np.ndarray, radius: float, scale: float) -> _Joints:
     """Shrunk JPEG maps: choose between a dot's readings by its core's chroma *and* luma (see
     :func:`_core_colour_costs`): the best fitting reading becomes the dot's best one, and every reading's
     evidence is weighed by how well the core fits it."""
     score, primary = joints.score.copy(), np.zeros(len(joints), bool)
-    image_ycc = image.astype(np.float32) @ _YCBCR.T.astype(np.float32)
     for dot_id in np.unique(joints.dot):
         rows = np.flatnonzero(joints.dot == dot_id)
         costs = _core_colour_costs(image_ycc, joints.xy[rows[0]], radius, scale)[joints.part[rows]]
@@ -435,12 +436,11 @@ def _recolour(joints: _Joints, image: np.ndarray, radius: float, scale: float) -
     return _Joints(joints.xy, joints.part, joints.dot, score, primary)
 
 
-def _add_unseen_dots(joints: _Joints, classes: _Classes, image: np.ndarray, dots: "_Dots", scale: float) -> _Joints:
+def _add_unseen_dots(joints: _Joints, classes: _Classes, image_ycc: np.ndarray, dots: "_Dots", scale: float) -> _Joints:
     """Small JPEG maps: dots whose colour filter found nothing, because the stick under them blends into
     the same hue (a knee on its shin), still stand out by brightness (joints are drawn at full value, limbs
     at 0.6). Bright dots of any hue away from every known dot are added, named by their core colour."""
     bright = _windowed_peaks(_joint_weight(classes, scale), classes.background, dots)
-    image_ycc = image.astype(np.float32) @ _YCBCR.T.astype(np.float32)
     xy, part, dot, score, primary = (list(joints.xy), list(joints.part), list(joints.dot), list(joints.score),
                                      list(joints.primary))
     next_dot = int(joints.dot.max()) + 1 if len(joints) else 0
@@ -451,7 +451,7 @@ def _add_unseen_dots(joints: _Joints, classes: _Classes, image: np.ndarray, dots
         costs = _core_colour_costs(image_ycc, np.array([x, y]), dots.radius, scale)
         order = np.argsort(costs)
         for rank, candidate in enumerate(order[:2]):
-            if rank and costs[candidate] > costs[order[0]] + 4.0:
+            if rank and costs[candidate] > costs[order[0]] + _SECOND_COLOUR_COST:
                 break
             xy.append((x, y))
             part.append(int(candidate))
@@ -802,8 +802,9 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     # body: dots and their readings, readings implied by sticks, links, people
     joints = _find_joints(classes, dots, scale, exact)
     if not exact and scale < _SMALL_JPEG:
-        joints = _recolour(joints, image, dots.radius, scale)
-        joints = _add_unseen_dots(joints, classes, image, dots, scale)
+        image_ycc = image.astype(np.float32) @ _YCBCR.T.astype(np.float32)
+        joints = _recolour(joints, image_ycc, dots.radius, scale)
+        joints = _add_unseen_dots(joints, classes, image_ycc, dots, scale)
     if native:
         joints.xy = np.rint(joints.xy)
     joints = _stick_ends(joints, classes, dots, scale)
