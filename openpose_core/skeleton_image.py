@@ -321,6 +321,16 @@ class _Joints:
     def __len__(self) -> int:
         return len(self.part)
 
+    def appended(self, rows: List[Tuple[np.ndarray, int, int, float, bool]]) -> "_Joints":
+        """These readings plus ``rows`` of (xy, part, dot, score, primary)."""
+        if not rows:
+            return self
+        xy, part, dot, score, primary = zip(*rows)
+        return _Joints(np.vstack([self.xy.reshape(-1, 2), np.array(xy, np.float64).reshape(-1, 2)]),
+                       np.concatenate([self.part, np.array(part, int)]), np.concatenate([self.dot, np.array(dot, int)]),
+                       np.concatenate([self.score, np.array(score, np.float64)]),
+                       np.concatenate([self.primary, np.array(primary, bool)]))
+
 
 def _find_joints(classes: _Classes, dots: _Dots, scale: float, exact: bool = False) -> _Joints:
     """Dots of the 18 joint colours, each with its readings.
@@ -441,8 +451,7 @@ def _add_unseen_dots(joints: _Joints, classes: _Classes, image_ycc: np.ndarray, 
     the same hue (a knee on its shin), still stand out by brightness (joints are drawn at full value, limbs
     at 0.6). Bright dots of any hue away from every known dot are added, named by their core colour."""
     bright = _windowed_peaks(_joint_weight(classes, scale), classes.background, dots)
-    xy, part, dot, score, primary = (list(joints.xy), list(joints.part), list(joints.dot), list(joints.score),
-                                     list(joints.primary))
+    added = []
     next_dot = int(joints.dot.max()) + 1 if len(joints) else 0
     known = joints.xy
     for x, y, strength in bright[np.argsort(-bright[:, 2], kind="stable")]:
@@ -453,15 +462,11 @@ def _add_unseen_dots(joints: _Joints, classes: _Classes, image_ycc: np.ndarray, 
         for rank, candidate in enumerate(order[:2]):
             if rank and costs[candidate] > costs[order[0]] + _SECOND_COLOUR_COST:
                 break
-            xy.append((x, y))
-            part.append(int(candidate))
-            dot.append(next_dot)
-            score.append(strength / dots.area * float(np.exp(-0.5 * (costs[candidate] - costs[order[0]]))))
-            primary.append(rank == 0)
+            evidence = strength / dots.area * float(np.exp(-0.5 * (costs[candidate] - costs[order[0]])))
+            added.append((np.array([x, y]), int(candidate), next_dot, evidence, rank == 0))
         known = np.vstack([known.reshape(-1, 2), [(x, y)]])
         next_dot += 1
-    return _Joints(np.array(xy, np.float64).reshape(-1, 2), np.array(part, int), np.array(dot, int),
-                   np.array(score, np.float64), np.array(primary, bool))
+    return joints.appended(added)
 
 
 def _between_hues(part: int, first: int, second: int) -> bool:
@@ -515,8 +520,7 @@ def _stick_ends(joints: _Joints, classes: _Classes, dots: _Dots, scale: float) -
     black = classes.background > 0.5
     margin = max(0.75, 0.5 * scale)
     half_width = STICK_WIDTH * scale
-    xy, part, dot, score, primary = (list(joints.xy), list(joints.part), list(joints.dot),
-                                     list(joints.score), list(joints.primary))
+    added = []
     best_rows = np.flatnonzero(joints.primary)
     dot_ids, centres = joints.dot[best_rows], joints.xy[best_rows]
     dot_parts: Dict[int, set] = {}
@@ -552,13 +556,8 @@ def _stick_ends(joints: _Joints, classes: _Classes, dots: _Dots, scale: float) -
             if other in dot_parts[target]:
                 continue
             dot_parts[target].add(other)
-            xy.append(end)
-            dot.append(target)
-            part.append(other)
-            score.append(0.0)
-            primary.append(False)
-    return _Joints(np.array(xy, np.float64).reshape(-1, 2), np.array(part, int), np.array(dot, int),
-                   np.array(score, np.float64), np.array(primary, bool))
+            added.append((end, other, target, 0.0, False))
+    return joints.appended(added)
 
 
 def _stick_goes_on(start: np.ndarray, end: np.ndarray, limb: int, classes: _Classes, radius: float,
