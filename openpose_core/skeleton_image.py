@@ -812,6 +812,8 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     groups = _assemble(joints, links, dots.radius, _LONE_DOT_FRACTION[0] if exact else _LONE_DOT_FRACTION[1],
                        classes.background > 0.5)
 
+    # blue is the hand dots' colour; JPEG moves the hue of small dots a colour step either way
+    blue_like = (_BLUE,) if exact else (_BLUE - 1, _BLUE, _BLUE + 1)
     bodies, lone_blue = [], []
     shown = {int(joints.dot[index]) for group in groups if len(group) > 1 for index in group if joints.score[index] > 0}
     for group in groups:
@@ -820,7 +822,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
             if joints.score[index] <= 0 and int(joints.dot[index]) in shown:
                 continue      # hidden under another joint's dot: it joined the person, its place is unknown
             body[parts[index]] = points[index]
-        (lone_blue if len(group) == 1 and parts[group[0]] == _BLUE else bodies).append(body)
+        (lone_blue if len(group) == 1 and parts[group[0]] in blue_like else bodies).append(body)
     bodies = _adopt_ears(bodies)
 
     # hands: blue dots that are not left knees, joined by the thin coloured hand lines
@@ -835,7 +837,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     # a lone blue dot is a left knee (with no hip and no ankle) unless it may be part of a hand: hands
     # are made of blue dots a few dot sizes apart (their lines may hide under the dots)
     for body in lone_blue:
-        distance = np.hypot(*(blue - body[_BLUE]).T)
+        distance = np.hypot(*(blue - np.nanmax(body, axis=0)).T)
         if not ((distance > 0.6 * dots.radius) & (distance < 8 * dots.radius)).any():
             bodies.append(body)
 
