@@ -3,6 +3,7 @@ read back into keypoints, so it can be edited, retargeted or re-rendered."""
 from __future__ import annotations
 
 from ..openpose_core.skeleton_image import pose_from_skeleton_image
+from . import host
 from .common import CATEGORY, POSE_KEYPOINT, boolean
 from .convert import ImageFrames, PoseKeypoint
 
@@ -25,8 +26,13 @@ class PoseFromSkeletonImage:
         }
 
     def read(self, skeleton_image, hands: bool, face: bool):
-        return (PoseKeypoint([pose_from_skeleton_image(picture, hands=hands, face=face)
-                              for picture in ImageFrames(skeleton_image)]),)
+        frames = ImageFrames(skeleton_image)
+        progress = host.frame_progress(len(frames))     # a video's maps take a while: report, allow Cancel
+        poses = []
+        for picture in frames:
+            poses.append(pose_from_skeleton_image(picture, hands=hands, face=face))
+            progress(len(poses), len(frames))
+        return (PoseKeypoint(poses),)
 
 
 NODE_CLASS_MAPPINGS = {"OpenPoseCorePoseFromSkeletonImage": PoseFromSkeletonImage}

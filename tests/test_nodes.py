@@ -564,6 +564,21 @@ def test_pose_from_skeleton_image_reads_a_rendered_map_back(comfy):
         assert np.abs(points(got)[:, :2] - points(want)[:, :2]).max() <= 1.5
 
 
+def test_skeleton_image_node_reports_every_frame_and_can_be_cancelled(comfy):
+    poses = pose_keypoint(*[standing(left=0.1 + 0.05 * k) for k in range(4)])
+    maps, = run("OpenPoseCoreRenderPose", pose_keypoint=poses, width=0, height=0, fit="stretch", body=True,
+                hands=False, face=False, scale_stick_for_xinsr_cn=False)
+    seen = []
+    comfy.utils.set_progress_bar_global_hook(lambda value, total, preview, node_id=None: seen.append((value, total)))
+    read, = run("OpenPoseCorePoseFromSkeletonImage", skeleton_image=maps, hands=False, face=False)
+    assert seen == [(k, 4) for k in range(1, 5)] and len(read) == 4
+    comfy.utils.set_progress_bar_global_hook(
+        lambda value, total, preview, node_id=None: comfy.model_management.interrupt_current_processing())
+    with pytest.raises(comfy.model_management.InterruptProcessingException):
+        run("OpenPoseCorePoseFromSkeletonImage", skeleton_image=maps, hands=False, face=False)
+    comfy.utils.set_progress_bar_global_hook(None)
+
+
 def test_a_nan_frame_is_named_and_stops_the_run(comfy):
     model, _ = oracle_model()
     frames = video(4)
