@@ -827,6 +827,8 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
 
     # hands: blue dots that are not left knees, joined by the thin coloured hand lines
     blue = _find_blue_dots(classes, dots, scale)[:, :2]
+    if not exact:
+        bodies = _drop_hand_pieces(bodies, blue, blue_like, classes, dots, scale)
     knees = np.array([body[_BLUE] for body in bodies if not np.isnan(body[_BLUE, 0])]).reshape(-1, 2)
     if len(knees) and len(blue):
         blue = blue[np.min(np.hypot(*(blue[:, None, :] - knees[None, :, :]).transpose(2, 0, 1)), axis=1) > 0.6 * dots.radius]
@@ -869,6 +871,24 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
         person.right_hand = _to_points(hand_of[(index, "right_hand")]) if (index, "right_hand") in hand_of else None
         people.append(person)
     return PoseFrame(people, width, height)
+
+
+def _drop_hand_pieces(bodies: List[np.ndarray], blue: np.ndarray, blue_like: Tuple[int, ...], classes: _Classes,
+                      dots: _Dots, scale: float) -> List[np.ndarray]:
+    """JPEG maps: two hand dots joined by a blurred hand line (hand lines run through every hue) can pass
+    for a blue shin or thigh. A body piece made only of blue-like parts whose points are all dots of a
+    hand (three points or more, found among all blue dots) is that hand, not a body."""
+    pieces = [used for _, used in _label_hands(blue, _hand_links(blue, classes, dots, scale)) if len(used) >= 3]
+    if not pieces:
+        return bodies
+    hand_dots = blue[sorted({index for used in pieces for index in used})]
+    kept = []
+    for body in bodies:
+        present = np.flatnonzero(~np.isnan(body[:, 0]))
+        on_hand = [np.min(np.hypot(*(hand_dots - body[part]).T)) < 0.6 * dots.radius for part in present]
+        if not (set(present.tolist()) <= set(blue_like) and all(on_hand)):
+            kept.append(body)
+    return kept
 
 
 def _drawn_on_pixel(xy: np.ndarray, size: np.ndarray, dtype) -> np.ndarray:
