@@ -7,6 +7,14 @@ MAX_RESOLUTION = 16384
 """ComfyUI's own largest image side (nodes.MAX_RESOLUTION)."""
 
 
+class PoseKeypointNode:
+    """Base of the nodes whose one output is a POSE_KEYPOINT (ComfyUI reads these class attributes)."""
+
+    CATEGORY = CATEGORY
+    RETURN_TYPES = (POSE_KEYPOINT,)
+    RETURN_NAMES = ("pose_keypoint",)
+
+
 def stick_scaling_input() -> tuple:
     return boolean(False, "Thicker limbs on large maps, as xinsir's SDXL OpenPose ControlNet expects.")
 

@@ -10,7 +10,7 @@ import numpy as np
 from ..openpose_core import edit
 from ..openpose_core.pose import BODY_PARTS, FOOT_PARTS, PoseFrame
 from ..openpose_core.retarget import RetargetReport, retarget
-from .common import CATEGORY, MAX_RESOLUTION, POSE_KEYPOINT, boolean, choice, pose_input
+from .common import CATEGORY, MAX_RESOLUTION, POSE_KEYPOINT, PoseKeypointNode, boolean, choice, pose_input
 from .convert import PoseKeypoint, to_frames
 
 PEOPLE_TOOLTIP = ("Person numbers separated by commas (0 = first, -1 = last); blank = everyone. "
@@ -62,13 +62,10 @@ def change_canvas(frame: PoseFrame, width: int, height: int, mode: str) -> PoseF
     return edit.resize_canvas(frame, width, height)
 
 
-class EditPose:
+class EditPose(PoseKeypointNode):
     DESCRIPTION = ("Mirrors (swapping left/right labels), scales, rotates and moves people, then changes the "
                    "canvas, in that order, on every frame.")
-    CATEGORY = CATEGORY
     FUNCTION = "edit"
-    RETURN_TYPES = (POSE_KEYPOINT,)
-    RETURN_NAMES = ("pose_keypoint",)
 
     @classmethod
     def INPUT_TYPES(cls):
@@ -126,12 +123,9 @@ class EditPose:
         return frame
 
 
-class SelectPeople:
+class SelectPeople(PoseKeypointNode):
     DESCRIPTION = "Keeps (or removes) the listed people in every frame."
-    CATEGORY = CATEGORY
     FUNCTION = "select"
-    RETURN_TYPES = (POSE_KEYPOINT,)
-    RETURN_NAMES = ("pose_keypoint",)
 
     @classmethod
     def INPUT_TYPES(cls):
@@ -152,12 +146,9 @@ class SelectPeople:
         return (PoseKeypoint([pick(frame, present(chosen, frame)) for frame in frames]),)
 
 
-class RemoveParts:
+class RemoveParts(PoseKeypointNode):
     DESCRIPTION = "Removes whole parts (body, hands, face, feet) or single joints from the chosen people."
-    CATEGORY = CATEGORY
     FUNCTION = "remove"
-    RETURN_TYPES = (POSE_KEYPOINT,)
-    RETURN_NAMES = ("pose_keypoint",)
     GROUPS = ("body", "left_hand", "right_hand", "face", "feet")
 
     @classmethod
@@ -260,13 +251,10 @@ class RetargetProportions:
 EASINGS = {"linear": lambda t: t, "ease_in_out": lambda t: (1.0 - math.cos(math.pi * t)) / 2.0}
 
 
-class InterpolatePoses:
+class InterpolatePoses(PoseKeypointNode):
     DESCRIPTION = ("Turns keyframe poses into a sequence: frames_between in-between poses are added between "
                    "each pair of consecutive keyframes (people matched by position).")
-    CATEGORY = CATEGORY
     FUNCTION = "interpolate"
-    RETURN_TYPES = (POSE_KEYPOINT,)
-    RETURN_NAMES = ("pose_keypoint",)
 
     @classmethod
     def INPUT_TYPES(cls):

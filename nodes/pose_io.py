@@ -9,7 +9,7 @@ from typing import List
 
 from ..openpose_core.formats import CONFIDENCES, COORDINATES, write_poses
 from . import host
-from .common import CATEGORY, POSE_KEYPOINT, choice, pose_input
+from .common import CATEGORY, PoseKeypointNode, choice, pose_input
 from .convert import PoseKeypoint, to_frames
 
 NO_FILE = "none"
@@ -28,13 +28,10 @@ def _input_path(file: str) -> Path:
     return Path(host.folder_paths().get_input_directory(), file)
 
 
-class LoadPoseJSON:
+class LoadPoseJSON(PoseKeypointNode):
     DESCRIPTION = ("Reads pose JSON: OpenPose/CMU files, sd-webui-controlnet and pose-editor exports, saved "
                    "POSE_KEYPOINT lists (pixels or normalised, one frame or many).")
-    CATEGORY = CATEGORY
     FUNCTION = "load"
-    RETURN_TYPES = (POSE_KEYPOINT,)
-    RETURN_NAMES = ("pose_keypoint",)
 
     @classmethod
     def INPUT_TYPES(cls):

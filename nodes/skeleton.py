@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from ..openpose_core.skeleton_image import pose_from_skeleton_image
 from . import host
-from .common import CATEGORY, POSE_KEYPOINT, boolean
+from .common import PoseKeypointNode, boolean
 from .convert import ImageFrames, PoseKeypoint
 
 
-class PoseFromSkeletonImage:
+class PoseFromSkeletonImage(PoseKeypointNode):
     DESCRIPTION = "Reads keypoints back from OpenPose skeleton images (coloured sticks on black), frame by frame."
-    CATEGORY = CATEGORY
     FUNCTION = "read"
-    RETURN_TYPES = (POSE_KEYPOINT,)
-    RETURN_NAMES = ("pose_keypoint",)
 
     @classmethod
     def INPUT_TYPES(cls):

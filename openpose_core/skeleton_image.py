@@ -88,7 +88,6 @@ _BLUE = 12                                 # body colour 12 (left knee) is also 
 
 _LIMB_VALUE = (0.35, 0.78)                 # limbs are drawn at V = 0.6, joints at V = 1
 _MIN_SATURATION = 0.4
-_LUMA_WEIGHTS = (0.299, 0.587, 0.114)   # JPEG's (BT.601) luma
 _DISK_AREA = 49.0                          # pixels of cv2.circle(radius 4, filled)
 _FACE_DISK_AREA = 29.0                     # cv2.circle(radius 3, filled)
 
@@ -387,7 +386,7 @@ def _find_joints(classes: _Classes, dots: _Dots, scale: float, exact: bool = Fal
                    np.array([r[4] for r in rows], np.float64), np.array([r[5] for r in rows], bool))
 
 
-_YCBCR = np.array([_LUMA_WEIGHTS, (-0.168736, -0.331264, 0.5), (0.5, -0.418688, -0.081312)])
+_YCBCR = np.array([(0.299, 0.587, 0.114), (-0.168736, -0.331264, 0.5), (0.5, -0.418688, -0.081312)])
 """RGB -> JPEG's Y, Cb, Cr (BT.601, full range, no offset)."""
 _BODY_YCC = np.array(BODY_COLORS, np.float64) @ _YCBCR.T
 _BODY_CHROMA_ANGLE = np.degrees(np.arctan2(_BODY_YCC[:, 2], _BODY_YCC[:, 1]))
@@ -453,10 +452,9 @@ def _add_unseen_dots(joints: _Joints, classes: _Classes, image_ycc: np.ndarray, 
     bright = _windowed_peaks(_joint_weight(classes, scale), classes.background, dots)
     added = []
     next_dot = int(joints.dot.max()) + 1 if len(joints) else 0
-    known = joints.xy
-    for x, y, strength in bright[np.argsort(-bright[:, 2], kind="stable")]:
-        if len(known) and np.min(np.hypot(known[:, 0] - x, known[:, 1] - y)) < 0.9 * dots.radius:
-            continue
+    strongest_first = np.argsort(-bright[:, 2], kind="stable")
+    for index in _keep_apart(bright[:, :2], strongest_first, 0.9 * dots.radius, joints.xy):
+        x, y, strength = bright[index]
         costs = _core_colour_costs(image_ycc, np.array([x, y]), dots.radius, scale)
         order = np.argsort(costs)
         for rank, candidate in enumerate(order[:2]):
@@ -464,7 +462,6 @@ def _add_unseen_dots(joints: _Joints, classes: _Classes, image_ycc: np.ndarray, 
                 break
             evidence = strength / dots.area * float(np.exp(-0.5 * (costs[candidate] - costs[order[0]])))
             added.append((np.array([x, y]), int(candidate), next_dot, evidence, rank == 0))
-        known = np.vstack([known.reshape(-1, 2), [(x, y)]])
         next_dot += 1
     return joints.appended(added)
 
@@ -839,7 +836,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     # a lone blue dot is a left knee (with no hip and no ankle) unless it may be part of a hand: hands
     # are made of blue dots a few dot sizes apart (their lines may hide under the dots)
     for body in lone_blue:
-        distance = np.hypot(*(blue - np.nanmax(body, axis=0)).T)
+        distance = np.hypot(*(blue - body[~np.isnan(body[:, 0])][0]).T)
         if not ((distance > 0.6 * dots.radius) & (distance < 8 * dots.radius)).any():
             bodies.append(body)
 
@@ -974,6 +971,19 @@ def _windowed_peaks(member: np.ndarray, background: np.ndarray, dots: "_Dots") -
     return np.concatenate(found)
 
 
+def _keep_apart(points: np.ndarray, order, distance: float, taken: Optional[np.ndarray] = None) -> List[int]:
+    """Indices of ``points`` visited in ``order``, each kept when it is at least ``distance`` from every point
+    kept before it and from every point of ``taken``: one dot per place."""
+    placed = np.zeros((0, 2)) if taken is None else np.asarray(taken, np.float64).reshape(-1, 2)
+    kept: List[int] = []
+    for index in order:
+        if len(placed) and np.min(np.hypot(*(placed - points[index]).T)) < distance:
+            continue
+        kept.append(int(index))
+        placed = np.vstack([placed, points[index]])
+    return kept
+
+
 def _find_blue_dots(classes: _Classes, dots: _Dots, scale: float) -> np.ndarray:
     """Centres (x, y, score) of blue dots: hand points, and left knees."""
     member = _joint_weight(classes, scale) * _hue_weight(classes.hue, _BLUE_HUE)
@@ -981,11 +991,7 @@ def _find_blue_dots(classes: _Classes, dots: _Dots, scale: float) -> np.ndarray:
     if not len(peaks):
         return peaks
     # overlapping windows find a dot twice
-    keep: List[int] = []
-    for index in np.argsort(-peaks[:, 2], kind="stable"):
-        if all(np.hypot(*(peaks[index, :2] - peaks[other, :2])) >= 0.9 * dots.radius for other in keep):
-            keep.append(int(index))
-    return peaks[sorted(keep)]
+    return peaks[sorted(_keep_apart(peaks[:, :2], np.argsort(-peaks[:, 2], kind="stable"), 0.9 * dots.radius))]
 
 
 @dataclass
@@ -1206,11 +1212,7 @@ def _find_face_dots(classes: _Classes, sx: float, sy: float) -> np.ndarray:
     points = _windowed_peaks(member, classes.background, dots)[:, :2]
     if not len(points):
         return points
-    keep: List[int] = []
-    for index in range(len(points)):
-        if all(np.hypot(*(points[index] - points[other])) >= 0.9 * dots.radius for other in keep):
-            keep.append(index)
-    return points[keep]
+    return points[_keep_apart(points, range(len(points)), 0.9 * dots.radius)]
 
 
 def _faces(bodies: List[np.ndarray], points: np.ndarray, radius: float) -> Dict[int, np.ndarray]:

@@ -89,8 +89,6 @@ def tiny_pipeline():
 
 @pytest.fixture(scope="module")
 def pipeline():
-    pytest.importorskip("diffusers")
-    pytest.importorskip("transformers")
     return tiny_pipeline()
 
 

@@ -249,7 +249,6 @@ def every_node_case(node_id: str, checkpoint_folder: Path, comfy):
     if node_id == "OpenPoseCoreInterpolatePoses":
         return dict(keyframes=poses, frames_between=2, easing="ease_in_out"), 7, (512, 768)
     if node_id == "OpenPoseCorePoseFromSkeletonImage":
-        pytest.importorskip("openpose_core.skeleton_image", reason="openpose_core/skeleton_image.py not written yet")
         maps = result(run("OpenPoseCoreRenderPose", pose_keypoint=poses, width=0, height=0, fit="stretch", body=True,
                           hands=True, face=True, scale_stick_for_xinsr_cn=False))[0]
         return dict(skeleton_image=maps, hands=True, face=True), 3, (512, 768)
@@ -555,7 +554,6 @@ def test_interpolate_puts_in_betweens_between_keyframes(comfy):
 
 
 def test_pose_from_skeleton_image_reads_a_rendered_map_back(comfy):
-    pytest.importorskip("openpose_core.skeleton_image", reason="openpose_core/skeleton_image.py not written yet")
     poses = pose_keypoint(standing(), standing(left=0.15))
     maps, = run("OpenPoseCoreRenderPose", pose_keypoint=poses, width=0, height=0, fit="stretch", body=True,
                 hands=False, face=False, scale_stick_for_xinsr_cn=False)
