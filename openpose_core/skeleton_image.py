@@ -70,6 +70,7 @@ Limitations (see tests/test_skeleton_image.py for the measured rates):
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
@@ -141,13 +142,15 @@ def _white_weight(classes: _Classes) -> np.ndarray:
 
 
 def _exact_colours(image: np.ndarray) -> bool:
-    """Whether most drawn pixels still have exact palette colours (a PNG map, maybe resized) rather
-    than JPEG's approximations."""
+    """Whether the drawn pixels keep exact palette colours (a PNG map, maybe resized) rather than JPEG's
+    approximations. Resizing blends only the rims of dots and sticks: about half or more of the drawn
+    pixels stay exact (cubic at 0.75x: ~0.5, linear: ~0.75); after JPEG almost none do (~0.5 % at quality
+    75, ~2 % at 95)."""
     packed = (image[..., 0].astype(np.int32) << 16) | (image[..., 1].astype(np.int32) << 8) | image[..., 2]
     drawn = packed[image.max(axis=2) >= 64]
     if drawn.size == 0:
         return True
-    return float(np.isin(drawn, _PALETTE).mean()) >= 0.5
+    return float(np.isin(drawn, _PALETTE).mean()) >= 0.2
 
 
 _PALETTE = np.array(sorted({(r << 16) | (g << 8) | b for r, g, b in
@@ -466,6 +469,49 @@ def _add_unseen_dots(joints: _Joints, classes: _Classes, image_ycc: np.ndarray, 
     return joints.appended(added)
 
 
+_HEAD_HUE_ORDER = (14, 15, 16, 17, 0)
+"""Head parts in hue order (280-360 degrees, 20 apart)."""
+_NEIGHBOUR_READING = 0.5
+_NEIGHBOUR_DRIFT = 5.0
+"""A head dot whose core hue is 5 degrees or more off its best colour, toward a neighbouring head colour,
+gets that colour as a reading at half its evidence."""
+
+
+def _neighbouring_head_readings(joints: _Joints, classes: _Classes, radius: float) -> _Joints:
+    """JPEG maps: a head dot blends with the touching dots of neighbouring hues, so its best colour may be
+    one step off. A dot whose core hue has drifted toward a neighbouring head colour gets that colour as
+    a weak reading, and the head's links decide (:func:`_relabel_heads`)."""
+    parts_of: Dict[int, set] = {}
+    for dot, part in zip(joints.dot, joints.part):
+        parts_of.setdefault(int(dot), set()).add(int(part))
+    added = []
+    for index in np.flatnonzero(joints.primary & np.isin(joints.part, _HEAD_HUE_ORDER)):
+        position = _HEAD_HUE_ORDER.index(int(joints.part[index]))
+        drift = _core_hue(classes, joints.xy[index], radius) - int(joints.part[index]) * _BODY_HUE_STEP
+        drift = (drift + 180.0) % 360.0 - 180.0
+        step = int(np.sign(drift))
+        if abs(drift) < _NEIGHBOUR_DRIFT or not 0 <= position + step < len(_HEAD_HUE_ORDER):
+            continue
+        part = _HEAD_HUE_ORDER[position + step]
+        if part not in parts_of[int(joints.dot[index])]:
+            added.append((joints.xy[index], part, int(joints.dot[index]),
+                          _NEIGHBOUR_READING * float(joints.score[index]), False))
+    return joints.appended(added)
+
+
+def _core_hue(classes: _Classes, centre: np.ndarray, radius: float) -> float:
+    """Mean hue (degrees) of the bright pixels at the middle of the dot at ``centre``."""
+    reach = max(1.0, 0.45 * radius)
+    x0, y0 = centre
+    top, left = max(int(np.floor(y0 - reach)), 0), max(int(np.floor(x0 - reach)), 0)
+    hue = classes.hue[top:int(np.ceil(y0 + reach)) + 1, left:int(np.ceil(x0 + reach)) + 1]
+    value = classes.value[top:top + hue.shape[0], left:left + hue.shape[1]]
+    gy, gx = np.mgrid[top:top + hue.shape[0], left:left + hue.shape[1]]
+    weight = (np.hypot(gx - x0, gy - y0) <= reach) * value
+    angle = np.radians(hue)
+    return float(np.degrees(np.arctan2((weight * np.sin(angle)).sum(), (weight * np.cos(angle)).sum())))
+
+
 def _between_hues(part: int, first: int, second: int) -> bool:
     """Whether colour ``part`` lies strictly inside the shorter hue arc from ``first`` to ``second``."""
     span = (second - first) % NUM_BODY
@@ -569,7 +615,7 @@ def _stick_goes_on(start: np.ndarray, end: np.ndarray, limb: int, classes: _Clas
     steps = np.arange(radius + 1.0, radius + 1.0 + max(3.0, 4.0 * scale), 0.5)
     offsets = np.array([-0.5, 0.0, 0.5]) * STICK_WIDTH * scale
     points = end + steps[:, None, None] * along + offsets[None, :, None] * across
-    return float((_sample(classes.limb, points.reshape(-1, 2), -1) == limb).mean()) >= 0.5
+    return float((_sample(classes.limb, points.reshape(-1, 2), -1) == limb).mean()) >= 0.2
 
 
 def _stick_samples(start: np.ndarray, end: np.ndarray, half_width: float, dot_radius: float,
@@ -777,6 +823,149 @@ def _assemble(joints: _Joints, links: List[_Link], radius: float, lone: float, b
     return [sorted(group) for group in groups]
 
 
+_HEAD_PARTS = (0, 14, 15, 16, 17)
+_MAX_HEAD_CHOICES = 4096
+_MISFIT = 0.75
+"""Head dots are relabelled together only while their readings give at most this many combinations."""
+
+
+class _LinkTable:
+    """The best link score between any two readings, and who links to whom."""
+
+    def __init__(self, links: List[_Link]):
+        self.score: Dict[Tuple[int, int], float] = {}
+        for link in links:
+            key = (min(link.first, link.second), max(link.first, link.second))
+            self.score[key] = max(link.score, self.score.get(key, -np.inf))
+        self.neighbours: Dict[int, List[int]] = {}
+        for a, b in self.score:
+            self.neighbours.setdefault(a, []).append(b)
+            self.neighbours.setdefault(b, []).append(a)
+
+    def joined(self, a: int, b: int) -> bool:
+        return (min(a, b), max(a, b)) in self.score
+
+    def value(self, readings: List[int], others: Tuple[int, ...] = ()) -> float:
+        """Sum of the (positive) link scores among ``readings`` and between them and ``others``."""
+        total = 0.0
+        for position, first in enumerate(readings):
+            for second in list(readings[position + 1:]) + list(others):
+                total += max(self.score.get((min(first, second), max(first, second)), 0.0), 0.0)
+        return total
+
+
+def _relabel_heads(groups: List[List[int]], joints: _Joints, links: List[_Link]) -> List[List[int]]:
+    """Choose the readings of a person's head dots together rather than one link at a time.
+
+    Five head dots of neighbouring purples and reds touch, and JPEG blends them: joining best link first
+    may take an eye as the ear beside it (its colour is between theirs) and leave the true ear alone. For
+    each person (bodies first, then heads on their own), its head dots and the head dots it reaches through
+    head links (loose ones, and heads without a body) get the readings whose links sum highest, less what
+    the heads they are taken from lose. Every chosen reading must be joined to the person, and the person
+    keeps all of its own head dots."""
+    table = _LinkTable(links)
+    real = joints.score > 0
+    head = np.isin(joints.part, _HEAD_PARTS) & real
+    best_score = np.zeros(int(joints.dot.max()) + 1 if len(joints) else 0)
+    np.maximum.at(best_score, joints.dot, joints.score)
+    readings_of: Dict[int, List[int]] = {}
+    for index in np.flatnonzero(head):
+        readings_of.setdefault(int(joints.dot[index]), []).append(int(index))
+    groups = [list(group) for group in groups]
+    owner = {int(joints.dot[index]): number for number, group in enumerate(groups) for index in group if real[index]}
+    has_body = [any(real[index] and not head[index] for index in group) for group in groups]
+    order = sorted(range(len(groups)), key=lambda number: (not has_body[number], -len(groups[number])))
+    settled = set()
+    for number in order:
+        group = groups[number]
+        if not has_body[number] and len(group) < 2:
+            continue
+        fixed = [index for index in group if not head[index]]
+        current = [index for index in group if head[index]]
+        own = {int(joints.dot[index]) for index in current}
+        dots = _reachable_head_dots(group, table, readings_of, joints, owner, has_body, number, settled)
+        options = [readings_of[dot] + ([] if dot in own else [None]) for dot in dots]
+        if not dots or np.prod([len(option) for option in options]) > _MAX_HEAD_CHOICES:
+            continue
+        settled.update(dots)
+        best, best_gain = None, 0.0
+        base = _head_value(current, fixed, joints, table, best_score)
+        for choice in itertools.product(*options):
+            chosen = [index for index in choice if index is not None]
+            gain = _head_value(chosen, fixed, joints, table, best_score) - base - _donor_loss(chosen, groups, owner, number, joints, table)
+            if gain > best_gain + 1e-9:
+                best, best_gain = chosen, gain
+        if best is None:
+            continue
+        for index in best:
+            dot = int(joints.dot[index])
+            previous = owner.get(dot)
+            if previous is not None and previous != number:
+                groups[previous] = [other for other in groups[previous] if joints.dot[other] != dot]
+            owner[dot] = number
+        groups[number] = sorted(fixed + best)
+    return [group for group in groups if group]
+
+
+def _reachable_head_dots(group: List[int], table: _LinkTable, readings_of: Dict[int, List[int]], joints: _Joints,
+                         owner: Dict[int, int], has_body: List[bool], number: int, settled: set) -> List[int]:
+    """Head dots joined to ``group`` through head links, passing only dots that no other body holds and
+    that no earlier person settled."""
+    frontier, found = list(group), []
+    seen = set()
+    while frontier:
+        index = frontier.pop()
+        for other in table.neighbours.get(index, ()):
+            dot = int(joints.dot[other])
+            if dot in seen or dot not in readings_of or dot in settled:
+                continue
+            holder = owner.get(dot)
+            if holder is not None and holder != number and has_body[holder]:
+                continue
+            seen.add(dot)
+            found.append(dot)
+            frontier.extend(readings_of[dot])
+    return sorted(found)
+
+
+def _head_value(chosen: List[int], fixed: List[int], joints: _Joints, table: _LinkTable,
+                best_score: np.ndarray) -> float:
+    """Link scores among ``chosen`` head readings and between them and the person's ``fixed`` readings,
+    less how much worse each chosen reading fits its dot than the dot's best one; -inf when a part repeats
+    or a chosen reading is not joined to the person."""
+    parts = [int(joints.part[index]) for index in fixed + chosen]
+    if len(set(parts)) < len(parts):
+        return -np.inf
+    joined = set(fixed) if fixed else set(chosen[:1])
+    pending = [index for index in chosen if index not in joined]
+    grew = True
+    while pending and grew:
+        grew = False
+        for index in list(pending):
+            if any(table.joined(index, other) for other in joined):
+                joined.add(index)
+                pending.remove(index)
+                grew = True
+    if pending:
+        return -np.inf
+    return table.value(chosen, tuple(fixed)) - _MISFIT * float(np.sum(best_score[joints.dot[chosen]] - joints.score[chosen]))
+
+
+def _donor_loss(chosen: List[int], groups: List[List[int]], owner: Dict[int, int], number: int, joints: _Joints,
+                table: _LinkTable) -> float:
+    """What the other groups whose dots ``chosen`` takes lose in link scores."""
+    taken: Dict[int, set] = {}
+    for index in chosen:
+        dot = int(joints.dot[index])
+        if owner.get(dot, number) != number:
+            taken.setdefault(owner[dot], set()).add(dot)
+    loss = 0.0
+    for donor, dots in taken.items():
+        kept = [index for index in groups[donor] if int(joints.dot[index]) not in dots]
+        loss += table.value(groups[donor]) - table.value(kept)
+    return loss
+
+
 # ---- public ------------------------------------------------------------------------------------------
 
 def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face: bool = True) -> PoseFrame:
@@ -804,20 +993,33 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     if native:
         joints.xy = np.rint(joints.xy)
     joints = _stick_ends(joints, classes, dots, scale)
+    # JPEG heads: readings one hue step off, for the head search only
+    seen_readings = len(joints)
+    if not exact:
+        joints = _neighbouring_head_readings(joints, classes, dots.radius)
     points, parts = joints.xy, joints.part
     links = _limb_links(joints, classes, dots, scale)
-    groups = _assemble(joints, links, dots.radius, _LONE_DOT_FRACTION[0] if exact else _LONE_DOT_FRACTION[1],
+    seen_links = [link for link in links if max(link.first, link.second) < seen_readings]
+    groups = _assemble(joints, seen_links, dots.radius, _LONE_DOT_FRACTION[0] if exact else _LONE_DOT_FRACTION[1],
                        classes.background > 0.5)
+    groups = _relabel_heads(groups, joints, links)
 
     # blue is the hand dots' colour; JPEG moves the hue of small dots a colour step either way
     blue_like = (_BLUE,) if exact else (_BLUE - 1, _BLUE, _BLUE + 1)
     bodies, lone_blue = [], []
-    shown = {int(joints.dot[index]) for group in groups if len(group) > 1 for index in group if joints.score[index] > 0}
+    # a joint hidden under another joint's dot joined its person, but its place is unknown. A dot standing
+    # alone by its colour is that joint where colours are reliable; in shrunk JPEG maps the stick that put
+    # a hidden joint on it is the better witness, and the lone reading goes
+    reliable = exact or scale >= _SMALL_JPEG
+    hidden_on = {int(joints.dot[index]) for group in groups if len(group) > 1 for index in group if joints.score[index] <= 0}
+    groups = [group for group in groups if reliable or len(group) > 1 or int(joints.dot[group[0]]) not in hidden_on]
+    shown = {int(joints.dot[index]) for group in groups if len(group) > 1 or reliable
+             for index in group if joints.score[index] > 0}
     for group in groups:
         body = np.full((NUM_BODY, 2), np.nan)
         for index in group:
             if joints.score[index] <= 0 and int(joints.dot[index]) in shown:
-                continue      # hidden under another joint's dot: it joined the person, its place is unknown
+                continue
             body[parts[index]] = points[index]
         (lone_blue if len(group) == 1 and parts[group[0]] in blue_like else bodies).append(body)
     bodies = _adopt_ears(bodies)
