@@ -1115,7 +1115,7 @@ def _adopt_ears(bodies: List[np.ndarray]) -> List[np.ndarray]:
     """Ears have no drawn limb but the one to their eye; an ear standing alone (its eye missing or its
     stick hidden) joins the nearest person that lacks that ear, has the same side's shoulder or a nose, and
     whose head is near: within 1.5 neck-nose lengths of the nose (or 2.5 neck-shoulder lengths of the
-    neck when the nose is missing)."""
+    neck when the nose is missing, or 2.5 nose-eye/ear lengths for a head on its own)."""
     present = [~np.isnan(body[:, 0]) for body in bodies]
     lone = [index for index, mask in enumerate(present) if mask.sum() == 1 and np.flatnonzero(mask)[0] in _EARS]
     taken = set()
@@ -1142,7 +1142,8 @@ def _adopt_ears(bodies: List[np.ndarray]) -> List[np.ndarray]:
 
 
 def _head_reach(body: np.ndarray, mask: np.ndarray) -> Tuple[Optional[np.ndarray], float]:
-    """Where a person's head is and how far from it an ear may be."""
+    """Where a person's head is and how far from it an ear may be: measured from the neck and shoulders,
+    or for a head without them, from its eyes and ears."""
     if mask[0] and mask[1]:
         return body[0], 1.5 * float(np.hypot(*(body[0] - body[1])))
     lengths = [float(np.hypot(*(body[1] - body[side]))) for side in (2, 5) if mask[1] and mask[side]]
@@ -1150,6 +1151,9 @@ def _head_reach(body: np.ndarray, mask: np.ndarray) -> Tuple[Optional[np.ndarray
         return body[0], 1.5 * max(lengths)
     if mask[1] and lengths:
         return body[1], 2.5 * max(lengths)
+    spans = [float(np.hypot(*(body[0] - body[part]))) for part in _HEAD_PARTS[1:] if mask[0] and mask[part]]
+    if spans:
+        return body[0], 2.5 * max(spans)
     return None, 0.0
 
 
