@@ -126,13 +126,14 @@ def _classify(image: np.ndarray) -> _Classes:
     return _Classes(hue, saturation, value, limb, hand, _ramp(-value, -0.3, -0.15))
 
 
-def _joint_weight(classes: _Classes, scale: float) -> np.ndarray:
+def _joint_weight(classes: _Classes, scale: float, exact: bool = False) -> np.ndarray:
     """0..1: how much a pixel looks like a full-colour (joint) pixel, whatever its hue.
 
-    Limbs are drawn at V = 0.6 and stay below ~0.7 even in JPEG; joints are drawn at V = 1, but a dot
-    shrunk below ~0.8x loses brightness to blur and chroma subsampling (blue dots keep only ~0.7-0.8),
-    so small dots are accepted from a lower value."""
-    low, high = (0.55, 0.72) if scale < 0.62 else (0.62, 0.76)
+    Limbs are drawn at V = 0.6 and stay below ~0.7 even in JPEG; joints are drawn at V = 1, but a JPEG
+    dot shrunk below ~0.6x loses brightness to blur and chroma subsampling (blue dots keep only ~0.7-0.8),
+    so small dots are accepted from a lower value there. Resized maps without JPEG keep their dots'
+    middles at full value, and the higher threshold keeps a dot on a stick of its own hue apart from it."""
+    low, high = (0.55, 0.72) if scale < 0.62 and not exact else (0.62, 0.76)
     return _ramp(classes.value, low, high) * _ramp(classes.saturation, 0.35, 0.6)
 
 
@@ -341,7 +342,7 @@ def _find_joints(classes: _Classes, dots: _Dots, scale: float, exact: bool = Fal
     turns pinkish, a knee takes its thigh's green), so a dot keeps every colour whose matched filter also
     peaks there; the limbs decide between them when people are assembled."""
     peaks: List[Tuple[float, int, float, float]] = []
-    joint = _joint_weight(classes, scale)
+    joint = _joint_weight(classes, scale, exact)
     low = _SECOND_DOT_FRACTION * dots.area
     for window in _regions(joint, 0.5 * low, dots.pad):
         weight, hue, background = joint[window], classes.hue[window], classes.background[window]
@@ -1025,7 +1026,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     bodies = _adopt_ears(bodies)
 
     # hands: blue dots that are not left knees, joined by the thin coloured hand lines
-    blue = _find_blue_dots(classes, dots, scale)[:, :2]
+    blue = _find_blue_dots(classes, dots, scale, exact)[:, :2]
     if not exact:
         bodies = _drop_hand_pieces(bodies, blue, blue_like, classes, dots, scale)
     knees = np.array([body[_BLUE] for body in bodies if not np.isnan(body[_BLUE, 0])]).reshape(-1, 2)
@@ -1190,9 +1191,9 @@ def _keep_apart(points: np.ndarray, order, distance: float, taken: Optional[np.n
     return kept
 
 
-def _find_blue_dots(classes: _Classes, dots: _Dots, scale: float) -> np.ndarray:
+def _find_blue_dots(classes: _Classes, dots: _Dots, scale: float, exact: bool) -> np.ndarray:
     """Centres (x, y, score) of blue dots: hand points, and left knees."""
-    member = _joint_weight(classes, scale) * _hue_weight(classes.hue, _BLUE_HUE)
+    member = _joint_weight(classes, scale, exact) * _hue_weight(classes.hue, _BLUE_HUE)
     peaks = _windowed_peaks(member, classes.background, dots)
     if not len(peaks):
         return peaks
