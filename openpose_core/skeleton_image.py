@@ -710,8 +710,10 @@ def _limb_links(joints: _Joints, classes: _Classes, dots: _Dots, scale: float) -
 
     The stick is sampled where the renderer's ellipse shows between the two dots (with the reference's
     stick width: thicker xinsir sticks contain it). It must be mostly the limb's dimmed colour and
-    (almost) never black. Dots too close for any stick to show are joined when they touch with no black
-    between them, at a lower score. Readings that fit their dot's colour better score a little more."""
+    (almost) never black. Dots too close for the stick to show (touching, or only a sliver between them)
+    are joined at a lower score when there is no black between them: head dots (whose short sticks hide
+    under them) on that alone, other limbs when their colour shows on the line between the dots. Readings
+    that fit their dot's colour better score a little more."""
     links: List[_Link] = []
     margin = max(0.75, 0.5 * scale)
     half_width = STICK_WIDTH * scale
@@ -745,14 +747,24 @@ def _limb_links(joints: _Joints, classes: _Classes, dots: _Dots, scale: float) -
                 links.append(_Link(score + bonus, int(a), int(b)))
                 continue
             gap = float(np.hypot(*(point_b - point_a)))
-            if limb in _HEAD_LIMBS and (gap <= touching or total < _FEW_SAMPLES) and gap <= near \
-                    and dark_count == 0 and not virtual:
+            if (gap <= touching or total < _FEW_SAMPLES) and gap <= near and dark_count == 0 and not virtual:
                 core = point_a + np.linspace(0.0, 1.0, max(int(2 * gap), 2) + 1)[:, None] * (point_b - point_a)
-                if not _sample(black, core, False).any():
+                if _sample(black, core, False).any():
+                    continue
+                if limb in _HEAD_LIMBS:
                     # what little of the stick shows between the dots still votes
                     shown = (own - rival) / (total + 2.0)
                     links.append(_Link(_TOUCHING_SCORE + 0.2 * shown + bonus, int(a), int(b)))
+                elif _line_shows(core, limb, classes):
+                    links.append(_Link(_TOUCHING_SCORE + bonus, int(a), int(b)))
     return links
+
+
+def _line_shows(line: np.ndarray, limb: int, classes: _Classes) -> bool:
+    """Whether the limb's colour shows on the straight line between two close dots more than either
+    neighbouring colour (a body stick is too wide to hide under two dots that do not touch)."""
+    colours = np.bincount(_sample(classes.limb, line, -1) + 1, minlength=NUM_BODY + 1)[1:]
+    return bool(colours[limb] > max(colours[(limb - 1) % NUM_BODY], colours[(limb + 1) % NUM_BODY]))
 
 
 _RING = np.stack([np.cos(np.linspace(0, 2 * np.pi, 16, endpoint=False)),
