@@ -306,6 +306,41 @@ def test_thick_xinsir_sticks():
         compare(frame, clean, pose_from_skeleton_image(clean, hands=False, face=False), 1.0, 1.0)
 
 
+
+@pytest.mark.parametrize("seed,factor,interpolation", [
+    (119, 1.0, "area"),     # an ear whose eye is missing, beside a head without a neck and another body
+    (274, 1.0, "area"),     # a nose hidden under an elbow: the stick end lands on an ear standing alone
+    (278, 1.0, "area"),
+    (9, 0.75, "cubic"),     # cubic resizing leaves only about half the drawn pixels exact
+    (154, 0.75, "cubic"),
+    (48, 0.5, "area"),      # an elbow dot on the neck-hip stick of its own hue
+    (131, 0.5, "area"),
+    (114, 0.5, "area"),     # neck and shoulder dots with only a sliver of stick between them
+    (94, 0.5, "area"),
+])
+def test_clean_maps_hard_scenes(seed, factor, interpolation):
+    """Scenes (found among 300 random ones) that once failed, each on a different rule."""
+    run_case(seed, 1 + seed % 5, factor, interpolation)
+
+
+def test_head_dots_are_labelled_together():
+    """A head without neck in JPEG: the nose's colour also reads as the ear next to it, and that reading's
+    touching link to the eye is (slightly) the best one. Joining best link first takes the nose as the ear
+    and leaves the real ear alone; labelling the head's dots together gives one five-point head."""
+    from openpose_core.skeleton_image import _Joints, _Link, _relabel_heads
+
+    #             15      nose: 0, 17   17 (true)  14      16
+    xy = np.array([[140, 260], [145, 265], [145, 265], [133, 263], [148, 260], [153, 262]], float)
+    joints = _Joints(xy, np.array([15, 0, 17, 17, 14, 16]), np.array([0, 1, 1, 2, 3, 4]),
+                     np.array([0.75, 0.47, 0.37, 0.75, 0.53, 0.75]), np.array([True, True, False, True, True, True]))
+    links = [_Link(0.363, 0, 2), _Link(0.353, 0, 3), _Link(0.328, 4, 5), _Link(0.300, 1, 4), _Link(0.272, 1, 0)]
+    greedy = [[0, 2], [4, 5], [3]]         # what best-link-first joining makes of it
+    relabelled = _relabel_heads(greedy, joints, links)
+    assert [sorted(joints.part[index] for index in group) for group in relabelled] == [[0, 14, 15, 16, 17]]
+    # a head already right stays as it is
+    assert _relabel_heads([[0, 1, 3, 4, 5]], joints, links) == [[0, 1, 3, 4, 5]]
+
+
 # ---- body: JPEG ------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("factor,interpolation", [(1.5, "cubic"), (2.0, "linear")])
@@ -323,7 +358,7 @@ def _totals(cases) -> Dict[str, float]:
     return totals
 
 
-@pytest.mark.parametrize("factor,interpolation,budget", [(1.0, "area", 0.005), (0.75, "linear", 0.02), (0.75, "area", 0.02)])
+@pytest.mark.parametrize("factor,interpolation,budget", [(1.0, "area", 0.003), (0.75, "linear", 0.02), (0.75, "area", 0.02)])
 def test_jpeg_maps_mostly_come_back(factor, interpolation, budget):
     """JPEG at 75 shifts the hue of small dots toward what is under and beside them; heads (five dots in
     neighbouring purples and reds within a few pixels) suffer most. No person may be mixed up, and at
