@@ -158,6 +158,28 @@ _PALETTE = np.array(sorted({(r << 16) | (g << 8) | b for r, g, b in
                             BODY_COLORS + LIMB_COLORS + HAND_EDGE_COLORS + ((255, 255, 255),)}), np.int32)
 
 
+_WHOLE_DOTS = 0.9
+"""From about the drawn size up, the middle of a visible dot keeps its palette colour exactly under any
+interpolation (smaller, cubic ringing reaches the middle of a 4-5 px dot)."""
+
+
+def _palette_parts(image: np.ndarray) -> np.ndarray:
+    """Per pixel: the body part whose joint colour it has exactly, else -1."""
+    packed = (image[..., 0].astype(np.int32) << 16) | (image[..., 1].astype(np.int32) << 8) | image[..., 2]
+    result = np.full(packed.shape, -1, np.int8)
+    for part, (r, g, b) in enumerate(BODY_COLORS):
+        result[packed == ((r << 16) | (g << 8) | b)] = part
+    return result
+
+
+def _any_within(mask: np.ndarray, x: float, y: float, radius: float) -> bool:
+    """Whether ``mask`` is set anywhere within ``radius`` of (x, y)."""
+    top, left = max(int(np.floor(y - radius)), 0), max(int(np.floor(x - radius)), 0)
+    patch = mask[top:int(np.ceil(y + radius)) + 1, left:int(np.ceil(x + radius)) + 1]
+    gy, gx = np.mgrid[top:top + patch.shape[0], left:left + patch.shape[1]]
+    return bool((patch & (np.hypot(gx - x, gy - y) <= radius)).any())
+
+
 # ---- dot scale --------------------------------------------------------------------------------------
 
 def _dot_scale(classes: _Classes, exact: bool = True) -> Tuple[float, float]:
@@ -335,12 +357,14 @@ class _Joints:
                        np.concatenate([self.primary, np.array(primary, bool)]))
 
 
-def _find_joints(classes: _Classes, dots: _Dots, scale: float, exact: bool = False) -> _Joints:
+def _find_joints(classes: _Classes, dots: _Dots, scale: float, exact: bool = False,
+                 palette_part: Optional[np.ndarray] = None) -> _Joints:
     """Dots of the 18 joint colours, each with its readings.
 
     Small dots in JPEG images take colour from what is under and beside them (a nose under purple eyes
     turns pinkish, a knee takes its thigh's green), so a dot keeps every colour whose matched filter also
-    peaks there; the limbs decide between them when people are assembled."""
+    peaks there; the limbs decide between them when people are assembled. ``palette_part`` (the part whose
+    joint colour each pixel has exactly, for exact maps about the drawn size) asks every dot to show it."""
     peaks: List[Tuple[float, int, float, float]] = []
     joint = _joint_weight(classes, scale, exact)
     low = _SECOND_DOT_FRACTION * dots.area
@@ -358,6 +382,11 @@ def _find_joints(classes: _Classes, dots: _Dots, scale: float, exact: bool = Fal
                 # neighbouring colour (one step round the wheel) under or beside it does not pull it
                 narrow = dots.score(weight * _hue_weight(hue, part * _BODY_HUE_STEP, 4.0, 12.0), background)
                 found = [_nearby_peak(narrow, x, y, score, dots.radius) for x, y, score in found]
+            if len(found) and palette_part is not None:
+                # ... and a dot shows its palette colour exactly somewhere (a bright hand line of a
+                # nearby hue, 144 degrees against a left wrist's 140, never does)
+                own = palette_part[window] == part
+                found = [peak for peak in found if _any_within(own, peak[0], peak[1], dots.radius)]
             for x, y, score in found:
                 peaks.append((score / dots.area, int(part), x + left, y + top))
     # group the peaks of all colours into dots, strongest first
@@ -1001,7 +1030,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     native = max(abs(sx - 1.0), abs(sy - 1.0)) < (0.1 if exact else 0.06)
 
     # body: dots and their readings, readings implied by sticks, links, people
-    joints = _find_joints(classes, dots, scale, exact)
+    joints = _find_joints(classes, dots, scale, exact, _palette_parts(image) if exact and scale >= _WHOLE_DOTS else None)
     if not exact and scale < _SMALL_JPEG:
         image_ycc = image.astype(np.float32) @ _YCBCR.T.astype(np.float32)
         joints = _recolour(joints, image_ycc, dots.radius, scale)
@@ -1066,6 +1095,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
                 bodies.append(np.full((NUM_BODY, 2), np.nan))
                 place = ("left_hand", len(bodies) - 1)
             hand_of[(place[1], place[0])] = hand
+            _wrist_to_hand(bodies[place[1]], place[0], hand, dots.radius)
 
     faces = _faces(bodies, _find_face_dots(classes, sx, sy), dots.radius) if face else {}
 
@@ -1396,6 +1426,22 @@ def _attach_hands(bodies: List[np.ndarray], hands: List[np.ndarray], radius: flo
             result[index] = (side, person)
             used.add((person, side))
     return result
+
+
+_WRIST_OF = {"left_hand": 7, "right_hand": 4}
+
+
+def _wrist_to_hand(body: np.ndarray, side: str, hand: np.ndarray, radius: float) -> None:
+    """A body wrist under its hand's wrist dot is found only through its forearm stick, which runs on
+    under the hand: the stick's end may land on one of the hand's other dots. The wrist is where the hand's
+    wrist point is."""
+    wrist = _WRIST_OF[side]
+    if np.isnan(body[wrist, 0]) or np.isnan(hand[0, 0]):
+        return
+    others = hand[1:][~np.isnan(hand[1:, 0])]
+    if len(others) and np.min(np.hypot(*(others - body[wrist]).T)) < 0.6 * radius \
+            and np.hypot(*(hand[0] - body[wrist])) >= 0.6 * radius:
+        body[wrist] = hand[0]
 
 
 # ---- face ---------------------------------------------------------------------------------------------

@@ -442,12 +442,14 @@ def test_an_ear_without_its_eye_joins_its_person():
         assert len(holder) == 1 and holder[0].present() > 1, (seed, report)
 
 
-@pytest.mark.parametrize("factor,jpeg,budget", [(1.0, None, 0.03), (1.0, 75, 0.05), (0.75, 75, 0.06)])
+@pytest.mark.parametrize("factor,jpeg,budget", [(1.0, None, 0.0), (1.0, 75, 0.05), (0.75, 75, 0.06)])
 def test_bodies_under_hands(factor, jpeg, budget):
     """Hands drawn over bodies (their wrist dot covers the body's wrist; blue hand dots share the left
-    knee's colour): no person mixed up, every visible body joint found, hand dots not read as body joints
-    (a wrist hidden under the hand may come back on a nearby hand dot, and in JPEG two hand dots joined by
-    a blurred hand line can pass for a blue shin when the rest of their hand is not found: a small budget)."""
+    knee's colour; bright hand lines run through every hue): no person mixed up, every visible body joint
+    found, hand lines and dots not read as body joints. In a PNG map a joint's dot shows its exact colour
+    (a hand line of 144 degrees never shows a left wrist's 140); 3 of 1781 joints were still invented over
+    60 scenes (a red hand line passing for a lone nose). In JPEG two hand dots joined by a blurred hand line
+    can pass for a blue shin when the rest of their hand is not found: a small budget."""
     reports = []
     for seed in range(10):
         rng = np.random.default_rng(800 + seed)
