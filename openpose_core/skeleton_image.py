@@ -1095,7 +1095,6 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
                 bodies.append(np.full((NUM_BODY, 2), np.nan))
                 place = ("left_hand", len(bodies) - 1)
             hand_of[(place[1], place[0])] = hand
-            _wrist_to_hand(bodies[place[1]], place[0], hand, dots.radius)
 
     faces = _faces(bodies, _find_face_dots(classes, sx, sy), dots.radius) if face else {}
 
@@ -1426,22 +1425,6 @@ def _attach_hands(bodies: List[np.ndarray], hands: List[np.ndarray], radius: flo
             result[index] = (side, person)
             used.add((person, side))
     return result
-
-
-_WRIST_OF = {"left_hand": 7, "right_hand": 4}
-
-
-def _wrist_to_hand(body: np.ndarray, side: str, hand: np.ndarray, radius: float) -> None:
-    """A body wrist under its hand's wrist dot is found only through its forearm stick, which runs on
-    under the hand: the stick's end may land on one of the hand's other dots. The wrist is where the hand's
-    wrist point is."""
-    wrist = _WRIST_OF[side]
-    if np.isnan(body[wrist, 0]) or np.isnan(hand[0, 0]):
-        return
-    others = hand[1:][~np.isnan(hand[1:, 0])]
-    if len(others) and np.min(np.hypot(*(others - body[wrist]).T)) < 0.6 * radius \
-            and np.hypot(*(hand[0] - body[wrist])) >= 0.6 * radius:
-        body[wrist] = hand[0]
 
 
 # ---- face ---------------------------------------------------------------------------------------------
