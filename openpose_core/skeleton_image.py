@@ -1120,19 +1120,23 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
 def _drop_hand_pieces(bodies: List[np.ndarray], blue: np.ndarray, blue_like: Tuple[int, ...], classes: _Classes,
                       dots: _Dots, scale: float) -> List[np.ndarray]:
     """JPEG maps: two hand dots joined by a blurred hand line (hand lines run through every hue) can pass
-    for a blue shin or thigh. A body piece made only of blue-like parts whose points are all dots of a
-    hand (three points or more, found among all blue dots) is that hand, not a body."""
-    pieces = [used for _, used in _label_hands(blue, _hand_links(blue, classes, dots, scale)) if len(used) >= 3]
-    if not pieces:
-        return bodies
-    hand_dots = blue[sorted({index for used in pieces for index in used})]
+    for a blue shin or thigh, and a bit of hand line in a blue-like hue for its other end. A body piece
+    made only of blue-like parts that sits on a hand (three points or more, found among all blue dots):
+    a point on one of its dots, every point within two dot radii of them, is that hand, not a body."""
+    pieces = [blue[used] for _, used in _label_hands(blue, _hand_links(blue, classes, dots, scale)) if len(used) >= 3]
     kept = []
     for body in bodies:
         present = np.flatnonzero(~np.isnan(body[:, 0]))
-        on_hand = [np.min(np.hypot(*(hand_dots - body[part]).T)) < 0.6 * dots.radius for part in present]
-        if not (set(present.tolist()) <= set(blue_like) and all(on_hand)):
-            kept.append(body)
+        if len(present) and set(present.tolist()) <= set(blue_like) and any(_sits_on(body[present], hand, dots.radius) for hand in pieces):
+            continue
+        kept.append(body)
     return kept
+
+
+def _sits_on(points: np.ndarray, hand: np.ndarray, radius: float) -> bool:
+    """Whether one of ``points`` is a dot of ``hand`` and all lie within two dot radii of its dots."""
+    nearest = np.min(np.hypot(*(points[:, None, :] - hand[None, :, :]).transpose(2, 0, 1)), axis=1)
+    return bool(nearest.min() < 0.6 * radius and nearest.max() < 2.0 * radius)
 
 
 def _drawn_on_pixel(xy: np.ndarray, size: np.ndarray, dtype) -> np.ndarray:
