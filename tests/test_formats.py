@@ -7,7 +7,6 @@ import json
 import math
 import os
 import re
-import time
 from pathlib import Path
 
 import numpy as np
@@ -380,11 +379,10 @@ def test_deep_nesting_and_huge_arrays_fail_fast():
         deep = [deep]
     with pytest.raises(PoseFormatError, match=r"^frames\[0\]: expected a pose object, got a list"):
         read_poses(deep)
-    huge = person_with(hand_left_keypoints_2d=[0.5] * 10**7)
-    start = time.perf_counter()
+    # refused by its length before any value is looked at: the bad last value is never reached
+    huge = person_with(hand_left_keypoints_2d=[0.5] * (10**7 - 1) + ["not a number"])
     with pytest.raises(PoseFormatError, match=r"^people\[0\]\.hand_left_keypoints_2d: 10000000 values, expected 63$"):
         read_poses(huge)
-    assert time.perf_counter() - start < 0.5
     with pytest.raises(PoseFormatError, match="not valid JSON.*digits"):
         read_poses('{"people": [], "canvas_width": ' + "9" * 5000 + "}")
 
