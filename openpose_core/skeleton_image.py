@@ -878,8 +878,10 @@ def _assemble(joints: _Joints, links: List[_Link], radius: float, lone: float, b
 
 _HEAD_PARTS = (0, 14, 15, 16, 17)
 _MAX_HEAD_CHOICES = 4096
-_MISFIT = 0.75
 """Head dots are relabelled together only while their readings give at most this many combinations."""
+_MISFIT = 0.75
+"""A head reading costs this much per unit of evidence (fraction of a dot) it has less than its dot's best
+reading: colour still counts when the links decide."""
 
 
 class _LinkTable:
@@ -945,7 +947,8 @@ def _relabel_heads(groups: List[List[int]], joints: _Joints, links: List[_Link])
         base = _head_value(current, fixed, joints, table, best_score)
         for choice in itertools.product(*options):
             chosen = [index for index in choice if index is not None]
-            gain = _head_value(chosen, fixed, joints, table, best_score) - base - _donor_loss(chosen, groups, owner, number, joints, table)
+            gain = _head_value(chosen, fixed, joints, table, best_score) - base \
+                - _donor_loss(chosen, groups, owner, number, joints, table)
             if gain > best_gain + 1e-9:
                 best, best_gain = chosen, gain
         if best is None:
@@ -1001,7 +1004,8 @@ def _head_value(chosen: List[int], fixed: List[int], joints: _Joints, table: _Li
                 grew = True
     if pending:
         return -np.inf
-    return table.value(chosen, tuple(fixed)) - _MISFIT * float(np.sum(best_score[joints.dot[chosen]] - joints.score[chosen]))
+    misfit = float(np.sum(best_score[joints.dot[chosen]] - joints.score[chosen]))
+    return table.value(chosen, tuple(fixed)) - _MISFIT * misfit
 
 
 def _donor_loss(chosen: List[int], groups: List[List[int]], owner: Dict[int, int], number: int, joints: _Joints,
@@ -1017,6 +1021,19 @@ def _donor_loss(chosen: List[int], groups: List[List[int]], owner: Dict[int, int
         kept = [index for index in groups[donor] if int(joints.dot[index]) not in dots]
         loss += table.value(groups[donor]) - table.value(kept)
     return loss
+
+
+def _settle_hidden(groups: List[List[int]], joints: _Joints, reliable: bool) -> Tuple[List[List[int]], set]:
+    """A joint hidden under another joint's dot (a reading placed by a stick end) joined its person, but
+    its place is unknown when that dot shows as a joint itself. A dot standing alone by its colour is that
+    joint where colours are ``reliable``; in shrunk JPEG maps the stick that put a hidden joint on it is
+    the better witness, and the lone reading goes. Returns the groups kept and the dots that show."""
+    hidden = joints.score <= 0
+    hidden_on = {int(joints.dot[index]) for group in groups if len(group) > 1 for index in group if hidden[index]}
+    groups = [group for group in groups if reliable or len(group) > 1 or int(joints.dot[group[0]]) not in hidden_on]
+    shown = {int(joints.dot[index]) for group in groups if len(group) > 1 or reliable
+             for index in group if not hidden[index]}
+    return groups, shown
 
 
 # ---- public ------------------------------------------------------------------------------------------
@@ -1038,7 +1055,8 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     native = max(abs(sx - 1.0), abs(sy - 1.0)) < (0.1 if exact else 0.06)
 
     # body: dots and their readings, readings implied by sticks, links, people
-    joints = _find_joints(classes, dots, scale, exact, _palette_parts(image) if exact and scale >= _WHOLE_DOTS else None)
+    palette_part = _palette_parts(image) if exact and scale >= _WHOLE_DOTS else None
+    joints = _find_joints(classes, dots, scale, exact, palette_part)
     if not exact and scale < _SMALL_JPEG:
         image_ycc = image.astype(np.float32) @ _YCBCR.T.astype(np.float32)
         joints = _recolour(joints, image_ycc, dots.radius, scale)
@@ -1047,27 +1065,20 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
         joints.xy = np.rint(joints.xy)
     joints = _stick_ends(joints, classes, dots, scale)
     # JPEG heads: readings one hue step off, for the head search only
-    seen_readings = len(joints)
+    colour_readings = len(joints)
     if not exact:
         joints = _neighbouring_head_readings(joints, classes, dots.radius)
     points, parts = joints.xy, joints.part
     links = _limb_links(joints, classes, dots, scale)
-    seen_links = [link for link in links if max(link.first, link.second) < seen_readings]
-    groups = _assemble(joints, seen_links, dots.radius, _LONE_DOT_FRACTION[0] if exact else _LONE_DOT_FRACTION[1],
+    colour_links = [link for link in links if max(link.first, link.second) < colour_readings]
+    groups = _assemble(joints, colour_links, dots.radius, _LONE_DOT_FRACTION[0] if exact else _LONE_DOT_FRACTION[1],
                        classes.background > 0.5)
     groups = _relabel_heads(groups, joints, links)
+    groups, shown = _settle_hidden(groups, joints, reliable=exact or scale >= _SMALL_JPEG)
 
     # blue is the hand dots' colour; JPEG moves the hue of small dots a colour step either way
     blue_like = (_BLUE,) if exact else (_BLUE - 1, _BLUE, _BLUE + 1)
     bodies, lone_blue = [], []
-    # a joint hidden under another joint's dot joined its person, but its place is unknown. A dot standing
-    # alone by its colour is that joint where colours are reliable; in shrunk JPEG maps the stick that put
-    # a hidden joint on it is the better witness, and the lone reading goes
-    reliable = exact or scale >= _SMALL_JPEG
-    hidden_on = {int(joints.dot[index]) for group in groups if len(group) > 1 for index in group if joints.score[index] <= 0}
-    groups = [group for group in groups if reliable or len(group) > 1 or int(joints.dot[group[0]]) not in hidden_on]
-    shown = {int(joints.dot[index]) for group in groups if len(group) > 1 or reliable
-             for index in group if joints.score[index] > 0}
     for group in groups:
         body = np.full((NUM_BODY, 2), np.nan)
         for index in group:
@@ -1135,7 +1146,8 @@ def _drop_hand_pieces(bodies: List[np.ndarray], blue: np.ndarray, blue_like: Tup
     kept = []
     for body in bodies:
         present = np.flatnonzero(~np.isnan(body[:, 0]))
-        if len(present) and set(present.tolist()) <= set(blue_like) and any(_sits_on(body[present], hand, dots.radius) for hand in pieces):
+        blue_only = len(present) and set(present.tolist()) <= set(blue_like)
+        if blue_only and any(_sits_on(body[present], hand, dots.radius) for hand in pieces):
             continue
         kept.append(body)
     return kept
