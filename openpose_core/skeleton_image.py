@@ -699,13 +699,18 @@ _APART_LONE_FRACTION = 0.25
 """... and a dot with no other dot near (which cannot be a blend of two)."""
 
 _TOUCHING_SCORE = 0.2
+"""Score of a link between touching dots whose stick cannot show: below almost every seen stick."""
 _HEAD_LIMBS = frozenset(range(12, 17))
 """Neck-nose, nose-eyes and eyes-ears: the only sticks short enough to hide under their dots."""
 _FEW_SAMPLES = 8
 _PRIOR_SAMPLES = 6
 _MIN_OWN = 0.15
-_MAX_DARK = 0.08
-"""Score of a link between touching dots whose stick cannot show: below almost every seen stick."""
+_MAX_DARK = 0.12
+_MAX_DARK_BLUE_LEG = 0.08
+"""At most this fraction of a stick's samples may be black: JPEG rings black into a stick's edges. The
+left leg's blue-ish sticks get less, because the blurred hand line between two blue hand dots takes their
+colours too."""
+_BLUE_LEG = frozenset((_BLUE - 1, _BLUE, _BLUE + 1))
 
 
 @dataclass
@@ -730,7 +735,8 @@ def _stick_support(point_a: np.ndarray, point_b: np.ndarray, limb: int, classes:
     own = int(colours[limb])
     # a stick of the next colour round the wheel (JPEG moves hues) is that limb, not this one
     rival = int(max(colours[(limb - 1) % NUM_BODY], colours[(limb + 1) % NUM_BODY]))
-    if own >= max(2, _MIN_OWN * total, 0.6 * rival) and dark <= max(1, _MAX_DARK * total):
+    max_dark = _MAX_DARK_BLUE_LEG if _BLUE_LEG & set(DRAWN_LIMBS[limb]) else _MAX_DARK
+    if own >= max(2, _MIN_OWN * total, 0.6 * rival) and dark <= max(1, max_dark * total):
         return (own - 2.0 * dark) / (total + _PRIOR_SAMPLES), total, own, rival, dark
     return None, total, own, rival, dark
 
@@ -1077,7 +1083,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     groups, shown = _settle_hidden(groups, joints, reliable=exact or scale >= _SMALL_JPEG)
 
     # blue is the hand dots' colour; JPEG moves the hue of small dots a colour step either way
-    blue_like = (_BLUE,) if exact else (_BLUE - 1, _BLUE, _BLUE + 1)
+    blue_like = (_BLUE,) if exact else tuple(sorted(_BLUE_LEG))
     bodies, lone_blue = [], []
     for group in groups:
         body = np.full((NUM_BODY, 2), np.nan)
