@@ -109,6 +109,7 @@ class _Classes:
     limb: np.ndarray         # int8 nearest body colour of dimmed saturated pixels, -1 elsewhere
     hand: np.ndarray         # int8 nearest hand-edge colour of bright saturated pixels, -1 elsewhere
     background: np.ndarray   # float32 0..1: how surely a pixel is black
+    black: np.ndarray        # bool: surely black (background > 0.5)
 
 
 def _ramp(values: np.ndarray, zero: float, one: float) -> np.ndarray:
@@ -131,7 +132,8 @@ def _classify(image: np.ndarray) -> _Classes:
     hand_index = (np.rint(hue / _HAND_HUE_STEP).astype(np.int16) % len(HAND_EDGES)).astype(np.int8)
     limb = np.where(colourful & (value >= _LIMB_VALUE[0]) & (value < _LIMB_VALUE[1]), body_index, np.int8(-1))
     hand = np.where(colourful & (value >= 0.45), hand_index, np.int8(-1))
-    return _Classes(hue, saturation, value, limb, hand, _ramp(-value, -0.3, -0.15))
+    background = _ramp(-value, -0.3, -0.15)
+    return _Classes(hue, saturation, value, limb, hand, background, background > 0.5)
 
 
 def _joint_weight(classes: _Classes, scale: float, exact: bool = False) -> np.ndarray:
@@ -150,13 +152,17 @@ def _white_weight(classes: _Classes) -> np.ndarray:
     return _ramp(classes.value, 0.6, 0.75) * _ramp(-classes.saturation, -0.35, -0.2)
 
 
+def _packed(image: np.ndarray) -> np.ndarray:
+    """Each pixel's RGB as one int32 (0xRRGGBB)."""
+    return (image[..., 0].astype(np.int32) << 16) | (image[..., 1].astype(np.int32) << 8) | image[..., 2]
+
+
 def _exact_colours(image: np.ndarray) -> bool:
     """Whether the drawn pixels keep exact palette colours (a PNG map, maybe resized) rather than JPEG's
     approximations. Resizing blends only the rims of dots and sticks: about half or more of the drawn
     pixels stay exact (cubic at 0.75x: ~0.5, linear: ~0.75); after JPEG almost none do (~0.5 % at quality
     75, ~2 % at 95)."""
-    packed = (image[..., 0].astype(np.int32) << 16) | (image[..., 1].astype(np.int32) << 8) | image[..., 2]
-    drawn = packed[image.max(axis=2) >= 64]
+    drawn = _packed(image)[image.max(axis=2) >= 64]
     if drawn.size == 0:
         return True
     return float(np.isin(drawn, _PALETTE).mean()) >= 0.2
@@ -173,19 +179,26 @@ interpolation (smaller, cubic ringing reaches the middle of a 4-5 px dot)."""
 
 def _palette_parts(image: np.ndarray) -> np.ndarray:
     """Per pixel: the body part whose joint colour it has exactly, else -1."""
-    packed = (image[..., 0].astype(np.int32) << 16) | (image[..., 1].astype(np.int32) << 8) | image[..., 2]
+    packed = _packed(image)
     result = np.full(packed.shape, -1, np.int8)
     for part, (r, g, b) in enumerate(BODY_COLORS):
         result[packed == ((r << 16) | (g << 8) | b)] = part
     return result
 
 
+def _around(shape: Tuple[int, ...], x: float, y: float, reach: float) -> Tuple[Tuple[slice, slice], np.ndarray]:
+    """The window of an image of ``shape`` holding every pixel within ``reach`` of (x, y), and each of its
+    pixels' distance from (x, y)."""
+    top, left = max(int(np.floor(y - reach)), 0), max(int(np.floor(x - reach)), 0)
+    bottom, right = min(int(np.ceil(y + reach)) + 1, shape[0]), min(int(np.ceil(x + reach)) + 1, shape[1])
+    gy, gx = np.mgrid[top:max(bottom, top), left:max(right, left)]
+    return (slice(top, max(bottom, top)), slice(left, max(right, left))), np.hypot(gx - x, gy - y)
+
+
 def _any_within(mask: np.ndarray, x: float, y: float, radius: float) -> bool:
     """Whether ``mask`` is set anywhere within ``radius`` of (x, y)."""
-    top, left = max(int(np.floor(y - radius)), 0), max(int(np.floor(x - radius)), 0)
-    patch = mask[top:int(np.ceil(y + radius)) + 1, left:int(np.ceil(x + radius)) + 1]
-    gy, gx = np.mgrid[top:top + patch.shape[0], left:left + patch.shape[1]]
-    return bool((patch & (np.hypot(gx - x, gy - y) <= radius)).any())
+    window, distance = _around(mask.shape, x, y, radius)
+    return bool((mask[window] & (distance <= radius)).any())
 
 
 # ---- dot scale --------------------------------------------------------------------------------------
@@ -217,8 +230,6 @@ def _dot_scale(classes: _Classes, exact: bool = True) -> Tuple[float, float]:
         complete = area >= 4
         if not complete.any():
             return 1.0, 1.0
-    # partly covered dots are smaller, dots merged with a stick of their own hue larger: a little above
-    # the median, without the outsized ones
     # whole dots share one size: take the most common size (crumbs of JPEG'd hand lines are smaller and
     # scattered, dots merged with a stick of their own hue larger and scattered), on a log scale
     sizes = np.sort(area[complete])
@@ -354,6 +365,13 @@ class _Joints:
     def __len__(self) -> int:
         return len(self.part)
 
+    def parts_by_dot(self) -> Dict[int, set]:
+        """dot id -> the parts it is read as."""
+        parts: Dict[int, set] = {}
+        for dot, part in zip(self.dot, self.part):
+            parts.setdefault(int(dot), set()).add(int(part))
+        return parts
+
     def appended(self, rows: List[Tuple[np.ndarray, int, int, float, bool]]) -> "_Joints":
         """These readings plus ``rows`` of (xy, part, dot, score, primary)."""
         if not rows:
@@ -452,14 +470,10 @@ def _core_colour_costs(image_ycc: np.ndarray, centre: np.ndarray, radius: float,
     ring just outside the dot is taken out of the core's chroma in proportion to the chroma footprint (half
     at 0.5x, nothing at the drawn size). Luma keeps full resolution and fine steps, and the palette's
     neighbouring colours differ in luma by 9-50 levels, so the two together name the dot."""
-    x0, y0 = centre
-    half = int(np.ceil(radius + 3.0))
-    top, left = max(int(round(y0)) - half, 0), max(int(round(x0)) - half, 0)
-    patch = image_ycc[top:int(round(y0)) + half + 1, left:int(round(x0)) + half + 1]
+    window, distance = _around(image_ycc.shape, centre[0], centre[1], radius + 3.0)
+    patch = image_ycc[window]
     if patch.size == 0:
         return np.zeros(NUM_BODY)
-    gy, gx = np.mgrid[top:top + patch.shape[0], left:left + patch.shape[1]]
-    distance = np.hypot(gx - x0, gy - y0)
     core = distance <= max(1.0, 0.45 * radius)
     if not core.any():
         core = distance <= distance.min()
@@ -519,9 +533,7 @@ def _neighbouring_head_readings(joints: _Joints, classes: _Classes, radius: floa
     """JPEG maps: a head dot blends with the touching dots of neighbouring hues, so its best colour may be
     one step off. A dot whose core hue has drifted toward a neighbouring head colour gets that colour as
     a weak reading, and the head's links decide (:func:`_relabel_heads`)."""
-    parts_of: Dict[int, set] = {}
-    for dot, part in zip(joints.dot, joints.part):
-        parts_of.setdefault(int(dot), set()).add(int(part))
+    parts_of = joints.parts_by_dot()
     added = []
     for index in np.flatnonzero(joints.primary & np.isin(joints.part, _HEAD_HUE_ORDER)):
         position = _HEAD_HUE_ORDER.index(int(joints.part[index]))
@@ -540,13 +552,9 @@ def _neighbouring_head_readings(joints: _Joints, classes: _Classes, radius: floa
 def _core_hue(classes: _Classes, centre: np.ndarray, radius: float) -> float:
     """Mean hue (degrees) of the bright pixels at the middle of the dot at ``centre``."""
     reach = max(1.0, 0.45 * radius)
-    x0, y0 = centre
-    top, left = max(int(np.floor(y0 - reach)), 0), max(int(np.floor(x0 - reach)), 0)
-    hue = classes.hue[top:int(np.ceil(y0 + reach)) + 1, left:int(np.ceil(x0 + reach)) + 1]
-    value = classes.value[top:top + hue.shape[0], left:left + hue.shape[1]]
-    gy, gx = np.mgrid[top:top + hue.shape[0], left:left + hue.shape[1]]
-    weight = (np.hypot(gx - x0, gy - y0) <= reach) * value
-    angle = np.radians(hue)
+    window, distance = _around(classes.hue.shape, centre[0], centre[1], reach)
+    weight = (distance <= reach) * classes.value[window]
+    angle = np.radians(classes.hue[window])
     return float(np.degrees(np.arctan2((weight * np.sin(angle)).sum(), (weight * np.cos(angle)).sum())))
 
 
@@ -567,7 +575,7 @@ def _drop_blends(rows: list, radius: float) -> list:
     if len(best) < 3:
         return rows
     xy = np.array([(x, y) for x, y, *_ in best])
-    close = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)) <= 2.5 * radius
+    close = _pairwise(xy, xy) <= 2.5 * radius
     fake = set()
     for index, (x, y, part, dot, score) in enumerate(best):
         around = [other for other in np.flatnonzero(close[index]) if other != index and best[other][4] > score]
@@ -598,15 +606,13 @@ def _stick_ends(joints: _Joints, classes: _Classes, dots: _Dots, scale: float) -
     is under them). These readings score 0 and are used only when nothing else joins them."""
     if len(joints) == 0:
         return joints
-    black = classes.background > 0.5
+    black = classes.black
     margin = max(0.75, 0.5 * scale)
     half_width = STICK_WIDTH * scale
     added = []
     best_rows = np.flatnonzero(joints.primary)
     dot_ids, centres = joints.dot[best_rows], joints.xy[best_rows]
-    dot_parts: Dict[int, set] = {}
-    for d, p in zip(joints.dot, joints.part):
-        dot_parts.setdefault(int(d), set()).add(int(p))
+    dot_parts = joints.parts_by_dot()
     for index in np.flatnonzero(joints.primary & (joints.score >= _MIN_DOT_FRACTION)):
         here = int(joints.part[index])
         others = dot_ids != joints.dot[index]
@@ -615,8 +621,7 @@ def _stick_ends(joints: _Joints, classes: _Classes, dots: _Dots, scale: float) -
             continue
         starts = np.repeat(joints.xy[index][None, :], len(ends), axis=0)
         open_line = _dark_lines(starts, ends, black) <= 2
-        fractions = np.linspace(0.0, 1.0, 11)[1:-1]
-        line = starts[:, None, :] + fractions[None, :, None] * (ends - starts)[:, None, :]
+        line = _points_between(starts, ends, 9)
         colours = _sample(classes.limb, line.reshape(-1, 2), -1).reshape(len(ends), -1)
         for limb, (part_a, part_b) in enumerate(DRAWN_LIMBS):
             if here not in (part_a, part_b):
@@ -682,6 +687,11 @@ def _stick_samples(start: np.ndarray, end: np.ndarray, half_width: float, dot_ra
     return middle + uu[keep, None] * along + vv[keep, None] * across
 
 
+def _pairwise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distances between every point of ``a`` (n x 2) and of ``b`` (m x 2): n x m."""
+    return np.hypot(*(a[:, None, :] - b[None, :, :]).transpose(2, 0, 1))
+
+
 def _sample(grid: np.ndarray, points: np.ndarray, fill) -> np.ndarray:
     height, width = grid.shape[:2]
     xs, ys = np.rint(points[:, 0]).astype(int), np.rint(points[:, 1]).astype(int)
@@ -731,20 +741,23 @@ def _stick_support(point_a: np.ndarray, point_b: np.ndarray, limb: int, classes:
     if total == 0:
         return None, 0, 0, 0, 0
     dark = int(_sample(black, samples, False).sum())
-    colours = np.bincount(_sample(classes.limb, samples, -1) + 1, minlength=NUM_BODY + 1)[1:]
-    own = int(colours[limb])
     # a stick of the next colour round the wheel (JPEG moves hues) is that limb, not this one
-    rival = int(max(colours[(limb - 1) % NUM_BODY], colours[(limb + 1) % NUM_BODY]))
+    own, rival = _limb_colour_counts(samples, limb, classes)
     max_dark = _MAX_DARK_BLUE_LEG if _BLUE_LEG & set(DRAWN_LIMBS[limb]) else _MAX_DARK
     if own >= max(2, _MIN_OWN * total, 0.6 * rival) and dark <= max(1, max_dark * total):
         return (own - 2.0 * dark) / (total + _PRIOR_SAMPLES), total, own, rival, dark
     return None, total, own, rival, dark
 
 
+def _points_between(start: np.ndarray, end: np.ndarray, count: int) -> np.ndarray:
+    """``count`` evenly spaced points strictly between each start and end (n x 2 each): n x count x 2."""
+    fractions = np.linspace(0.0, 1.0, count + 2)[1:-1]
+    return start[:, None, :] + fractions[None, :, None] * (end - start)[:, None, :]
+
+
 def _dark_lines(start: np.ndarray, end: np.ndarray, black: np.ndarray, count: int = 7) -> np.ndarray:
     """How many of ``count`` points strictly between each start and end are black (n)."""
-    fractions = np.linspace(0.0, 1.0, count + 2)[1:-1]
-    line = start[:, None, :] + fractions[None, :, None] * (end - start)[:, None, :]
+    line = _points_between(start, end, count)
     return _sample(black, line.reshape(-1, 2), False).reshape(len(start), -1).sum(axis=1)
 
 
@@ -764,7 +777,7 @@ def _limb_links(joints: _Joints, classes: _Classes, dots: _Dots, scale: float) -
     half_width = STICK_WIDTH * scale
     touching = 2.0 * dots.radius + 2.0 * scale      # dots this close hide their stick
     near = 2.0 * dots.radius + 6.0 * scale          # ... and this close show only a sliver of it
-    black = classes.background > 0.5
+    black = classes.black
     for limb, (part_a, part_b) in enumerate(DRAWN_LIMBS):
         first = np.flatnonzero(joints.part == part_a)
         second = np.flatnonzero(joints.part == part_b)
@@ -806,11 +819,18 @@ def _limb_links(joints: _Joints, classes: _Classes, dots: _Dots, scale: float) -
     return links
 
 
+def _limb_colour_counts(points: np.ndarray, limb: int, classes: _Classes) -> Tuple[int, int]:
+    """How many ``points`` have the limb's dimmed colour, and how many the commoner of its two neighbours
+    round the wheel."""
+    colours = np.bincount(_sample(classes.limb, points, -1) + 1, minlength=NUM_BODY + 1)[1:]
+    return int(colours[limb]), int(max(colours[(limb - 1) % NUM_BODY], colours[(limb + 1) % NUM_BODY]))
+
+
 def _line_shows(line: np.ndarray, limb: int, classes: _Classes) -> bool:
     """Whether the limb's colour shows on the straight line between two close dots more than either
     neighbouring colour (a body stick is too wide to hide under two dots that do not touch)."""
-    colours = np.bincount(_sample(classes.limb, line, -1) + 1, minlength=NUM_BODY + 1)[1:]
-    return bool(colours[limb] > max(colours[(limb - 1) % NUM_BODY], colours[(limb + 1) % NUM_BODY]))
+    own, rival = _limb_colour_counts(line, limb, classes)
+    return own > rival
 
 
 _RING = np.stack([np.cos(np.linspace(0, 2 * np.pi, 16, endpoint=False)),
@@ -1063,7 +1083,8 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     # body: dots and their readings, readings implied by sticks, links, people
     palette_part = _palette_parts(image) if exact and scale >= _WHOLE_DOTS else None
     joints = _find_joints(classes, dots, scale, exact, palette_part)
-    if not exact and scale < _SMALL_JPEG:
+    small_jpeg = not exact and scale < _SMALL_JPEG
+    if small_jpeg:
         image_ycc = image.astype(np.float32) @ _YCBCR.T.astype(np.float32)
         joints = _recolour(joints, image_ycc, dots.radius, scale)
         joints = _add_unseen_dots(joints, classes, image_ycc, dots, scale)
@@ -1078,9 +1099,9 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     links = _limb_links(joints, classes, dots, scale)
     colour_links = [link for link in links if max(link.first, link.second) < colour_readings]
     groups = _assemble(joints, colour_links, dots.radius, _LONE_DOT_FRACTION[0] if exact else _LONE_DOT_FRACTION[1],
-                       classes.background > 0.5)
+                       classes.black)
     groups = _relabel_heads(groups, joints, links)
-    groups, shown = _settle_hidden(groups, joints, reliable=exact or scale >= _SMALL_JPEG)
+    groups, shown = _settle_hidden(groups, joints, reliable=not small_jpeg)
 
     # blue is the hand dots' colour; JPEG moves the hue of small dots a colour step either way
     blue_like = (_BLUE,) if exact else tuple(sorted(_BLUE_LEG))
@@ -1100,7 +1121,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
         bodies = _drop_hand_pieces(bodies, blue, blue_like, classes, dots, scale)
     knees = np.array([body[_BLUE] for body in bodies if not np.isnan(body[_BLUE, 0])]).reshape(-1, 2)
     if len(knees) and len(blue):
-        blue = blue[np.min(np.hypot(*(blue[:, None, :] - knees[None, :, :]).transpose(2, 0, 1)), axis=1) > 0.6 * dots.radius]
+        blue = blue[np.min(_pairwise(blue, knees), axis=1) > 0.6 * dots.radius]
     if native:
         blue = np.rint(blue)
     hand_links = _hand_links(blue, classes, dots, scale)
@@ -1161,7 +1182,7 @@ def _drop_hand_pieces(bodies: List[np.ndarray], blue: np.ndarray, blue_like: Tup
 
 def _sits_on(points: np.ndarray, hand: np.ndarray, radius: float) -> bool:
     """Whether one of ``points`` is a dot of ``hand`` and all lie within two dot radii of its dots."""
-    nearest = np.min(np.hypot(*(points[:, None, :] - hand[None, :, :]).transpose(2, 0, 1)), axis=1)
+    nearest = np.min(_pairwise(points, hand), axis=1)
     return bool(nearest.min() < 0.6 * radius and nearest.max() < 2.0 * radius)
 
 
@@ -1288,7 +1309,7 @@ def _hand_links(xy: np.ndarray, classes: _Classes, dots: _Dots, scale: float) ->
     count = len(xy)
     if count < 2:
         return []
-    black = classes.background > 0.5
+    black = classes.black
     first, second = np.triu_indices(count, 1)
     start, end = xy[first], xy[second]
     gap = np.hypot(*(end - start).T)
@@ -1376,7 +1397,7 @@ def _join_pieces(pieces: List[Tuple[np.ndarray, List[int]]]) -> List[Tuple[np.nd
             if (have & present).any():
                 continue
             span = float(np.max(np.hypot(*(hand[have] - hand[have][0]).T)))
-            distance = float(np.min(np.hypot(*(hand_points[present][:, None, :] - hand[have][None, :, :]).transpose(2, 0, 1))))
+            distance = float(np.min(_pairwise(hand_points[present], hand[have])))
             if distance <= max(span, 1.0) and distance < best_distance:
                 best, best_distance = index, distance
         if best is None:
@@ -1522,7 +1543,7 @@ def _faces(bodies: List[np.ndarray], points: np.ndarray, radius: float) -> Dict[
     if (owner < 0).any():
         # face dots can cover every dot of their head: the rest go to the person nearest to them all
         rest = points[owner < 0]
-        options = [(float(np.nanmin(np.hypot(*(body[:, None, :] - rest[None, :, :]).transpose(2, 0, 1)))), person)
+        options = [(float(np.nanmin(_pairwise(body, rest))), person)
                    for person, body in enumerate(bodies) if not np.isnan(body[:, 0]).all()]
         if options:
             owner[owner < 0] = min(options)[1]
