@@ -570,30 +570,38 @@ def _between_hues(part: int, first: int, second: int) -> bool:
 def _drop_blends(rows: list, radius: float) -> list:
     """Remove dots that are blends: where two touching dots of different colours meet, JPEG's shared
     chroma paints the in-between hue (an l-eye and an l-ear make an r-ear colour between them). Such a
-    dot is weaker than both, lies on the line between them, and its colour lies between theirs."""
+    dot lies on the line between them and its colour lies between theirs; it is weaker than both, or the
+    two overlap (then the blend can outshine the dot underneath). Explanations compete: the closest pair
+    explains first, and a dot found to be a blend explains nothing else (an l-eye half under its l-ear is
+    not a blend of the r-eye and of the fake r-ear beside it)."""
     best = [(x, y, part, dot, score) for x, y, part, dot, score, primary in rows if primary]
     if len(best) < 3:
         return rows
     xy = np.array([(x, y) for x, y, *_ in best])
-    close = _pairwise(xy, xy) <= 2.5 * radius
-    fake = set()
+    distances = _pairwise(xy, xy)
+    close = distances <= 2.5 * radius
+    candidates = []
     for index, (x, y, part, dot, score) in enumerate(best):
-        around = [other for other in np.flatnonzero(close[index]) if other != index and best[other][4] > score]
+        around = [other for other in np.flatnonzero(close[index]) if other != index]
         for first_position, first in enumerate(around):
-            ax, ay, a_part, _, _ = best[first]
             for second in around[first_position + 1:]:
-                bx, by, b_part, _, _ = best[second]
-                if not close[first, second] or not _between_hues(part, a_part, b_part):
+                ax, ay, a_part, _, a_score = best[first]
+                bx, by, b_part, _, b_score = best[second]
+                length = float(distances[first, second])
+                if not close[first, second] or length == 0 or not _between_hues(part, a_part, b_part):
                     continue
-                span = np.array([bx - ax, by - ay])
-                length = float(np.hypot(*span))
-                if length == 0:
+                if score >= min(a_score, b_score) and length > 2.0 * radius:
                     continue
-                t = ((x - ax) * span[0] + (y - ay) * span[1]) / length ** 2
-                off = abs((x - ax) * span[1] - (y - ay) * span[0]) / length
+                t = ((x - ax) * (bx - ax) + (y - ay) * (by - ay)) / length ** 2
+                off = abs((x - ax) * (by - ay) - (y - ay) * (bx - ax)) / length
                 if 0.15 < t < 0.85 and off < 0.6 * radius:
-                    fake.add(dot)
-    return [row for row in rows if row[3] not in fake]
+                    candidates.append((length, index, first, second))
+    fake = set()
+    for _, index, first, second in sorted(candidates):
+        if not fake & {index, first, second}:
+            fake.add(index)
+    dropped = {best[index][3] for index in fake}
+    return [row for row in rows if row[3] not in dropped]
 
 
 # ---- limbs ---------------------------------------------------------------------------------------
