@@ -455,6 +455,8 @@ size the hue of a dot stays within ~4 degrees of its colour and the plain hue fi
 _SECOND_COLOUR_COST = 4.0
 """A dot found by brightness alone also gets its second best colour as a reading if it costs at most 4
 more (about two standard deviations)."""
+_RULED_OUT_COST = 9.0
+"""A reading whose colour fits a dot's core three standard deviations worse than its best one is ruled out."""
 _ANGLE_SPREAD = 6.0
 _LUMA_SPREAD = 6.0
 """How far (degrees of chroma angle, luma levels) a JPEG dot's core drifts from its palette colour: about
@@ -489,15 +491,18 @@ def _core_colour_costs(image_ycc: np.ndarray, centre: np.ndarray, radius: float,
 
 def _recolour(joints: _Joints, image_ycc: np.ndarray, radius: float, scale: float) -> _Joints:
     """Shrunk JPEG maps: choose between a dot's readings by its core's chroma *and* luma (see
-    :func:`_core_colour_costs`): the best fitting reading becomes the dot's best one, and every reading's
-    evidence is weighed by how well the core fits it."""
-    score, primary = joints.score.copy(), np.zeros(len(joints), bool)
+    :func:`_core_colour_costs`): the best fitting reading becomes the dot's best one, every reading's
+    evidence is weighed by how well the core fits it, and readings the core rules out go (a stick that
+    ends on the dot could otherwise still join them; a covered joint there comes back as a stick end).
+    Head readings stay: five touching head dots blend, and :func:`_relabel_heads` weighs them together."""
+    score, primary, keep = joints.score.copy(), np.zeros(len(joints), bool), np.ones(len(joints), bool)
     for dot_id in np.unique(joints.dot):
         rows = np.flatnonzero(joints.dot == dot_id)
         costs = _core_colour_costs(image_ycc, joints.xy[rows[0]], radius, scale)[joints.part[rows]]
         score[rows] = joints.score[rows] * np.exp(-0.5 * (costs - costs.min()))
         primary[rows[int(np.argmin(costs))]] = True
-    return _Joints(joints.xy, joints.part, joints.dot, score, primary)
+        keep[rows] = (costs <= costs.min() + _RULED_OUT_COST) | np.isin(joints.part[rows], _HEAD_PARTS)
+    return _Joints(joints.xy[keep], joints.part[keep], joints.dot[keep], score[keep], primary[keep])
 
 
 def _add_unseen_dots(joints: _Joints, classes: _Classes, image_ycc: np.ndarray, dots: "_Dots", scale: float) -> _Joints:
