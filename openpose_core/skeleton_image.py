@@ -734,6 +734,8 @@ _MAX_DARK_BLUE_LEG = 0.08
 left leg's blue-ish sticks get less, because the blurred hand line between two blue hand dots takes their
 colours too."""
 _BLUE_LEG = frozenset((_BLUE - 1, _BLUE, _BLUE + 1))
+_LIMB_OF = {**{pair: limb for limb, pair in enumerate(DRAWN_LIMBS)},
+            **{pair[::-1]: limb for limb, pair in enumerate(DRAWN_LIMBS)}}
 
 
 @dataclass
@@ -829,7 +831,43 @@ def _limb_links(joints: _Joints, classes: _Classes, dots: _Dots, scale: float) -
                     links.append(_Link(_TOUCHING_SCORE + 0.2 * shown + bonus, int(a), int(b)))
                 elif _line_shows(core, limb, classes):
                     links.append(_Link(_TOUCHING_SCORE + bonus, int(a), int(b)))
-    return links
+    return _without_partial_sticks(links, joints, classes, dots.radius, scale)
+
+
+def _without_partial_sticks(links: List[_Link], joints: _Joints, classes: _Classes, radius: float,
+                            scale: float) -> List[_Link]:
+    """Drop a link that ends on a dot lying on a longer stick of the same limb from the same joint when the
+    limb's colour goes on past that dot, and the far dot is strong enough to stand alone and joined by
+    nothing else (hidden joints aside): the near dot, another person's joint, is only drawn over the stick,
+    which goes on to the joint's true partner."""
+    half_width = STICK_WIDTH * scale
+    joined = [int(joints.dot[end]) for link in links if link.score > 0 for end in (link.first, link.second)]
+    link_count = np.bincount(joined, minlength=int(joints.dot.max()) + 1 if len(joints) else 0)
+    ends: Dict[Tuple[int, int], List[Tuple[int, int]]] = {}
+    for number, link in enumerate(links):
+        for near, far in ((link.first, link.second), (link.second, link.first)):
+            ends.setdefault((near, int(joints.part[far])), []).append((number, far))
+    partial = set()
+    for (near, part), others in ends.items():
+        start = joints.xy[near]
+        limb = _LIMB_OF[(int(joints.part[near]), part)]
+        partners = [far for number, far in others if links[number].score > 0
+                    and joints.score[far] >= _LONE_DOT_FRACTION[1] and link_count[joints.dot[far]] == 1]
+        for number, far in others:
+            if any(_on_stick(joints.xy[far], start, joints.xy[partner], half_width) for partner in partners) \
+                    and _stick_goes_on(start, joints.xy[far], limb, classes, radius, scale):
+                partial.add(number)
+    return [link for number, link in enumerate(links) if number not in partial]
+
+
+def _on_stick(point: np.ndarray, start: np.ndarray, end: np.ndarray, half_width: float) -> bool:
+    """Whether ``point`` lies on the middle line of the stick from ``start`` to ``end``, short of ``end``."""
+    axis, offset = end - start, point - start
+    length = float(np.hypot(*axis))
+    if length <= float(np.hypot(*offset)):
+        return False
+    across = abs(float(offset[0] * axis[1] - offset[1] * axis[0])) / length
+    return float(offset @ axis) > 0 and across <= 0.5 * half_width
 
 
 def _limb_colour_counts(points: np.ndarray, limb: int, classes: _Classes) -> Tuple[int, int]:
