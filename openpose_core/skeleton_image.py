@@ -65,10 +65,10 @@ Limitations (see tests/test_skeleton_image.py for the measured rates):
   split (each piece pure), e.g. a head without its nose is a separate group.
 - JPEG (quality 75) costs a few joints where dots crowd (heads: five dots of neighbouring purples and
   reds): over 300 random scenes of 1-5 people, 99.96 % of visible joints come back at the drawn size and
-  99.6 % at 0.75x. Maps shrunk to half size *and* JPEG-compressed keep about one chroma sample per dot:
+  99.8 % at 0.75x. Maps shrunk to half size *and* JPEG-compressed keep about one chroma sample per dot:
   a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 94 % come back
-  and 3.6 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
-  can still pass for a blue-ish thigh or shin (0.7 % of joints at the drawn size with hands drawn, 4 %
+  and 3.1 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
+  can still pass for a blue-ish thigh or shin (1.1 % of joints at the drawn size with hands drawn, 3 %
   at 0.75x).
 - Hands are read when their dots stand apart (fingers at least a dot or so apart); overlapping dots of
   small hands merge. Face landmark identities are approximate (positions are exact); faces far from
