@@ -756,8 +756,10 @@ def _stick_support(point_a: np.ndarray, point_b: np.ndarray, limb: int, classes:
     if total == 0:
         return None, 0, 0, 0, 0
     dark = int(_sample(black, samples, False).sum())
-    # a stick of the next colour round the wheel (JPEG moves hues) is that limb, not this one
-    own, rival = _limb_colour_counts(samples, limb, classes)
+    # a stick of the next colour round the wheel (JPEG moves hues) is that limb, not this one; but the
+    # next limb is drawn later and may cross this stick: its colour going on outside the stick is cover
+    covering = _crossing(samples, point_a, point_b, limb + 1, classes, half_width, margin)
+    own, rival = _limb_colour_counts(samples[~covering], limb, classes)
     max_dark = _MAX_DARK_BLUE_LEG if _BLUE_LEG & set(DRAWN_LIMBS[limb]) else _MAX_DARK
     if own >= max(2, _MIN_OWN * total, 0.6 * rival) and dark <= max(1, max_dark * total):
         return (own - 2.0 * dark) / (total + _PRIOR_SAMPLES), total, own, rival, dark
@@ -868,6 +870,21 @@ def _on_stick(point: np.ndarray, start: np.ndarray, end: np.ndarray, half_width:
         return False
     across = abs(float(offset[0] * axis[1] - offset[1] * axis[0])) / length
     return float(offset @ axis) > 0 and across <= 0.5 * half_width
+
+
+def _crossing(samples: np.ndarray, start: np.ndarray, end: np.ndarray, limb: int, classes: _Classes,
+              half_width: float, margin: float) -> np.ndarray:
+    """Which stick samples show ``limb``'s colour that goes on just outside the stick on either side
+    (the samples' projections moved out across it): a stick of that limb crossing over it."""
+    colour = _sample(classes.limb, samples, -1) == limb
+    if not colour.any():
+        return colour
+    along = (end - start) / max(float(np.hypot(*(end - start))), 1e-9)
+    across = np.array([-along[1], along[0]])
+    centre = samples - ((samples - start) @ across)[:, None] * across
+    reach = half_width + 2.0 * margin
+    outside = [_sample(classes.limb, centre + side * reach * across, -1) == limb for side in (-1.0, 1.0)]
+    return colour & (outside[0] | outside[1])
 
 
 def _limb_colour_counts(points: np.ndarray, limb: int, classes: _Classes) -> Tuple[int, int]:
