@@ -359,7 +359,7 @@ def _totals(cases) -> Dict[str, float]:
     return totals
 
 
-@pytest.mark.parametrize("factor,interpolation,budget", [(1.0, "area", 0.003), (0.75, "linear", 0.02), (0.75, "area", 0.02)])
+@pytest.mark.parametrize("factor,interpolation,budget", [(1.0, "area", 0.003), (0.75, "linear", 0.015), (0.75, "area", 0.015)])
 def test_jpeg_maps_mostly_come_back(factor, interpolation, budget):
     """JPEG at 75 shifts the hue of small dots toward what is under and beside them; heads (five dots in
     neighbouring purples and reds within a few pixels) suffer most. No person may be mixed up, and at
@@ -380,8 +380,8 @@ def test_half_size_jpeg_maps_are_read_as_far_as_they_can_be():
     totals = _totals(reports)
     visible = sum(len(report["errors"]) for report in reports) + totals["missed"]
     assert totals["mixed"] == 0
-    assert totals["missed"] <= 0.10 * visible, totals
-    assert totals["invented"] <= 0.06 * totals["joints"], totals
+    assert totals["missed"] <= 0.08 * visible, totals
+    assert totals["invented"] <= 0.045 * totals["joints"], totals
 
 
 def lone_dots_report(seed: int, factor: float, jpeg: Optional[int]) -> Tuple[int, int, int]:
