@@ -734,6 +734,10 @@ _MAX_DARK_BLUE_LEG = 0.08
 left leg's blue-ish sticks get less, because the blurred hand line between two blue hand dots takes their
 colours too."""
 _BLUE_LEG = frozenset((_BLUE - 1, _BLUE, _BLUE + 1))
+_FIT_BONUS = 0.3
+"""A link gains this much per unit of its readings' evidence: a longer stick to a dot's weaker reading
+(an elbow's forearm reaching past its wrist to the touching shoulder dot) loses to the shorter one to a
+dot's best reading, and the shoulder keeps its own sticks."""
 _LIMB_OF = {**{pair: limb for limb, pair in enumerate(DRAWN_LIMBS)},
             **{pair[::-1]: limb for limb, pair in enumerate(DRAWN_LIMBS)}}
 
@@ -788,7 +792,7 @@ def _limb_links(joints: _Joints, classes: _Classes, dots: _Dots, scale: float) -
     on the line between the dots, head dots on that alone. A head's short sticks hide under its dots, and
     in JPEG they take the hue of the five neighbouring-coloured dots around them, so close head dots are
     joined this way even when their stick shows but reads as a neighbouring colour. Readings that fit
-    their dot's colour better score a little more."""
+    their dot's colour better score more (see ``_FIT_BONUS``)."""
     links: List[_Link] = []
     margin = max(0.75, 0.5 * scale)
     half_width = STICK_WIDTH * scale
@@ -811,7 +815,7 @@ def _limb_links(joints: _Joints, classes: _Classes, dots: _Dots, scale: float) -
             point_a, point_b = joints.xy[a], joints.xy[b]
             # how well each dot's colour fits the reading; readings placed at stick ends (score 0) come
             # after every reading of a found dot
-            bonus = 0.1 * (joints.score[a] + joints.score[b])
+            bonus = _FIT_BONUS * (joints.score[a] + joints.score[b])
             virtual = joints.score[a] <= 0 or joints.score[b] <= 0
             if virtual and not (joints.primary[a] or joints.primary[b]):
                 continue      # a hidden joint is joined only to a dot's best reading
@@ -843,7 +847,8 @@ def _without_partial_sticks(links: List[_Link], joints: _Joints, classes: _Class
     nothing else (hidden joints aside): the near dot, another person's joint, is only drawn over the stick,
     which goes on to the joint's true partner."""
     half_width = STICK_WIDTH * scale
-    joined = [int(joints.dot[end]) for link in links if link.score > 0 for end in (link.first, link.second)]
+    seen = [link for link in links if link.score > 0 and min(joints.score[link.first], joints.score[link.second]) > 0]
+    joined = [int(joints.dot[end]) for link in seen for end in (link.first, link.second)]
     link_count = np.bincount(joined, minlength=int(joints.dot.max()) + 1 if len(joints) else 0)
     ends: Dict[Tuple[int, int], List[Tuple[int, int]]] = {}
     for number, link in enumerate(links):
