@@ -509,7 +509,8 @@ def _add_unseen_dots(joints: _Joints, classes: _Classes, image_ycc: np.ndarray, 
     """Small JPEG maps: dots whose colour filter found nothing, because the stick under them blends into
     the same hue (a knee on its shin), still stand out by brightness (joints are drawn at full value, limbs
     at 0.6). Bright dots of any hue away from every known dot are added, named by their core colour."""
-    bright = _windowed_peaks(_joint_weight(classes, scale), classes.background, dots)
+    member = np.maximum(_joint_weight(classes, scale), _dark_blue_weight(classes, image_ycc))
+    bright = _windowed_peaks(member, classes.background, dots)
     added = []
     next_dot = int(joints.dot.max()) + 1 if len(joints) else 0
     strongest_first = np.argsort(-bright[:, 2], kind="stable")
@@ -524,6 +525,14 @@ def _add_unseen_dots(joints: _Joints, classes: _Classes, image_ycc: np.ndarray, 
             added.append((np.array([x, y]), int(candidate), next_dot, evidence, rank == 0))
         next_dot += 1
     return joints.appended(added)
+
+
+def _dark_blue_weight(classes: _Classes, image_ycc: np.ndarray) -> np.ndarray:
+    """0..1: how much a pixel looks like the middle of a small blue dot in JPEG. Blue carries almost no
+    luma, so JPEG's blurred chroma leaves such a dot no brighter than its blue-ish sticks (V about 0.6);
+    but its luma, kept at full resolution, stays near pure blue's, darker than any stick round it."""
+    luma = np.abs(image_ycc[..., 0] - _BODY_YCC[_BLUE, 0])
+    return _hue_weight(classes.hue, _BLUE * _BODY_HUE_STEP) * _ramp(-luma, -9.0, -5.0) * _ramp(classes.value, 0.3, 0.45)
 
 
 _HEAD_HUE_ORDER = (14, 15, 16, 17, 0)
