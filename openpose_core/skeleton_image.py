@@ -26,18 +26,22 @@ Method:
    never does). Peaks of all hues are
    grouped into dots; a dot keeps every hue that also peaks there as an alternative *reading* (small JPEG
    dots take colour from what is under and beside them: a nose under purple eyes turns pink, a knee
-   takes its thigh's green). Dots that are blends of two touching dots of neighbouring hues are dropped.
+   takes its thigh's green). Dots that are blends of two touching dots whose hues lie either side of
+   theirs are dropped (the closest pair explains first: an overlapping l-eye and l-ear make an r-ear).
    In shrunk JPEG maps, where chroma has about one sample per dot, the readings of a dot are ranked by
    its core's chroma (less what the ring around it blends in) *and* its luma, which JPEG keeps at full
-   resolution: neighbouring palette colours differ in luma by 9-50 levels. Bright dots that no colour
-   filter found (a knee on its own-coloured shin) are added, named the same way.
+   resolution: neighbouring palette colours differ in luma by 9-50 levels; readings that fit far worse
+   than the best go. Dots that no colour filter found are added, named the same way: bright ones (a
+   knee on its own-coloured shin) and blue ones by luma (pure blue is darker than its sticks).
 4. Stick ends. A drawn limb's stick leaving a dot ends at the dot of the limb's other joint; the dot at
    the far end of a stick of that limb's colour gets that joint as a low-priority reading. This finds
    joints whose dot is covered (the body's wrist under a hand's wrist dot) or whose hue JPEG moved.
 5. People. For each of the 17 drawn limbs and each pair of readings of its two parts, the stick the
    renderer would have drawn between them (an ellipse whose long axis joins the centres, minus the two
    dots on top) is sampled: it must be mostly the limb's colour and almost never black (other colours
-   count as covered). Dots too close for their stick to show are joined at a low score when no black
+   count as covered; so does the next limb's colour where it crosses the stick, while elsewhere a
+   neighbouring limb's colour means the stick is that limb's). A link ending on a dot drawn over a
+   longer stick of the same limb gives way to that stick when its far dot has nothing else. Dots too close for their stick to show are joined at a low score when no black
    lies between them: head dots (whose short sticks hide under them, or in JPEG take a neighbouring hue)
    on that alone, others when the limb's colour shows on the line between them. Links are merged best
    first (Kruskal style) into people that never hold two readings of one part or two readings of one
@@ -61,13 +65,15 @@ Limitations (see tests/test_skeleton_image.py for the measured rates):
 - A joint whose dot is mostly covered is left out (joints are never invented on purpose: they come from
   dots); a joint whose dot is covered by another dot may still join its person through its sticks, and
   is then left out too, its place being unknown.
+- Two people's same joints drawn within about a dot radius read as one dot, which only one of them
+  gets; the other may then take the wrong sticks.
 - Two people join only through a stick that shows: people whose shared sticks are hidden come back
   split (each piece pure), e.g. a head without its nose is a separate group.
 - JPEG (quality 75) costs a few joints where dots crowd (heads: five dots of neighbouring purples and
-  reds): over 300 random scenes of 1-5 people, 99.96 % of visible joints come back at the drawn size and
+  reds): over 300 random scenes of 1-5 people, 99.98 % of visible joints come back at the drawn size and
   99.8 % at 0.75x. Maps shrunk to half size *and* JPEG-compressed keep about one chroma sample per dot:
-  a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 94 % come back
-  and 3.1 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
+  a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 95 % come back
+  and 3 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
   can still pass for a blue-ish thigh or shin (1.1 % of joints at the drawn size with hands drawn, 3 %
   at 0.75x).
 - Hands are read when their dots stand apart (fingers at least a dot or so apart); overlapping dots of
