@@ -859,12 +859,15 @@ def _without_partial_sticks(links: List[_Link], joints: _Joints, classes: _Class
                             scale: float) -> List[_Link]:
     """Drop a link that ends on a dot lying on a longer stick of the same limb from the same joint when the
     limb's colour goes on past that dot, and the far dot is strong enough to stand alone and joined by
-    nothing else (hidden joints aside): the near dot, another person's joint, is only drawn over the stick,
-    which goes on to the joint's true partner."""
+    nothing else (hidden joints, and the dot on the stick, aside): the dot on the stick, another person's
+    joint, is only drawn over it, and the stick goes on to the joint's true partner."""
     half_width = STICK_WIDTH * scale
-    seen = [link for link in links if link.score > 0 and min(joints.score[link.first], joints.score[link.second]) > 0]
-    joined = [int(joints.dot[end]) for link in seen for end in (link.first, link.second)]
-    link_count = np.bincount(joined, minlength=int(joints.dot.max()) + 1 if len(joints) else 0)
+    joined: Dict[int, set] = {}
+    for link in links:
+        if link.score > 0 and min(joints.score[link.first], joints.score[link.second]) > 0:
+            first, second = int(joints.dot[link.first]), int(joints.dot[link.second])
+            joined.setdefault(first, set()).add(second)
+            joined.setdefault(second, set()).add(first)
     ends: Dict[Tuple[int, int], List[Tuple[int, int]]] = {}
     for number, link in enumerate(links):
         for near, far in ((link.first, link.second), (link.second, link.first)):
@@ -874,9 +877,11 @@ def _without_partial_sticks(links: List[_Link], joints: _Joints, classes: _Class
         start = joints.xy[near]
         limb = _LIMB_OF[(int(joints.part[near]), part)]
         partners = [far for number, far in others if links[number].score > 0
-                    and joints.score[far] >= _LONE_DOT_FRACTION[1] and link_count[joints.dot[far]] == 1]
+                    and joints.score[far] >= _LONE_DOT_FRACTION[1]]
         for number, far in others:
-            if any(_on_stick(joints.xy[far], start, joints.xy[partner], half_width) for partner in partners) \
+            on_top = {int(joints.dot[near]), int(joints.dot[far])}
+            if any(_on_stick(joints.xy[far], start, joints.xy[partner], half_width)
+                   and joined.get(int(joints.dot[partner]), set()) <= on_top for partner in partners) \
                     and _stick_goes_on(start, joints.xy[far], limb, classes, radius, scale):
                 partial.add(number)
     return [link for number, link in enumerate(links) if number not in partial]
