@@ -372,6 +372,33 @@ def test_jpeg_maps_mostly_come_back(factor, interpolation, budget):
     assert max(error for report in reports for error in report["errors"]) <= 2 * tolerance
 
 
+@pytest.mark.parametrize("seed,factor,interpolation", [
+    (293, 1.0, "area"),      # a forearm covered by the neck-hip stick of the next hue: cover, not rival
+    (279, 1.0, "area"),      # a forearm reaching past its wrist to the touching shoulder's weaker reading
+    (38, 0.75, "linear"),    # an l-eye half under its l-ear: their blend reads as an r-ear
+    (104, 0.75, "linear"),
+    (189, 0.75, "linear"),   # a wrist's reading as an elbow, which its core colour rules out
+    (488, 0.75, "area"),     # an ankle lying on another person's shin
+])
+def test_jpeg_hard_scenes(seed, factor, interpolation):
+    """JPEG scenes that each once failed on a different rule come back whole."""
+    run_case(seed, 1 + seed % 5, factor, interpolation, jpeg=75)
+
+
+def test_blend_explanations_compete():
+    """An l-eye (300 degrees) half under its l-ear (340) blends into an r-ear's hue (320) that outshines
+    the eye; the eye also lies between the r-eye (280) and that fake r-ear. The closest pair explains
+    first: the fake r-ear goes, and the eye, whose explanation needed the fake, stays."""
+    from openpose_core.skeleton_image import _drop_blends
+    radius = 3.0
+    rows = [(197.0, 249.0, 14, 0, 0.58, True), (189.7, 250.3, 16, 1, 0.56, True),
+            (188.2, 251.9, 17, 2, 0.54, True), (192.2, 249.4, 15, 3, 0.33, True)]
+    assert sorted(row[2] for row in _drop_blends(rows, radius)) == [14, 15, 17]
+    # dots that do not overlap: a blend must be weaker than both
+    apart = [(0.0, 0.0, 15, 0, 0.5, True), (4.0, 0.0, 16, 1, 0.6, True), (8.0, 0.0, 17, 2, 0.5, True)]
+    assert _drop_blends(apart, radius) == apart
+
+
 def test_half_size_jpeg_maps_are_read_as_far_as_they_can_be():
     """At half size a dot is 4-5 px wide and JPEG's 4:2:0 chroma gives it about one colour sample: blue
     dots on blue sticks and crowded heads lose their colour. Still, no person is mixed up, most visible
