@@ -850,7 +850,7 @@ def _limb_links(joints: _Joints, classes: _Classes, dots: _Dots, scale: float) -
                     # what little of the stick shows between the dots still votes
                     shown = (own - rival) / (total + 2.0)
                     links.append(_Link(_TOUCHING_SCORE + 0.2 * shown + bonus, int(a), int(b)))
-                elif _line_shows(core, limb, classes):
+                elif _line_shows(core, limb, classes) and _shows_wide(core, limb, classes, 0.5 * half_width):
                     links.append(_Link(_TOUCHING_SCORE + bonus, int(a), int(b)))
     return _without_partial_sticks(links, joints, classes, dots.radius, scale)
 
@@ -924,6 +924,14 @@ def _line_shows(line: np.ndarray, limb: int, classes: _Classes) -> bool:
     neighbouring colour (a body stick is too wide to hide under two dots that do not touch)."""
     own, rival = _limb_colour_counts(line, limb, classes)
     return own > rival
+
+
+def _shows_wide(line: np.ndarray, limb: int, classes: _Classes, offset: float) -> bool:
+    """Whether the limb's colour also shows on a line ``offset`` to one side of ``line``: a body stick is
+    wide, a hand line between two hand dots (which hand lines colour in every hue) is thin."""
+    along = line[-1] - line[0]
+    across = np.array([-along[1], along[0]]) / max(float(np.hypot(*along)), 1e-9)
+    return any(_line_shows(line + side * offset * across, limb, classes) for side in (-1.0, 1.0))
 
 
 _RING = np.stack([np.cos(np.linspace(0, 2 * np.pi, 16, endpoint=False)),
