@@ -777,8 +777,10 @@ def _stick_support(point_a: np.ndarray, point_b: np.ndarray, limb: int, classes:
     dark = int(_sample(black, samples, False).sum())
     # a stick of the next colour round the wheel (JPEG moves hues) is that limb, not this one; but the
     # next limb is drawn later and may cross this stick: its colour going on outside the stick is cover
-    covering = _crossing(samples, point_a, point_b, limb + 1, classes, half_width, margin)
-    own, rival = _limb_colour_counts(samples[~covering], limb, classes)
+    own, rival = _limb_colour_counts(samples, limb, classes)
+    if own < 0.6 * rival:
+        covering = _crossing(samples, point_a, point_b, limb + 1, classes, half_width, margin)
+        own, rival = _limb_colour_counts(samples[~covering], limb, classes)
     max_dark = _MAX_DARK_BLUE_LEG if _BLUE_LEG & set(DRAWN_LIMBS[limb]) else _MAX_DARK
     if own >= max(2, _MIN_OWN * total, 0.6 * rival) and dark <= max(1, max_dark * total):
         return (own - 2.0 * dark) / (total + _PRIOR_SAMPLES), total, own, rival, dark
