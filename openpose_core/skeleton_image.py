@@ -41,11 +41,12 @@ Method:
    dots on top) is sampled: it must be mostly the limb's colour and almost never black (other colours
    count as covered; so does the next limb's colour where it crosses the stick, while elsewhere a
    neighbouring limb's colour means the stick is that limb's). A link ending on a dot drawn over a
-   longer stick of the same limb gives way to that stick when its far dot has nothing else. Dots too close for their stick to show are joined at a low score when no black
-   lies between them: head dots (whose short sticks hide under them, or in JPEG take a neighbouring hue)
-   on that alone, others when the limb's colour shows on the line between them. Links are merged best
-   first (Kruskal style) into people that never hold two readings of one part or two readings of one
-   dot. Then each person's head dots are labelled together: the readings of its head dots and of loose
+   longer stick of the same limb gives way to that stick when its far dot has nothing else. Dots too
+   close for their stick to show are joined at a low score when no black lies between them: head dots
+   (whose short sticks hide under them, or in JPEG take a neighbouring hue) on that alone, others when
+   the limb's colour shows on the line between them (and off it: a hand line is thin). Links are merged
+   best first (Kruskal style) into people that never hold two readings of one part or two readings of
+   one dot. Then each person's head dots are labelled together: the readings of its head dots and of loose
    head dots it reaches (in JPEG also a neighbouring head colour toward which a dot's core hue drifted)
    whose head links sum highest, less what other heads lose, win. Ears (whose shoulder sticks are not
    drawn) join through their eyes, or else the nearest head that lacks them. Unjoined
@@ -537,8 +538,9 @@ def _dark_blue_weight(classes: _Classes, image_ycc: np.ndarray) -> np.ndarray:
     """0..1: how much a pixel looks like the middle of a small blue dot in JPEG. Blue carries almost no
     luma, so JPEG's blurred chroma leaves such a dot no brighter than its blue-ish sticks (V about 0.6);
     but its luma, kept at full resolution, stays near pure blue's, darker than any stick round it."""
-    luma = np.abs(image_ycc[..., 0] - _BODY_YCC[_BLUE, 0])
-    return _hue_weight(classes.hue, _BLUE * _BODY_HUE_STEP) * _ramp(-luma, -9.0, -5.0) * _ramp(classes.value, 0.3, 0.45)
+    luma_off = np.abs(image_ycc[..., 0] - _BODY_YCC[_BLUE, 0])
+    blue = _hue_weight(classes.hue, _BLUE * _BODY_HUE_STEP)
+    return blue * _ramp(-luma_off, -9.0, -5.0) * _ramp(classes.value, 0.3, 0.45)
 
 
 _HEAD_HUE_ORDER = (14, 15, 16, 17, 0)
@@ -674,15 +676,20 @@ def _stick_ends(joints: _Joints, classes: _Classes, dots: _Dots, scale: float) -
     return joints.appended(added)
 
 
+def _directions(start: np.ndarray, end: np.ndarray) -> Tuple[float, np.ndarray, np.ndarray]:
+    """The length from ``start`` to ``end`` and the unit vectors along and across it (zero if no length)."""
+    axis = end - start
+    length = float(np.hypot(*axis))
+    along = axis / length if length > 0 else np.zeros(2)
+    return length, along, np.array([-along[1], along[0]])
+
+
 def _stick_goes_on(start: np.ndarray, end: np.ndarray, limb: int, classes: _Classes, radius: float,
                    scale: float) -> bool:
     """Whether the limb's colour carries on past the dot at ``end`` (then that dot only lies on the stick)."""
-    axis = end - start
-    length = float(np.hypot(*axis))
+    length, along, across = _directions(start, end)
     if length == 0:
         return False
-    along = axis / length
-    across = np.array([-along[1], along[0]])
     steps = np.arange(radius + 1.0, radius + 1.0 + max(3.0, 4.0 * scale), 0.5)
     offsets = np.array([-0.5, 0.0, 0.5]) * STICK_WIDTH * scale
     points = end + steps[:, None, None] * along + offsets[None, :, None] * across
@@ -693,12 +700,9 @@ def _stick_samples(start: np.ndarray, end: np.ndarray, half_width: float, dot_ra
                    margin: float) -> np.ndarray:
     """Points (n x 2) inside the limb ellipse the renderer would draw from ``start`` to ``end``, shrunk by
     ``margin``, and outside the two end dots grown by ``margin``."""
-    axis = end - start
-    length = float(np.hypot(*axis))
+    length, along, across = _directions(start, end)
     if length < 1e-6:
         return np.zeros((0, 2))
-    along = axis / length
-    across = np.array([-along[1], along[0]])
     semi_major, semi_minor = length / 2 - margin, half_width - margin
     if semi_major <= 0 or semi_minor <= 0:
         return np.zeros((0, 2))
@@ -906,8 +910,7 @@ def _crossing(samples: np.ndarray, start: np.ndarray, end: np.ndarray, limb: int
     colour = _sample(classes.limb, samples, -1) == limb
     if not colour.any():
         return colour
-    along = (end - start) / max(float(np.hypot(*(end - start))), 1e-9)
-    across = np.array([-along[1], along[0]])
+    _, _, across = _directions(start, end)
     centre = samples - ((samples - start) @ across)[:, None] * across
     reach = half_width + 2.0 * margin
     outside = [_sample(classes.limb, centre + side * reach * across, -1) == limb for side in (-1.0, 1.0)]
@@ -931,8 +934,7 @@ def _line_shows(line: np.ndarray, limb: int, classes: _Classes) -> bool:
 def _shows_wide(line: np.ndarray, limb: int, classes: _Classes, offset: float) -> bool:
     """Whether the limb's colour also shows on a line ``offset`` to one side of ``line``: a body stick is
     wide, a hand line between two hand dots (which hand lines colour in every hue) is thin."""
-    along = line[-1] - line[0]
-    across = np.array([-along[1], along[0]]) / max(float(np.hypot(*along)), 1e-9)
+    _, _, across = _directions(line[0], line[-1])
     return any(_line_shows(line + side * offset * across, limb, classes) for side in (-1.0, 1.0))
 
 
