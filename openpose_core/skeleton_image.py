@@ -390,16 +390,16 @@ class _Joints:
                        np.concatenate([self.primary, np.array(primary, bool)]))
 
 
-def _find_joints(classes: _Classes, dots: _Dots, scale: float, exact: bool = False,
+def _find_joints(classes: _Classes, joint: np.ndarray, dots: _Dots, exact: bool = False,
                  palette_part: Optional[np.ndarray] = None) -> _Joints:
     """Dots of the 18 joint colours, each with its readings.
 
     Small dots in JPEG images take colour from what is under and beside them (a nose under purple eyes
     turns pinkish, a knee takes its thigh's green), so a dot keeps every colour whose matched filter also
     peaks there; the limbs decide between them when people are assembled. ``palette_part`` (the part whose
-    joint colour each pixel has exactly, for exact maps about the drawn size) asks every dot to show it."""
+    joint colour each pixel has exactly, for exact maps about the drawn size) asks every dot to show it.
+    ``joint`` is the image's :func:`_joint_weight`."""
     peaks: List[Tuple[float, int, float, float]] = []
-    joint = _joint_weight(classes, scale, exact)
     low = _SECOND_DOT_FRACTION * dots.area
     for window in _regions(joint, 0.5 * low, dots.pad):
         weight, hue, background = joint[window], classes.hue[window], classes.background[window]
@@ -512,11 +512,12 @@ def _recolour(joints: _Joints, image_ycc: np.ndarray, radius: float, scale: floa
     return _Joints(joints.xy[keep], joints.part[keep], joints.dot[keep], score[keep], primary[keep])
 
 
-def _add_unseen_dots(joints: _Joints, classes: _Classes, image_ycc: np.ndarray, dots: "_Dots", scale: float) -> _Joints:
+def _add_unseen_dots(joints: _Joints, classes: _Classes, joint: np.ndarray, image_ycc: np.ndarray, dots: "_Dots",
+                     scale: float) -> _Joints:
     """Small JPEG maps: dots whose colour filter found nothing, because the stick under them blends into
     the same hue (a knee on its shin), still stand out by brightness (joints are drawn at full value, limbs
     at 0.6). Bright dots of any hue away from every known dot are added, named by their core colour."""
-    member = np.maximum(_joint_weight(classes, scale), _dark_blue_weight(classes, image_ycc))
+    member = np.maximum(joint, _dark_blue_weight(classes, image_ycc))
     bright = _windowed_peaks(member, classes.background, dots)
     added = []
     next_dot = int(joints.dot.max()) + 1 if len(joints) else 0
@@ -543,8 +544,8 @@ def _dark_blue_weight(classes: _Classes, image_ycc: np.ndarray) -> np.ndarray:
     return blue * _ramp(-luma_off, -9.0, -5.0) * _ramp(classes.value, 0.3, 0.45)
 
 
-_HEAD_HUE_ORDER = (14, 15, 16, 17, 0)
-"""Head parts in hue order (280-360 degrees, 20 apart)."""
+_HEAD_PARTS = (14, 15, 16, 17, 0)
+"""Head parts in hue order (280-360 degrees, 20 apart): eyes and ears, then the nose."""
 _NEIGHBOUR_READING = 0.5
 _NEIGHBOUR_DRIFT = 5.0
 """A head dot whose core hue is 5 degrees or more off its best colour, toward a neighbouring head colour,
@@ -557,14 +558,14 @@ def _neighbouring_head_readings(joints: _Joints, classes: _Classes, radius: floa
     a weak reading, and the head's links decide (:func:`_relabel_heads`)."""
     parts_of = joints.parts_by_dot()
     added = []
-    for index in np.flatnonzero(joints.primary & np.isin(joints.part, _HEAD_HUE_ORDER)):
-        position = _HEAD_HUE_ORDER.index(int(joints.part[index]))
+    for index in np.flatnonzero(joints.primary & np.isin(joints.part, _HEAD_PARTS)):
+        position = _HEAD_PARTS.index(int(joints.part[index]))
         drift = _core_hue(classes, joints.xy[index], radius) - int(joints.part[index]) * _BODY_HUE_STEP
         drift = (drift + 180.0) % 360.0 - 180.0
         step = int(np.sign(drift))
-        if abs(drift) < _NEIGHBOUR_DRIFT or not 0 <= position + step < len(_HEAD_HUE_ORDER):
+        if abs(drift) < _NEIGHBOUR_DRIFT or not 0 <= position + step < len(_HEAD_PARTS):
             continue
-        part = _HEAD_HUE_ORDER[position + step]
+        part = _HEAD_PARTS[position + step]
         if part not in parts_of[int(joints.dot[index])]:
             added.append((joints.xy[index], part, int(joints.dot[index]),
                           _NEIGHBOUR_READING * float(joints.score[index]), False))
@@ -600,23 +601,20 @@ def _drop_blends(rows: list, radius: float) -> list:
     if len(best) < 3:
         return rows
     xy = np.array([(x, y) for x, y, *_ in best])
-    distances = _pairwise(xy, xy)
-    close = distances <= 2.5 * radius
+    close = _pairwise(xy, xy) <= 2.5 * radius
     candidates = []
-    for index, (x, y, part, dot, score) in enumerate(best):
+    for index, (_, _, part, _, score) in enumerate(best):
         around = [other for other in np.flatnonzero(close[index]) if other != index]
         for first_position, first in enumerate(around):
             for second in around[first_position + 1:]:
-                ax, ay, a_part, _, a_score = best[first]
-                bx, by, b_part, _, b_score = best[second]
-                length = float(distances[first, second])
-                if not close[first, second] or length == 0 or not _between_hues(part, a_part, b_part):
+                length, along, across = _directions(xy[first], xy[second])
+                parts, scores = (best[first][2], best[second][2]), (best[first][4], best[second][4])
+                if not close[first, second] or length == 0 or not _between_hues(part, *parts):
                     continue
-                if score >= min(a_score, b_score) and length > 2.0 * radius:
+                if score >= min(scores) and length > 2.0 * radius:
                     continue
-                t = ((x - ax) * (bx - ax) + (y - ay) * (by - ay)) / length ** 2
-                off = abs((x - ax) * (by - ay) - (y - ay) * (bx - ax)) / length
-                if 0.15 < t < 0.85 and off < 0.6 * radius:
+                offset = xy[index] - xy[first]
+                if 0.15 < float(offset @ along) / length < 0.85 and abs(float(offset @ across)) < 0.6 * radius:
                     candidates.append((length, index, first, second))
     fake = set()
     for _, index, first, second in sorted(candidates):
@@ -895,12 +893,10 @@ def _without_partial_sticks(links: List[_Link], joints: _Joints, classes: _Class
 
 def _on_stick(point: np.ndarray, start: np.ndarray, end: np.ndarray, half_width: float) -> bool:
     """Whether ``point`` lies on the middle line of the stick from ``start`` to ``end``, short of ``end``."""
-    axis, offset = end - start, point - start
-    length = float(np.hypot(*axis))
-    if length <= float(np.hypot(*offset)):
-        return False
-    across = abs(float(offset[0] * axis[1] - offset[1] * axis[0])) / length
-    return float(offset @ axis) > 0 and across <= 0.5 * half_width
+    length, along, across = _directions(start, end)
+    offset = point - start
+    return float(np.hypot(*offset)) < length and float(offset @ along) > 0 \
+        and abs(float(offset @ across)) <= 0.5 * half_width
 
 
 def _crossing(samples: np.ndarray, start: np.ndarray, end: np.ndarray, limb: int, classes: _Classes,
@@ -1007,7 +1003,6 @@ def _assemble(joints: _Joints, links: List[_Link], radius: float, lone: float, b
     return [sorted(group) for group in groups]
 
 
-_HEAD_PARTS = (0, 14, 15, 16, 17)
 _MAX_HEAD_CHOICES = 4096
 """Head dots are relabelled together only while their readings give at most this many combinations."""
 _MISFIT = 0.75
@@ -1187,12 +1182,13 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
 
     # body: dots and their readings, readings implied by sticks, links, people
     palette_part = _palette_parts(image) if exact and scale >= _WHOLE_DOTS else None
-    joints = _find_joints(classes, dots, scale, exact, palette_part)
+    joint = _joint_weight(classes, scale, exact)
+    joints = _find_joints(classes, joint, dots, exact, palette_part)
     small_jpeg = not exact and scale < _SMALL_JPEG
     if small_jpeg:
         image_ycc = image.astype(np.float32) @ _YCBCR.T.astype(np.float32)
         joints = _recolour(joints, image_ycc, dots.radius, scale)
-        joints = _add_unseen_dots(joints, classes, image_ycc, dots, scale)
+        joints = _add_unseen_dots(joints, classes, joint, image_ycc, dots, scale)
     if native:
         joints.xy = np.rint(joints.xy)
     joints = _stick_ends(joints, classes, dots, scale)
@@ -1221,7 +1217,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     bodies = _adopt_ears(bodies)
 
     # hands: blue dots that are not left knees, joined by the thin coloured hand lines
-    blue = _find_blue_dots(classes, dots, scale, exact)[:, :2]
+    blue = _find_blue_dots(classes, joint, dots)[:, :2]
     if not exact:
         bodies = _drop_hand_pieces(bodies, blue, blue_like, classes, dots, scale)
     knees = np.array([body[_BLUE] for body in bodies if not np.isnan(body[_BLUE, 0])]).reshape(-1, 2)
@@ -1352,7 +1348,7 @@ def _head_reach(body: np.ndarray, mask: np.ndarray) -> Tuple[Optional[np.ndarray
         return body[0], 1.5 * max(lengths)
     if mask[1] and lengths:
         return body[1], 2.5 * max(lengths)
-    spans = [float(np.hypot(*(body[0] - body[part]))) for part in _HEAD_PARTS[1:] if mask[0] and mask[part]]
+    spans = [float(np.hypot(*(body[0] - body[part]))) for part in _HEAD_PARTS[:-1] if mask[0] and mask[part]]
     if spans:
         return body[0], 2.5 * max(spans)
     return None, 0.0
@@ -1391,9 +1387,9 @@ def _keep_apart(points: np.ndarray, order, distance: float, taken: Optional[np.n
     return kept
 
 
-def _find_blue_dots(classes: _Classes, dots: _Dots, scale: float, exact: bool) -> np.ndarray:
-    """Centres (x, y, score) of blue dots: hand points, and left knees."""
-    member = _joint_weight(classes, scale, exact) * _hue_weight(classes.hue, _BLUE_HUE)
+def _find_blue_dots(classes: _Classes, joint: np.ndarray, dots: _Dots) -> np.ndarray:
+    """Centres (x, y, score) of blue dots: hand points, and left knees (``joint``: :func:`_joint_weight`)."""
+    member = joint * _hue_weight(classes.hue, _BLUE_HUE)
     peaks = _windowed_peaks(member, classes.background, dots)
     if not len(peaks):
         return peaks
