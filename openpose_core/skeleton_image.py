@@ -117,6 +117,8 @@ class _Classes:
     hand: np.ndarray         # int8 nearest hand-edge colour of bright saturated pixels, -1 elsewhere
     background: np.ndarray   # float32 0..1: how surely a pixel is black
     black: np.ndarray        # bool: surely black (background > 0.5)
+    luma: np.ndarray         # float32 0..255
+    by_bright: np.ndarray    # bool: by a joint-bright pixel (V >= 0.7, above any JPEG stick) in 3 x 3
 
 
 def _ramp(values: np.ndarray, zero: float, one: float) -> np.ndarray:
@@ -140,7 +142,9 @@ def _classify(image: np.ndarray) -> _Classes:
     limb = np.where(colourful & (value >= _LIMB_VALUE[0]) & (value < _LIMB_VALUE[1]), body_index, np.int8(-1))
     hand = np.where(colourful & (value >= 0.45), hand_index, np.int8(-1))
     background = _ramp(-value, -0.3, -0.15)
-    return _Classes(hue, saturation, value, limb, hand, background, background > 0.5)
+    luma = image.astype(np.float32) @ _YCBCR[0].astype(np.float32)
+    by_bright = cv2.dilate((value >= 0.7).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    return _Classes(hue, saturation, value, limb, hand, background, background > 0.5, luma, by_bright)
 
 
 def _joint_weight(classes: _Classes, scale: float, exact: bool = False) -> np.ndarray:
@@ -770,13 +774,14 @@ def _stick_support(point_a: np.ndarray, point_b: np.ndarray, limb: int, classes:
                    half_width: float, radius: float, margin: float) -> Tuple[Optional[float], int, int, int, int]:
     """How well the stick of ``limb`` drawn between two dot centres shows: (score or None, samples, own
     colour, neighbouring colour, black). The stick must be mostly the limb's dimmed colour (what later
-    drawing covers is neutral) and almost never black; its score shrinks toward 0 for short sticks, whose
-    few samples are weak evidence."""
+    drawing covers is neutral) and almost never black (black that JPEG made of the stick beside a dot
+    aside); its score shrinks toward 0 for short sticks, whose few samples are weak evidence."""
     samples = _stick_samples(point_a, point_b, half_width, radius, margin)
     total = len(samples)
     if total == 0:
         return None, 0, 0, 0, 0
-    dark = int(_sample(black, samples, False).sum())
+    dark_samples = samples[_sample(black, samples, False)]
+    dark = int((~_dimmed_beside_dot(dark_samples, limb, classes)).sum()) if len(dark_samples) else 0
     # a stick of the next colour round the wheel (JPEG moves hues) is that limb, not this one; but the
     # next limb is drawn later and may cross this stick: its colour going on outside the stick is cover
     own, rival = _limb_colour_counts(samples, limb, classes)
@@ -787,6 +792,18 @@ def _stick_support(point_a: np.ndarray, point_b: np.ndarray, limb: int, classes:
     if own >= max(2, _MIN_OWN * total, 0.6 * rival) and dark <= max(1, max_dark * total):
         return (own - 2.0 * dark) / (total + _PRIOR_SAMPLES), total, own, rival, dark
     return None, total, own, rival, dark
+
+
+_STICK_LUMA = 0.8 * 0.6
+"""A stick pixel keeps at least this fraction of its colour's luma (sticks are drawn at 0.6 of it)."""
+
+
+def _dimmed_beside_dot(points: np.ndarray, limb: int, classes: _Classes) -> np.ndarray:
+    """Which (black) ``points`` lie by a joint-bright pixel and keep the luma of the limb's dimmed colour:
+    stick pixels to which JPEG gave the chroma of a dot drawn over the stick, cancelling their own (a
+    pure blue stick keeps so little luma that it turns black)."""
+    return _sample(classes.by_bright, points, False) & \
+        (_sample(classes.luma, points, 0.0) >= _STICK_LUMA * _BODY_YCC[limb, 0])
 
 
 def _points_between(start: np.ndarray, end: np.ndarray, count: int) -> np.ndarray:
