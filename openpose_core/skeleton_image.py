@@ -49,16 +49,17 @@ Method:
    one dot. Then each person's head dots are labelled together: the readings of its head dots and of loose
    head dots it reaches (in JPEG also a neighbouring head colour toward which a dot's core hue drifted)
    whose head links sum highest, less what other heads lose, win. Ears (whose shoulder sticks are not
-   drawn) join through their eyes, or else the nearest head that lacks them. Unjoined
-   dots stand alone as one-point people if they are strong (less so on black with no dot near, where no
-   blend of two dots can arise) and unambiguous; a lone blue dot (the left
-   knee's colour, also every hand dot's) only when no other blue dot is near.
-6. Hands (``hands``). Blue dots that are not left knees, joined pairwise by straight thin lines of one
-   of the 20 hand-edge hues with no other dot on the way, are labelled by the edges' colours (a dot on
-   two edges of different colours is the point they share; labels spread along the edges), best links
-   first while the labels stay consistent; a finger cut off from its palm is put back into the nearest
-   hand. Each hand goes to the person whose wrist it sits on (right wrist -> right hand), else to the
-   elbow its forearm can reach; a hand with no person near is returned on a person without body.
+   drawn) join through their eyes, or else the nearest head that lacks them. Unjoined dots stand alone
+   as one-point people if they are strong (less so on black with no dot near, where no blend of two
+   dots can arise) and unambiguous; a lone blue dot (the left knee's colour, also every hand dot's)
+   only when no blue dot other than people's joints is near.
+6. Hands (``hands``). Blue dots that are not people's left knees (in JPEG, nor their blue-ish hips and
+   ankles), joined pairwise by straight thin lines of one of the 20 hand-edge hues with no other dot on
+   the way, are labelled by the edges' colours (a dot on two edges of different colours is the point
+   they share; labels spread along the edges), best links first while the labels stay consistent; a
+   finger cut off from its palm is put back into the nearest hand. Each hand goes to the person whose
+   wrist it sits on (right wrist -> right hand), else to the elbow its forearm can reach; a hand with no
+   person near is returned on a person without body.
 7. Face (``face``). White dots (radius 3) go to the nearest head (else the nearest person) and are put
    in landmark order by fitting an approximate mean face (similarity transform + optimal matching).
 
@@ -1233,13 +1234,14 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
         (lone_blue if len(group) == 1 and parts[group[0]] in blue_like else bodies).append(body)
     bodies = _adopt_ears(bodies)
 
-    # hands: blue dots that are not left knees, joined by the thin coloured hand lines
+    # hands: blue dots that are not bodies' (blue-like) joints, joined by the thin coloured hand lines
     blue = _find_blue_dots(classes, joint, dots)[:, :2]
     if not exact:
         bodies = _drop_hand_pieces(bodies, blue, blue_like, classes, dots, scale)
-    knees = np.array([body[_BLUE] for body in bodies if not np.isnan(body[_BLUE, 0])]).reshape(-1, 2)
-    if len(knees) and len(blue):
-        blue = blue[np.min(_pairwise(blue, knees), axis=1) > 0.6 * dots.radius]
+    taken = np.array([body[part] for body in bodies for part in blue_like
+                      if not np.isnan(body[part, 0])]).reshape(-1, 2)
+    if len(taken) and len(blue):
+        blue = blue[np.min(_pairwise(blue, taken), axis=1) > 0.6 * dots.radius]
     if native:
         blue = np.rint(blue)
     hand_links = _hand_links(blue, classes, dots, scale)

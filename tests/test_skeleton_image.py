@@ -380,6 +380,7 @@ def test_jpeg_maps_mostly_come_back(factor, interpolation, budget):
     (104, 0.75, "linear"),
     (189, 0.75, "linear"),   # a wrist's reading as an elbow, which its core colour rules out
     (488, 0.75, "area"),     # an ankle lying on another person's shin
+    (129, 0.75, "area"),     # two people's lone left ankles side by side: neither is a hand's dot
 ])
 def test_jpeg_hard_scenes(seed, factor, interpolation):
     """JPEG scenes that each once failed on a different rule come back whole."""
