@@ -32,7 +32,9 @@ Method:
    its core's chroma (less what the ring around it blends in) *and* its luma, which JPEG keeps at full
    resolution: neighbouring palette colours differ in luma by 9-50 levels; readings that fit far worse
    than the best go. Dots that no colour filter found are added, named the same way: bright ones (a
-   knee on its own-coloured shin) and blue ones by luma (pure blue is darker than its sticks).
+   knee on its own-coloured shin) and blue ones by luma (pure blue is darker than its sticks); so are
+   faint colour peaks away from dots and hands (a hip taking its sticks' chroma) whose core colour
+   names one part only and fits a dot better than a stick.
 4. Stick ends. A drawn limb's stick leaving a dot ends at the dot of the limb's other joint; the dot at
    the far end of a stick of that limb's colour gets that joint as a low-priority reading. This finds
    joints whose dot is covered (the body's wrist under a hand's wrist dot) or whose hue JPEG moved.
@@ -74,7 +76,7 @@ Limitations (see tests/test_skeleton_image.py for the measured rates):
 - JPEG (quality 75) costs a few joints where dots crowd (heads: five dots of neighbouring purples and
   reds): over 300 random scenes of 1-5 people, 99.98 % of visible joints come back at the drawn size and
   99.8 % at 0.75x. Maps shrunk to half size *and* JPEG-compressed keep about one chroma sample per dot:
-  a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 95 % come back
+  a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 96 % come back
   and 3 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
   can still pass for a blue-ish thigh or shin (1.1 % of joints at the drawn size with hands drawn, 3 %
   at 0.75x).
@@ -362,6 +364,8 @@ def _regions(weight: np.ndarray, minimum: float, pad: int) -> List[Tuple[slice, 
 
 _SECOND_DOT_FRACTION = 0.15
 """A colour that is not a dot's best fit is kept as an alternative reading above 15 % of a whole dot."""
+_FAINT_DOT_FRACTION = 0.2
+"""In shrunk JPEG a dot of colour evidence from 20 % of a whole dot may still be named by its core colour."""
 
 
 @dataclass
@@ -396,8 +400,9 @@ class _Joints:
 
 
 def _find_joints(classes: _Classes, joint: np.ndarray, dots: _Dots, exact: bool = False,
-                 palette_part: Optional[np.ndarray] = None) -> _Joints:
-    """Dots of the 18 joint colours, each with its readings.
+                 palette_part: Optional[np.ndarray] = None) -> Tuple[_Joints, np.ndarray]:
+    """Dots of the 18 joint colours, each with its readings; and the faint ones (x, y, part, evidence: at
+    least ``_FAINT_DOT_FRACTION`` but too weak to be a dot by colour alone, away from every dot).
 
     Small dots in JPEG images take colour from what is under and beside them (a nose under purple eyes
     turns pinkish, a knee takes its thigh's green), so a dot keeps every colour whose matched filter also
@@ -405,6 +410,7 @@ def _find_joints(classes: _Classes, joint: np.ndarray, dots: _Dots, exact: bool 
     joint colour each pixel has exactly, for exact maps about the drawn size) asks every dot to show it.
     ``joint`` is the image's :func:`_joint_weight`."""
     peaks: List[Tuple[float, int, float, float]] = []
+    faint: List[Tuple[float, float, int, float]] = []
     low = _SECOND_DOT_FRACTION * dots.area
     for window in _regions(joint, 0.5 * low, dots.pad):
         weight, hue, background = joint[window], classes.hue[window], classes.background[window]
@@ -438,6 +444,8 @@ def _find_joints(classes: _Classes, joint: np.ndarray, dots: _Dots, exact: bool 
         first = owner is None
         if first:
             if score < _MIN_DOT_FRACTION:
+                if score >= _FAINT_DOT_FRACTION:
+                    faint.append((x, y, part, score))
                 continue
             # same-colour dots (two people's same joint) closer than 0.9 radius are one dot
             if any(part == p and (x - rx) ** 2 + (y - ry) ** 2 < (0.9 * dots.radius) ** 2 for rx, ry, p, _, _, _ in rows):
@@ -450,11 +458,13 @@ def _find_joints(classes: _Classes, joint: np.ndarray, dots: _Dots, exact: bool 
         cx, cy, _ = centres[owner]
         rows.append((cx, cy, part, owner, score, first))
     rows = _drop_blends(rows, dots.radius)
+    faint_peaks = np.array(faint, np.float64).reshape(-1, 4)
     if not rows:
-        return _Joints(np.zeros((0, 2)), np.zeros(0, int), np.zeros(0, int), np.zeros(0), np.zeros(0, bool))
+        empty = _Joints(np.zeros((0, 2)), np.zeros(0, int), np.zeros(0, int), np.zeros(0), np.zeros(0, bool))
+        return empty, faint_peaks
     xy = np.array([(x, y) for x, y, *_ in rows], np.float64)
     return _Joints(xy, np.array([r[2] for r in rows]), np.array([r[3] for r in rows]),
-                   np.array([r[4] for r in rows], np.float64), np.array([r[5] for r in rows], bool))
+                   np.array([r[4] for r in rows], np.float64), np.array([r[5] for r in rows], bool)), faint_peaks
 
 
 _YCBCR = np.array([(0.299, 0.587, 0.114), (-0.168736, -0.331264, 0.5), (0.5, -0.418688, -0.081312)])
@@ -475,9 +485,10 @@ _LUMA_SPREAD = 6.0
 one standard deviation, measured on the dots of random scenes at 0.5x-1x, quality 75."""
 
 
-def _core_colour_costs(image_ycc: np.ndarray, centre: np.ndarray, radius: float, scale: float) -> np.ndarray:
-    """Per body part (18): how badly the dot at ``centre`` fits that part's colour, as a sum of squared
-    standardised chroma-angle and luma errors.
+def _core_colour_costs(image_ycc: np.ndarray, centre: np.ndarray, radius: float, scale: float,
+                       brightness: float = 1.0) -> np.ndarray:
+    """Per body part (18): how badly the dot at ``centre`` fits that part's colour (at ``brightness``: 0.6
+    for the limb of the same colour), as a sum of squared standardised chroma-angle and luma errors.
 
     JPEG halves the chroma resolution and quantises it coarsely: a small dot's chroma is a blend of its own
     and its surroundings' (up to ~16 degrees of hue off, past half-way to the next palette colour). So the
@@ -498,7 +509,7 @@ def _core_colour_costs(image_ycc: np.ndarray, centre: np.ndarray, radius: float,
     chroma = (core_colour[1:] - (1.0 - own) * ring_colour[1:]) / own
     angle = np.degrees(np.arctan2(chroma[1], chroma[0]))
     angle_error = (angle - _BODY_CHROMA_ANGLE + 180.0) % 360.0 - 180.0
-    return (angle_error / _ANGLE_SPREAD) ** 2 + ((core_colour[0] - _BODY_YCC[:, 0]) / _LUMA_SPREAD) ** 2
+    return (angle_error / _ANGLE_SPREAD) ** 2 + ((core_colour[0] - brightness * _BODY_YCC[:, 0]) / _LUMA_SPREAD) ** 2
 
 
 def _recolour(joints: _Joints, image_ycc: np.ndarray, radius: float, scale: float) -> _Joints:
@@ -537,6 +548,40 @@ def _add_unseen_dots(joints: _Joints, classes: _Classes, joint: np.ndarray, imag
             evidence = strength / dots.area * float(np.exp(-0.5 * (costs[candidate] - costs[order[0]])))
             added.append((np.array([x, y]), int(candidate), next_dot, evidence, rank == 0))
         next_dot += 1
+    return joints.appended(added)
+
+
+_FAINT_DOT_APART = 1.5
+_HAND_REACH = 8.0
+"""A faint dot lies at least this many dot radii from every dot found, and from every blue dot (but its own)
+this many: bits of blurred hand lines between hand dots take every hue."""
+
+
+def _add_faint_dots(joints: _Joints, faint: np.ndarray, blue: np.ndarray, image_ycc: np.ndarray, radius: float,
+                    scale: float) -> _Joints:
+    """Small JPEG maps: a dot on its sticks (a left hip between the cyan and azure sticks) takes their
+    chroma, and its colour filter finds too little of it. A faint colour peak (see :func:`_find_joints`)
+    away from every dot and from hands is still that part's dot when its core colour (see
+    :func:`_core_colour_costs`) names that part, rules out every other, and fits a full-value dot better
+    than any (0.6-dimmed) stick."""
+    if len(blue) and len(faint):
+        distance = _pairwise(faint[:, :2], blue)
+        faint = faint[~((distance > 0.9 * radius) & (distance < _HAND_REACH * radius)).any(axis=1)]
+    added = []
+    next_dot = int(joints.dot.max()) + 1 if len(joints) else 0
+    placed = joints.xy
+    for x, y, part, evidence in faint[np.argsort(-faint[:, 3], kind="stable")]:
+        if len(placed) and np.min(np.hypot(*(placed - (x, y)).T)) < _FAINT_DOT_APART * radius:
+            continue
+        centre = np.array([x, y])
+        costs = _core_colour_costs(image_ycc, centre, radius, scale)
+        others = np.delete(costs, int(part))
+        if others.min() < costs[int(part)] + _RULED_OUT_COST or \
+                _core_colour_costs(image_ycc, centre, radius, scale, 0.6).min() < costs[int(part)]:
+            continue
+        added.append((centre, int(part), next_dot, float(evidence), True))
+        next_dot += 1
+        placed = np.vstack([placed, centre])
     return joints.appended(added)
 
 
@@ -1201,12 +1246,14 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     # body: dots and their readings, readings implied by sticks, links, people
     palette_part = _palette_parts(image) if exact and scale >= _WHOLE_DOTS else None
     joint = _joint_weight(classes, scale, exact)
-    joints = _find_joints(classes, joint, dots, exact, palette_part)
+    joints, faint = _find_joints(classes, joint, dots, exact, palette_part)
+    blue = _find_blue_dots(classes, joint, dots)[:, :2]     # hand dots, left knees
     small_jpeg = not exact and scale < _SMALL_JPEG
     if small_jpeg:
         image_ycc = image.astype(np.float32) @ _YCBCR.T.astype(np.float32)
         joints = _recolour(joints, image_ycc, dots.radius, scale)
         joints = _add_unseen_dots(joints, classes, joint, image_ycc, dots, scale)
+        joints = _add_faint_dots(joints, faint, blue, image_ycc, dots.radius, scale)
     if native:
         joints.xy = np.rint(joints.xy)
     joints = _stick_ends(joints, classes, dots, scale)
@@ -1235,7 +1282,6 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     bodies = _adopt_ears(bodies)
 
     # hands: blue dots that are not bodies' (blue-like) joints, joined by the thin coloured hand lines
-    blue = _find_blue_dots(classes, joint, dots)[:, :2]
     if not exact:
         bodies = _drop_hand_pieces(bodies, blue, blue_like, classes, dots, scale)
     taken = np.array([body[part] for body in bodies for part in blue_like
@@ -1250,7 +1296,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     # are made of blue dots a few dot sizes apart (their lines may hide under the dots)
     for body in lone_blue:
         distance = np.hypot(*(blue - body[~np.isnan(body[:, 0])][0]).T)
-        if not ((distance > 0.6 * dots.radius) & (distance < 8 * dots.radius)).any():
+        if not ((distance > 0.6 * dots.radius) & (distance < _HAND_REACH * dots.radius)).any():
             bodies.append(body)
 
     hand_of: Dict[Tuple[int, str], np.ndarray] = {}

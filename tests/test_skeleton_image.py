@@ -13,7 +13,7 @@ What "right" means here:
 Images shrunk to half size *and* JPEG-compressed lose the colour of small dots (a 9 px dot is 4-5 px
 wide there, about two of JPEG's 4:2:0 chroma samples across); there the tests ask for high recall and
 few wrong joints instead of every joint; JPEG at 0.75x-1x allows a small budget. Measured over 300
-scenes (seeds 0-299): 99.98 % / 99.8 % / 95 % of visible joints come back at 1x / 0.75x / 0.5x, and
+scenes (seeds 0-299): 99.98 % / 99.8 % / 96 % of visible joints come back at 1x / 0.75x / 0.5x, and
 every scene of PNG maps at 0.75x-2x comes back whole (298 of 300 at 0.5x).
 """
 from __future__ import annotations
@@ -381,6 +381,7 @@ def test_jpeg_maps_mostly_come_back(factor, interpolation, budget):
     (189, 0.75, "linear"),   # a wrist's reading as an elbow, which its core colour rules out
     (488, 0.75, "area"),     # an ankle lying on another person's shin
     (129, 0.75, "area"),     # two people's lone left ankles side by side: neither is a hand's dot
+    (6, 0.5, "area"),        # a left hip that took its sticks' chroma: faint, named by its core colour
 ])
 def test_jpeg_hard_scenes(seed, factor, interpolation):
     """JPEG scenes that each once failed on a different rule come back whole."""
@@ -409,8 +410,8 @@ def test_half_size_jpeg_maps_are_read_as_far_as_they_can_be():
     totals = _totals(reports)
     visible = sum(len(report["errors"]) for report in reports) + totals["missed"]
     assert totals["mixed"] == 0
-    assert totals["missed"] <= 0.08 * visible, totals
-    assert totals["invented"] <= 0.045 * totals["joints"], totals
+    assert totals["missed"] <= 0.05 * visible, totals
+    assert totals["invented"] <= 0.03 * totals["joints"], totals
 
 
 def lone_dots_report(seed: int, factor: float, jpeg: Optional[int]) -> Tuple[int, int, int]:
