@@ -870,7 +870,8 @@ def _limb_links(joints: _Joints, classes: _Classes, dots: _Dots, scale: float) -
     The stick is sampled where the renderer's ellipse shows between the two dots (with the reference's
     stick width: thicker xinsir sticks contain it). It must be mostly the limb's dimmed colour and
     (almost) never black. Dots too close for the stick to show (touching, or only a sliver between them)
-    are joined at a lower score when there is no black between them: other limbs when their colour shows
+    are joined at a lower score when there is no black between them (on the line between touching dots:
+    JPEG rings their sliver of dark stick black): other limbs when their colour shows
     on the line between the dots, head dots on that alone. A head's short sticks hide under its dots, and
     in JPEG they take the hue of the five neighbouring-coloured dots around them, so close head dots are
     joined this way even when their stick shows but reads as a neighbouring colour. Readings that fit
@@ -908,7 +909,8 @@ def _limb_links(joints: _Joints, classes: _Classes, dots: _Dots, scale: float) -
                 links.append(_Link(score + bonus, int(a), int(b)))
                 continue
             gap = float(np.hypot(*(point_b - point_a)))
-            if (gap <= touching or total < _FEW_SAMPLES or limb in _HEAD_LIMBS) and gap <= near and dark_count == 0 \
+            if (gap <= touching or total < _FEW_SAMPLES or limb in _HEAD_LIMBS) and gap <= near \
+                    and (dark_count == 0 or gap <= touching) \
                     and not virtual:
                 core = point_a + np.linspace(0.0, 1.0, max(int(2 * gap), 2) + 1)[:, None] * (point_b - point_a)
                 if _sample(black, core, False).any():
