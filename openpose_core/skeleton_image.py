@@ -401,8 +401,8 @@ class _Joints:
 
 def _find_joints(classes: _Classes, joint: np.ndarray, dots: _Dots, exact: bool = False,
                  palette_part: Optional[np.ndarray] = None) -> Tuple[_Joints, np.ndarray]:
-    """Dots of the 18 joint colours, each with its readings; and the faint ones (x, y, part, evidence: at
-    least ``_FAINT_DOT_FRACTION`` but too weak to be a dot by colour alone, away from every dot).
+    """Dots of the 18 joint colours, each with its readings; and the faint colour peaks that join no dot
+    (x, y, part, evidence: at least ``_FAINT_DOT_FRACTION``, too weak to found a dot by colour alone).
 
     Small dots in JPEG images take colour from what is under and beside them (a nose under purple eyes
     turns pinkish, a knee takes its thigh's green), so a dot keeps every colour whose matched filter also
@@ -552,9 +552,10 @@ def _add_unseen_dots(joints: _Joints, classes: _Classes, joint: np.ndarray, imag
 
 
 _FAINT_DOT_APART = 1.5
+"""A faint dot lies at least this many dot radii from every dot found ..."""
 _HAND_REACH = 8.0
-"""A faint dot lies at least this many dot radii from every dot found, and from every blue dot (but its own)
-this many: bits of blurred hand lines between hand dots take every hue."""
+"""... and this many from every blue dot but its own: a hand's dots lie this close together, and the
+blurred hand lines between them take every hue (a lone blue dot this close to others may be a hand's)."""
 
 
 def _add_faint_dots(joints: _Joints, faint: np.ndarray, blue: np.ndarray, image_ycc: np.ndarray, radius: float,
