@@ -553,6 +553,9 @@ def _add_unseen_dots(joints: _Joints, classes: _Classes, joint: np.ndarray, imag
 
 _FAINT_DOT_APART = 1.5
 """A faint dot lies at least this many dot radii from every dot found ..."""
+_ONE_STICK_PARTS = frozenset(part for part in range(NUM_BODY) if sum(part in limb for limb in DRAWN_LIMBS) == 1)
+"""Wrists, ankles and ears: a faint one, which only one stick can confirm, may as well be the end of another
+person's stick of that limb passing by."""
 _HAND_REACH = 8.0
 """... and this many from every blue dot but its own: a hand's dots lie this close together, and the
 blurred hand lines between them take every hue (a lone blue dot this close to others may be a hand's)."""
@@ -562,9 +565,10 @@ def _add_faint_dots(joints: _Joints, faint: np.ndarray, blue: np.ndarray, image_
                     scale: float) -> _Joints:
     """Small JPEG maps: a dot on its sticks (a left hip between the cyan and azure sticks) takes their
     chroma, and its colour filter finds too little of it. A faint colour peak (see :func:`_find_joints`)
-    away from every dot and from hands is still that part's dot when its core colour (see
-    :func:`_core_colour_costs`) names that part, rules out every other, and fits a full-value dot better
-    than any (0.6-dimmed) stick."""
+    of a joint with two sticks or more, away from every dot and from hands, is still that part's dot when
+    its core colour (see :func:`_core_colour_costs`) names that part, rules out every other, and fits a
+    full-value dot better than any (0.6-dimmed) stick."""
+    faint = faint[~np.isin(faint[:, 2].astype(int), list(_ONE_STICK_PARTS))]
     if len(blue) and len(faint):
         distance = _pairwise(faint[:, :2], blue)
         faint = faint[~((distance > 0.9 * radius) & (distance < _HAND_REACH * radius)).any(axis=1)]
