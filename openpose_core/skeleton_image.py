@@ -105,6 +105,7 @@ _BODY_HUE_STEP = 360.0 / NUM_BODY          # 20 degrees between body colours
 _HAND_HUE_STEP = 360.0 / len(HAND_EDGES)   # 18 degrees between hand-edge colours
 _BLUE = 12                                 # body colour 12 (left knee) is also the hand-dot colour
 
+_DIMMED = 0.6                              # limbs are drawn at 0.6 of their colour (render.LIMB_COLORS)
 _LIMB_VALUE = (0.35, 0.78)                 # limbs are drawn at V = 0.6, joints at V = 1
 _MIN_SATURATION = 0.4
 _DISK_AREA = 49.0                          # pixels of cv2.circle(radius 4, filled)
@@ -487,8 +488,9 @@ one standard deviation, measured on the dots of random scenes at 0.5x-1x, qualit
 
 def _core_colour_costs(image_ycc: np.ndarray, centre: np.ndarray, radius: float, scale: float,
                        brightness: float = 1.0) -> np.ndarray:
-    """Per body part (18): how badly the dot at ``centre`` fits that part's colour (at ``brightness``: 0.6
-    for the limb of the same colour), as a sum of squared standardised chroma-angle and luma errors.
+    """Per body part (18): how badly the dot at ``centre`` fits that part's colour (at ``brightness``:
+    ``_DIMMED`` for the limb of the same colour), as a sum of squared standardised chroma-angle and luma
+    errors.
 
     JPEG halves the chroma resolution and quantises it coarsely: a small dot's chroma is a blend of its own
     and its surroundings' (up to ~16 degrees of hue off, past half-way to the next palette colour). So the
@@ -566,28 +568,26 @@ def _add_faint_dots(joints: _Joints, faint: np.ndarray, blue: np.ndarray, image_
     """Small JPEG maps: a dot on its sticks (a left hip between the cyan and azure sticks) takes their
     chroma, and its colour filter finds too little of it. A faint colour peak (see :func:`_find_joints`)
     of a joint with two sticks or more, away from every dot and from hands, is still that part's dot when
-    its core colour (see :func:`_core_colour_costs`) names that part, rules out every other, and fits a
-    full-value dot better than any (0.6-dimmed) stick."""
+    its core colour names that part (see :func:`_core_names`)."""
     faint = faint[~np.isin(faint[:, 2].astype(int), list(_ONE_STICK_PARTS))]
     if len(blue) and len(faint):
         distance = _pairwise(faint[:, :2], blue)
         faint = faint[~((distance > 0.9 * radius) & (distance < _HAND_REACH * radius)).any(axis=1)]
-    added = []
+    strongest_first = np.argsort(-faint[:, 3], kind="stable")
+    named = [index for index in strongest_first
+             if _core_names(image_ycc, faint[index, :2], int(faint[index, 2]), radius, scale)]
     next_dot = int(joints.dot.max()) + 1 if len(joints) else 0
-    placed = joints.xy
-    for x, y, part, evidence in faint[np.argsort(-faint[:, 3], kind="stable")]:
-        if len(placed) and np.min(np.hypot(*(placed - (x, y)).T)) < _FAINT_DOT_APART * radius:
-            continue
-        centre = np.array([x, y])
-        costs = _core_colour_costs(image_ycc, centre, radius, scale)
-        others = np.delete(costs, int(part))
-        if others.min() < costs[int(part)] + _RULED_OUT_COST or \
-                _core_colour_costs(image_ycc, centre, radius, scale, 0.6).min() < costs[int(part)]:
-            continue
-        added.append((centre, int(part), next_dot, float(evidence), True))
-        next_dot += 1
-        placed = np.vstack([placed, centre])
-    return joints.appended(added)
+    kept = _keep_apart(faint[:, :2], named, _FAINT_DOT_APART * radius, joints.xy)
+    return joints.appended([(faint[index, :2], int(faint[index, 2]), next_dot + number, float(faint[index, 3]), True)
+                            for number, index in enumerate(kept)])
+
+
+def _core_names(image_ycc: np.ndarray, centre: np.ndarray, part: int, radius: float, scale: float) -> bool:
+    """Whether the core colour of a dot at ``centre`` names ``part``: it rules out every other part and fits
+    the full-value colour better than any (dimmed) stick's."""
+    costs = _core_colour_costs(image_ycc, centre, radius, scale)
+    as_stick = _core_colour_costs(image_ycc, centre, radius, scale, _DIMMED)
+    return np.delete(costs, part).min() >= costs[part] + _RULED_OUT_COST and as_stick.min() >= costs[part]
 
 
 def _dark_blue_weight(classes: _Classes, image_ycc: np.ndarray) -> np.ndarray:
@@ -845,8 +845,8 @@ def _stick_support(point_a: np.ndarray, point_b: np.ndarray, limb: int, classes:
     return None, total, own, rival, dark
 
 
-_STICK_LUMA = 0.8 * 0.6
-"""A stick pixel keeps at least this fraction of its colour's luma (sticks are drawn at 0.6 of it)."""
+_STICK_LUMA = 0.8 * _DIMMED
+"""A stick pixel keeps at least this fraction of its colour's luma."""
 
 
 def _dimmed_beside_dot(points: np.ndarray, limb: int, classes: _Classes) -> np.ndarray:
