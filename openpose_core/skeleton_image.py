@@ -123,6 +123,7 @@ class _Classes:
     black: np.ndarray        # bool: surely black (background > 0.5)
     luma: np.ndarray         # float32 0..255
     by_bright: np.ndarray    # bool: by a joint-bright pixel (V >= 0.7, above any JPEG stick) in 3 x 3
+    dark_cover: np.ndarray   # int8: the latest-drawn dark limb in 3 x 3 (see _dark_cover), -1 if none
 
 
 def _ramp(values: np.ndarray, zero: float, one: float) -> np.ndarray:
@@ -148,7 +149,8 @@ def _classify(image: np.ndarray) -> _Classes:
     background = _ramp(-value, -0.3, -0.15)
     luma = image.astype(np.float32) @ _YCBCR[0].astype(np.float32)
     by_bright = cv2.dilate((value >= 0.7).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-    return _Classes(hue, saturation, value, limb, hand, background, background > 0.5, luma, by_bright)
+    return _Classes(hue, saturation, value, limb, hand, background, background > 0.5, luma, by_bright,
+                    _dark_cover(limb, by_bright))
 
 
 def _joint_weight(classes: _Classes, scale: float, exact: bool = False) -> np.ndarray:
@@ -826,13 +828,15 @@ def _stick_support(point_a: np.ndarray, point_b: np.ndarray, limb: int, classes:
     """How well the stick of ``limb`` drawn between two dot centres shows: (score or None, samples, own
     colour, neighbouring colour, black). The stick must be mostly the limb's dimmed colour (what later
     drawing covers is neutral) and almost never black (black that JPEG made of the stick beside a dot
-    aside); its score shrinks toward 0 for short sticks, whose few samples are weak evidence."""
+    aside, and on the seam of a dark stick drawn over it when enough of the stick shows); its score shrinks
+    toward 0 for short sticks, whose few samples are weak evidence."""
     samples = _stick_samples(point_a, point_b, half_width, radius, margin)
     total = len(samples)
     if total == 0:
         return None, 0, 0, 0, 0
     dark_samples = samples[_sample(black, samples, False)]
-    dark = int((~_dimmed_beside_dot(dark_samples, limb, classes)).sum()) if len(dark_samples) else 0
+    gaps = dark_samples[~_dimmed_beside_dot(dark_samples, limb, classes)]
+    dark = len(gaps)
     # a stick of the next colour round the wheel (JPEG moves hues) is that limb, not this one; but the
     # next limb is drawn later and may cross this stick: its colour going on outside the stick is cover
     own, rival = _limb_colour_counts(samples, limb, classes)
@@ -840,6 +844,8 @@ def _stick_support(point_a: np.ndarray, point_b: np.ndarray, limb: int, classes:
         covering = _crossing(samples, point_a, point_b, limb + 1, classes, half_width, margin)
         own, rival = _limb_colour_counts(samples[~covering], limb, classes)
     max_dark = _MAX_DARK_BLUE_LEG if _BLUE_LEG & set(DRAWN_LIMBS[limb]) else _MAX_DARK
+    if dark > max(1, max_dark * total) and own >= _SEAM_MIN_OWN * total:
+        dark -= int((_sample(classes.dark_cover, gaps, -1) > limb).sum())
     if own >= max(2, _MIN_OWN * total, 0.6 * rival) and dark <= max(1, max_dark * total):
         return (own - 2.0 * dark) / (total + _PRIOR_SAMPLES), total, own, rival, dark
     return None, total, own, rival, dark
@@ -855,6 +861,25 @@ def _dimmed_beside_dot(points: np.ndarray, limb: int, classes: _Classes) -> np.n
     pure blue stick keeps so little luma that it turns black)."""
     return _sample(classes.by_bright, points, False) & \
         (_sample(classes.luma, points, 0.0) >= _STICK_LUMA * _BODY_YCC[limb, 0])
+
+
+_DARK_STICK_LUMA = 50.0
+_DARK_LIMBS = tuple(limb for limb in range(len(DRAWN_LIMBS)) if _DIMMED * _BODY_YCC[limb, 0] < _DARK_STICK_LUMA)
+"""Limbs whose dimmed colour keeps so little luma that the stick turns black where JPEG cancels its chroma."""
+_SEAM_MIN_OWN = 0.4
+"""Black on such a seam is forgiven only to a stick that shows its own colour on this fraction of its
+samples: a stick that is not there, reaching across a real one and the dark stick beside it, shows less."""
+
+
+def _dark_cover(limb: np.ndarray, by_bright: np.ndarray) -> np.ndarray:
+    """Per pixel, the latest-drawn dark limb whose stick pixels (away from bright dots) touch it, -1 if none.
+
+    Where a dark blue stick covers a stick of a far-off hue, JPEG's shared chroma cancels, and the dark
+    stick's edge keeps only its own small luma (pure blue's 17): black. A blurred blue hand dot's rim takes
+    the stick's colour too, hence not beside bright pixels."""
+    dark = np.isin(limb, _DARK_LIMBS) & ~by_bright
+    shifted = np.where(dark, limb + 1, 0).astype(np.uint8)
+    return (cv2.dilate(shifted, np.ones((3, 3), np.uint8)).astype(np.int16) - 1).astype(np.int8)
 
 
 def _points_between(start: np.ndarray, end: np.ndarray, count: int) -> np.ndarray:
