@@ -808,6 +808,9 @@ _MAX_DARK_BLUE_LEG = 0.08
 left leg's blue-ish sticks get less, because the blurred hand line between two blue hand dots takes their
 colours too."""
 _BLUE_LEG = frozenset((_BLUE - 1, _BLUE, _BLUE + 1))
+_BLEND_COVER = 0.1
+"""The share of a stick's samples showing the colour two limbs on (drawn later, over it) from which the
+samples of the colour between are taken for blends of the two, not for a rival stick."""
 _FIT_BONUS = 0.3
 """A link gains this much per unit of its readings' evidence: a longer stick to a dot's weaker reading
 (an elbow's forearm reaching past its wrist to the touching shoulder dot) loses to the shorter one to a
@@ -827,9 +830,9 @@ def _stick_support(point_a: np.ndarray, point_b: np.ndarray, limb: int, classes:
                    half_width: float, radius: float, margin: float) -> Tuple[Optional[float], int, int, int, int]:
     """How well the stick of ``limb`` drawn between two dot centres shows: (score or None, samples, own
     colour, neighbouring colour, black). The stick must be mostly the limb's dimmed colour (what later
-    drawing covers is neutral) and almost never black (black that JPEG made of the stick beside a dot
-    aside, and on the seam of a dark stick drawn over it when enough of the stick shows); its score shrinks
-    toward 0 for short sticks, whose few samples are weak evidence."""
+    drawing covers, and its blends with what covers it, are neutral) and almost never black (black that
+    JPEG made of the stick beside a dot aside, and on the seam of a dark stick drawn over it when enough of
+    the stick shows); its score shrinks toward 0 for short sticks, whose few samples are weak evidence."""
     samples = _stick_samples(point_a, point_b, half_width, radius, margin)
     total = len(samples)
     if total == 0:
@@ -843,6 +846,10 @@ def _stick_support(point_a: np.ndarray, point_b: np.ndarray, limb: int, classes:
     if own < 0.6 * rival:
         covering = _crossing(samples, point_a, point_b, limb + 1, classes, half_width, margin)
         own, rival = _limb_colour_counts(samples[~covering], limb, classes)
+        colours = _sample(classes.limb, samples, -1)
+        if own < 0.6 * rival and (colours == limb + 2).sum() >= max(2, _BLEND_COVER * total):
+            # the stick two colours on covers this one: the edges between them blend to the hue between
+            own, rival = _limb_colour_counts(samples[~covering & (colours != limb + 1)], limb, classes)
     max_dark = _MAX_DARK_BLUE_LEG if _BLUE_LEG & set(DRAWN_LIMBS[limb]) else _MAX_DARK
     if dark > max(1, max_dark * total) and own >= _SEAM_MIN_OWN * total:
         dark -= int((_sample(classes.dark_cover, gaps, -1) > limb).sum())
