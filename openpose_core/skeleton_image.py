@@ -153,6 +153,10 @@ def _classify(image: np.ndarray) -> _Classes:
                     _dark_cover(limb, by_bright))
 
 
+_SMALL_DOTS = 0.62
+"""JPEG dots shrunk below this scale lose brightness and colour to blur and chroma subsampling."""
+
+
 def _joint_weight(classes: _Classes, scale: float, exact: bool = False) -> np.ndarray:
     """0..1: how much a pixel looks like a full-colour (joint) pixel, whatever its hue.
 
@@ -160,7 +164,7 @@ def _joint_weight(classes: _Classes, scale: float, exact: bool = False) -> np.nd
     dot shrunk below ~0.6x loses brightness to blur and chroma subsampling (blue dots keep only ~0.7-0.8),
     so small dots are accepted from a lower value there. Resized maps without JPEG keep their dots'
     middles at full value, and the higher threshold keeps a dot on a stick of its own hue apart from it."""
-    low, high = (0.55, 0.72) if scale < 0.62 and not exact else (0.62, 0.76)
+    low, high = (0.55, 0.72) if scale < _SMALL_DOTS and not exact else (0.62, 0.76)
     return _ramp(classes.value, low, high) * _ramp(classes.saturation, 0.35, 0.6)
 
 
@@ -572,9 +576,7 @@ def _add_faint_dots(joints: _Joints, faint: np.ndarray, blue: np.ndarray, image_
     of a joint with two sticks or more, away from every dot and from hands, is still that part's dot when
     its core colour names that part (see :func:`_core_names`)."""
     faint = faint[~np.isin(faint[:, 2].astype(int), list(_ONE_STICK_PARTS))]
-    if len(blue) and len(faint):
-        distance = _pairwise(faint[:, :2], blue)
-        faint = faint[~((distance > 0.9 * radius) & (distance < _HAND_REACH * radius)).any(axis=1)]
+    faint = faint[~_by_hand(faint[:, :2], blue, radius)]
     strongest_first = np.argsort(-faint[:, 3], kind="stable")
     named = [index for index in strongest_first
              if _core_names(image_ycc, faint[index, :2], int(faint[index, 2]), radius, scale)]
@@ -582,6 +584,31 @@ def _add_faint_dots(joints: _Joints, faint: np.ndarray, blue: np.ndarray, image_
     kept = _keep_apart(faint[:, :2], named, _FAINT_DOT_APART * radius, joints.xy)
     return joints.appended([(faint[index, :2], int(faint[index, 2]), next_dot + number, float(faint[index, 3]), True)
                             for number, index in enumerate(kept)])
+
+
+def _by_hand(points: np.ndarray, blue: np.ndarray, radius: float) -> np.ndarray:
+    """Which ``points`` lie within hand reach of a blue (hand) dot other than their own."""
+    if len(points) == 0 or len(blue) == 0:
+        return np.zeros(len(points), bool)
+    distance = _pairwise(points, blue)
+    return ((distance > 0.9 * radius) & (distance < _HAND_REACH * radius)).any(axis=1)
+
+
+def _named_alone(joints: _Joints, image_ycc: np.ndarray, blue: np.ndarray, radius: float,
+                 scale: float) -> np.ndarray:
+    """Which weak readings (a dot's best, with evidence below a lone dot's) name their part by their core
+    colour (see :func:`_core_names`), away from hands. In a JPEG map drawn near full size such a dot may
+    stand alone when no other dot is near: the weak fakes that the lone evidence keeps out are blends of
+    two neighbouring dots, and the blurred rims of hand dots and lines, which take every hue. Blue is left
+    out: a blue dot is barely brighter than the blue neck-nose stick (luma 29 against 17), so its core
+    colour cannot tell them apart; smaller JPEG dots are too washed out to tell any dot from a stick."""
+    weak = np.flatnonzero(joints.primary & (joints.score >= _MIN_DOT_FRACTION)
+                          & (joints.score < _LONE_DOT_FRACTION[1]) & (joints.part != _BLUE))
+    weak = weak[~_by_hand(joints.xy[weak], blue, radius)]
+    named = np.zeros(len(joints), bool)
+    named[[index for index in weak if _core_names(image_ycc, joints.xy[index], int(joints.part[index]), radius,
+                                                  scale)]] = True
+    return named
 
 
 def _core_names(image_ycc: np.ndarray, centre: np.ndarray, part: int, radius: float, scale: float) -> bool:
@@ -1041,11 +1068,13 @@ _RING = np.stack([np.cos(np.linspace(0, 2 * np.pi, 16, endpoint=False)),
 """16 unit directions: a ring of samples around a dot."""
 
 
-def _assemble(joints: _Joints, links: List[_Link], radius: float, lone: float, black: np.ndarray) -> List[List[int]]:
+def _assemble(joints: _Joints, links: List[_Link], radius: float, lone: float, black: np.ndarray,
+              named: np.ndarray) -> List[List[int]]:
     """Join readings along links, best first (Kruskal-style), never putting two readings of one part in a
     person and never using two readings of one dot (a hidden joint placed by a stick end may share its
     dot). Dots left unlinked become one-point groups of their best colour when their evidence reaches
-    ``lone`` (or ``_APART_LONE_FRACTION`` for a dot on ``black`` with no other dot near)."""
+    ``lone`` (or, with no other dot near, ``_APART_LONE_FRACTION`` for a dot on ``black`` and
+    ``_MIN_DOT_FRACTION`` for a reading its core colour names: see :func:`_named_alone`)."""
     count = len(joints)
     owner = list(range(count))
     members: Dict[int, List[int]] = {index: [index] for index in range(count)}
@@ -1091,11 +1120,14 @@ def _assemble(joints: _Joints, links: List[_Link], radius: float, lone: float, b
     centres = joints.xy[joints.primary]
     for index in np.flatnonzero(joints.primary):
         dot = int(joints.dot[index])
-        # a blend of two touching dots needs a neighbour, a crumb of a stick the stick: a dot on black with
-        # no other dot near stands alone more easily
-        apart = np.sum(np.hypot(*(centres - joints.xy[index]).T) < 2.5 * radius) <= 1 and \
-            float(_sample(black, joints.xy[index] + (radius + 2.0) * _RING, False).mean()) >= 0.75
-        needed = min(lone, _APART_LONE_FRACTION) if apart else lone
+        # a blend of two touching dots needs a neighbour, a crumb of a stick the stick: a dot with no other
+        # dot near stands alone more easily on black, or when its core colour names it
+        alone = np.sum(np.hypot(*(centres - joints.xy[index]).T) < 2.5 * radius) <= 1
+        needed = lone
+        if alone and float(_sample(black, joints.xy[index] + (radius + 2.0) * _RING, False).mean()) >= 0.75:
+            needed = min(lone, _APART_LONE_FRACTION)
+        elif alone and named[index]:
+            needed = min(lone, _MIN_DOT_FRACTION)
         if dot in claimed or dot in ambiguous or joints.score[index] < needed:
             continue
         # a second reading of a dot that is already part of someone, found a little apart, is not a joint
@@ -1288,8 +1320,8 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     joints, faint = _find_joints(classes, joint, dots, exact, palette_part)
     blue = _find_blue_dots(classes, joint, dots)[:, :2]     # hand dots, left knees
     small_jpeg = not exact and scale < _SMALL_JPEG
+    image_ycc = None if exact else image.astype(np.float32) @ _YCBCR.T.astype(np.float32)
     if small_jpeg:
-        image_ycc = image.astype(np.float32) @ _YCBCR.T.astype(np.float32)
         joints = _recolour(joints, image_ycc, dots.radius, scale)
         joints = _add_unseen_dots(joints, classes, joint, image_ycc, dots, scale)
         joints = _add_faint_dots(joints, faint, blue, image_ycc, dots.radius, scale)
@@ -1303,8 +1335,10 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     points, parts = joints.xy, joints.part
     links = _limb_links(joints, classes, dots, scale)
     colour_links = [link for link in links if max(link.first, link.second) < colour_readings]
+    named = _named_alone(joints, image_ycc, blue, dots.radius, scale) if not exact and scale >= _SMALL_DOTS \
+        else np.zeros(len(joints), bool)
     groups = _assemble(joints, colour_links, dots.radius, _LONE_DOT_FRACTION[0] if exact else _LONE_DOT_FRACTION[1],
-                       classes.black)
+                       classes.black, named)
     groups = _relabel_heads(groups, joints, links)
     groups, shown = _settle_hidden(groups, joints, reliable=not small_jpeg)
 

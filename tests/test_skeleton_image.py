@@ -385,6 +385,7 @@ def test_jpeg_maps_mostly_come_back(factor, interpolation, budget):
     (8, 0.75, "area"),       # a nose touching its r-eye, the sliver of dark purple stick between rung black
     (148, 0.5, "area"),      # a stick's edge under a blue stick, black where their chroma cancels
     (7, 0.75, "linear"),     # a neck-shoulder stick half under its upper arm: their blend is the hue between
+    (126, 0.75, "linear"),   # a lone left ankle whose dot shows too little of its colour, but only its colour
 ])
 def test_jpeg_hard_scenes(seed, factor, interpolation):
     """JPEG scenes that each once failed on a different rule come back whole."""
