@@ -867,20 +867,24 @@ def _stick_support(point_a: np.ndarray, point_b: np.ndarray, limb: int, classes:
     dark_samples = samples[_sample(black, samples, False)]
     gaps = dark_samples[~_dimmed_beside_dot(dark_samples, limb, classes)]
     dark = len(gaps)
+    colours = _sample(classes.limb, samples, -1)
     # a stick of the next colour round the wheel (JPEG moves hues) is that limb, not this one; but the
     # next limb is drawn later and may cross this stick: its colour going on outside the stick is cover
     own, rival = _limb_colour_counts(samples, limb, classes)
     if own < 0.6 * rival:
         covering = _crossing(samples, point_a, point_b, limb + 1, classes, half_width, margin)
         own, rival = _limb_colour_counts(samples[~covering], limb, classes)
-        colours = _sample(classes.limb, samples, -1)
         if own < 0.6 * rival and (colours == limb + 2).sum() >= max(2, _BLEND_COVER * total):
             # the stick two colours on covers this one: the edges between them blend to the hue between
             own, rival = _limb_colour_counts(samples[~covering & (colours != limb + 1)], limb, classes)
-    max_dark = _MAX_DARK_BLUE_LEG if _BLUE_LEG & set(DRAWN_LIMBS[limb]) else _MAX_DARK
+    blue_leg = bool(_BLUE_LEG & set(DRAWN_LIMBS[limb]))
+    max_dark = _MAX_DARK_BLUE_LEG if blue_leg else _MAX_DARK
     if dark > max(1, max_dark * total) and own >= _SEAM_MIN_OWN * total:
         dark -= int((_sample(classes.dark_cover, gaps, -1) > limb).sum())
-    if own >= max(2, _MIN_OWN * total, 0.6 * rival) and dark <= max(1, max_dark * total):
+    # own colour is needed on a share of what later sticks leave uncovered (blurred hand lines beside
+    # their bright cores take every colour, the left leg's blue-ish ones among them: no cover there)
+    covered = 0 if blue_leg else int(((colours > limb) & ~_sample(classes.by_bright, samples, True)).sum())
+    if own >= max(2, _MIN_OWN * (total - covered), 0.6 * rival) and dark <= max(1, max_dark * total):
         return (own - 2.0 * dark) / (total + _PRIOR_SAMPLES), total, own, rival, dark
     return None, total, own, rival, dark
 
