@@ -40,9 +40,11 @@ Method:
    joints whose dot is covered (the body's wrist under a hand's wrist dot) or whose hue JPEG moved.
 5. People. For each of the 17 drawn limbs and each pair of readings of its two parts, the stick the
    renderer would have drawn between them (an ellipse whose long axis joins the centres, minus the two
-   dots on top) is sampled: it must be mostly the limb's colour and almost never black (other colours
-   count as covered; so does the next limb's colour where it crosses the stick, while elsewhere a
-   neighbouring limb's colour means the stick is that limb's). A link ending on a dot drawn over a
+   dots on top) is sampled: it must show the limb's colour on a good share of what later sticks leave
+   uncovered, and almost never black (other colours count as covered; so does the next limb's colour
+   where it crosses the stick or lies between it and the stick two colours on that covers it, while
+   elsewhere a neighbouring limb's colour means the stick is that limb's; black where JPEG cancelled the
+   chroma of a dark blue stick drawn over it is cover too). A link ending on a dot drawn over a
    longer stick of the same limb gives way to that stick when its far dot has nothing else. Dots too
    close for their stick to show are joined at a low score when no black lies between them: head dots
    (whose short sticks hide under them, or in JPEG take a neighbouring hue) on that alone, others when
@@ -52,9 +54,10 @@ Method:
    head dots it reaches (in JPEG also a neighbouring head colour toward which a dot's core hue drifted)
    whose head links sum highest, less what other heads lose, win. Ears (whose shoulder sticks are not
    drawn) join through their eyes, or else the nearest head that lacks them. Unjoined dots stand alone
-   as one-point people if they are strong (less so on black with no dot near, where no blend of two
-   dots can arise) and unambiguous; a lone blue dot (the left knee's colour, also every hand dot's)
-   only when no blue dot other than people's joints is near.
+   as one-point people if they are strong (less so with no dot near, where no blend of two dots can
+   arise, when they lie on black or, in JPEG maps near the drawn size, when their core colour names
+   their part away from hands) and unambiguous; a lone blue dot (the left knee's colour, also every
+   hand dot's) only when no blue dot other than people's joints is near.
 6. Hands (``hands``). Blue dots that are not people's left knees (in JPEG, nor their blue-ish hips and
    ankles), joined pairwise by straight thin lines of one of the 20 hand-edge hues with no other dot on
    the way, are labelled by the edges' colours (a dot on two edges of different colours is the point
