@@ -859,10 +859,11 @@ class _Link:
 def _stick_support(point_a: np.ndarray, point_b: np.ndarray, limb: int, classes: _Classes, black: np.ndarray,
                    half_width: float, radius: float, margin: float) -> Tuple[Optional[float], int, int, int, int]:
     """How well the stick of ``limb`` drawn between two dot centres shows: (score or None, samples, own
-    colour, neighbouring colour, black). The stick must be mostly the limb's dimmed colour (what later
-    drawing covers, and its blends with what covers it, are neutral) and almost never black (black that
-    JPEG made of the stick beside a dot aside, and on the seam of a dark stick drawn over it when enough of
-    the stick shows); its score shrinks toward 0 for short sticks, whose few samples are weak evidence."""
+    colour, neighbouring colour, black). The stick must show the limb's dimmed colour on a share of what
+    later drawing leaves uncovered (cover, and its blends with the stick, are neutral) and almost never
+    black (black that JPEG made of the stick beside a dot aside, and on the seam of a dark stick drawn
+    over it when enough of the stick shows); its score shrinks toward 0 for short sticks, whose few
+    samples are weak evidence."""
     samples = _stick_samples(point_a, point_b, half_width, radius, margin)
     total = len(samples)
     if total == 0:
@@ -873,13 +874,13 @@ def _stick_support(point_a: np.ndarray, point_b: np.ndarray, limb: int, classes:
     colours = _sample(classes.limb, samples, -1)
     # a stick of the next colour round the wheel (JPEG moves hues) is that limb, not this one; but the
     # next limb is drawn later and may cross this stick: its colour going on outside the stick is cover
-    own, rival = _limb_colour_counts(samples, limb, classes)
+    own, rival = _limb_colour_counts(colours, limb)
     if own < 0.6 * rival:
         covering = _crossing(samples, point_a, point_b, limb + 1, classes, half_width, margin)
-        own, rival = _limb_colour_counts(samples[~covering], limb, classes)
+        own, rival = _limb_colour_counts(colours[~covering], limb)
         if own < 0.6 * rival and (colours == limb + 2).sum() >= max(2, _BLEND_COVER * total):
             # the stick two colours on covers this one: the edges between them blend to the hue between
-            own, rival = _limb_colour_counts(samples[~covering & (colours != limb + 1)], limb, classes)
+            own, rival = _limb_colour_counts(colours[~covering & (colours != limb + 1)], limb)
     blue_leg = bool(_BLUE_LEG & set(DRAWN_LIMBS[limb]))
     max_dark = _MAX_DARK_BLUE_LEG if blue_leg else _MAX_DARK
     if dark > max(1, max_dark * total) and own >= _SEAM_MIN_OWN * total:
@@ -1049,17 +1050,17 @@ def _crossing(samples: np.ndarray, start: np.ndarray, end: np.ndarray, limb: int
     return colour & (outside[0] | outside[1])
 
 
-def _limb_colour_counts(points: np.ndarray, limb: int, classes: _Classes) -> Tuple[int, int]:
-    """How many ``points`` have the limb's dimmed colour, and how many the commoner of its two neighbours
-    round the wheel."""
-    colours = np.bincount(_sample(classes.limb, points, -1) + 1, minlength=NUM_BODY + 1)[1:]
-    return int(colours[limb]), int(max(colours[(limb - 1) % NUM_BODY], colours[(limb + 1) % NUM_BODY]))
+def _limb_colour_counts(colours: np.ndarray, limb: int) -> Tuple[int, int]:
+    """How many of the sampled limb ``colours`` (see :attr:`_Classes.limb`) are the limb's own, and how
+    many the commoner of its two neighbours round the wheel."""
+    counts = np.bincount(colours + 1, minlength=NUM_BODY + 1)[1:]
+    return int(counts[limb]), int(max(counts[(limb - 1) % NUM_BODY], counts[(limb + 1) % NUM_BODY]))
 
 
 def _line_shows(line: np.ndarray, limb: int, classes: _Classes) -> bool:
     """Whether the limb's colour shows on the straight line between two close dots more than either
     neighbouring colour (a body stick is too wide to hide under two dots that do not touch)."""
-    own, rival = _limb_colour_counts(line, limb, classes)
+    own, rival = _limb_colour_counts(_sample(classes.limb, line, -1), limb)
     return own > rival
 
 
