@@ -42,21 +42,21 @@ Method:
    renderer would have drawn between them (an ellipse whose long axis joins the centres, minus the two
    dots on top) is sampled: it must show the limb's colour on a good share of what later sticks leave
    uncovered, and almost never black (other colours count as covered; so does the next limb's colour
-   where it crosses the stick or lies between it and the stick two colours on that covers it, while
-   elsewhere a neighbouring limb's colour means the stick is that limb's; black where JPEG cancelled the
-   chroma of a dark blue stick drawn over it is cover too). A link ending on a dot drawn over a
-   longer stick of the same limb gives way to that stick when its far dot has nothing else. Dots too
-   close for their stick to show are joined at a low score when no black lies between them: head dots
-   (whose short sticks hide under them, or in JPEG take a neighbouring hue) on that alone, others when
-   the limb's colour shows on the line between them (and off it: a hand line is thin). Links are merged
-   best first (Kruskal style) into people that never hold two readings of one part or two readings of
-   one dot. Then each person's head dots are labelled together: the readings of its head dots and of loose
-   head dots it reaches (in JPEG also a neighbouring head colour toward which a dot's core hue drifted)
-   whose head links sum highest, less what other heads lose, win. Ears (whose shoulder sticks are not
-   drawn) join through their eyes, or else the nearest head that lacks them. Unjoined dots stand alone
-   as one-point people if they are strong (less so with no dot near, where no blend of two dots can
-   arise, when they lie on black or, in JPEG maps near the drawn size, when their core colour names
-   their part away from hands) and unambiguous; a lone blue dot (the left knee's colour, also every
+   where it crosses the stick, or where it is the blend of the stick with the stick two colours on or a
+   dot drawn over it, while elsewhere a neighbouring limb's colour means the stick is that limb's; black
+   where JPEG cancelled the chroma of a dark blue stick drawn over it is cover too). A link ending on a
+   dot drawn over a longer stick of the same limb gives way to that stick when its far dot has nothing
+   else. Dots too close for their stick to show are joined at a low score when no black lies between
+   them: head dots (whose short sticks hide under them, or in JPEG take a neighbouring hue) on that
+   alone, others when the limb's colour shows on the line between them (and off it: a hand line is thin).
+   Links are merged best first (Kruskal style) into people that never hold two readings of one part or
+   two readings of one dot. Then each person's head dots are labelled together: the readings of its head
+   dots and of loose head dots it reaches (in JPEG also a neighbouring head colour toward which a dot's
+   core hue drifted) whose head links sum highest, less what other heads lose, win. Ears (whose shoulder
+   sticks are not drawn) join through their eyes, or else the nearest head that lacks them. Unjoined dots
+   stand alone as one-point people if they are strong (less so with no dot near, where no blend of two
+   dots can arise, when they lie on black or, in JPEG maps near the drawn size, when their core colour
+   names their part away from hands) and unambiguous; a lone blue dot (the left knee's colour, also every
    hand dot's) only when no blue dot other than people's joints is near.
 6. Hands (``hands``). Blue dots that are not people's left knees (in JPEG, nor their blue-ish hips and
    ankles), joined pairwise by straight thin lines of one of the 20 hand-edge hues with no other dot on
@@ -881,6 +881,9 @@ def _stick_support(point_a: np.ndarray, point_b: np.ndarray, limb: int, classes:
         if own < 0.6 * rival and (colours == limb + 2).sum() >= max(2, _BLEND_COVER * total):
             # the stick two colours on covers this one: the edges between them blend to the hue between
             own, rival = _limb_colour_counts(colours[~covering & (colours != limb + 1)], limb)
+        if own < 0.6 * rival:
+            # ... and beside a dot drawn over it, the stick blends into the dot's hue the same way
+            own, rival = _limb_colour_counts(colours[~covering & ~_sample(classes.by_bright, samples, True)], limb)
     blue_leg = bool(_BLUE_LEG & set(DRAWN_LIMBS[limb]))
     max_dark = _MAX_DARK_BLUE_LEG if blue_leg else _MAX_DARK
     if dark > max(1, max_dark * total) and own >= _SEAM_MIN_OWN * total:

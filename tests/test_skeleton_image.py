@@ -376,6 +376,7 @@ def test_jpeg_maps_mostly_come_back(factor, interpolation, budget):
     (293, 1.0, "area"),      # a forearm covered by the neck-hip stick of the next hue: cover, not rival
     (279, 1.0, "area"),      # a forearm reaching past its wrist to the touching shoulder's weaker reading
     (204, 1.0, "area"),      # a pure blue neck-nose stick turned black where an elbow dot lies on it
+    (174, 1.0, "area"),      # a neck-shoulder sliver beside a wrist dot, blended to the next limb's hue
     (38, 0.75, "linear"),    # an l-eye half under its l-ear: their blend reads as an r-ear
     (104, 0.75, "linear"),
     (189, 0.75, "linear"),   # a wrist's reading as an elbow, which its core colour rules out
