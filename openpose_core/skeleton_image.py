@@ -93,7 +93,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+from typing import Container, Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -1294,16 +1294,22 @@ def _donor_loss(chosen: List[int], groups: List[List[int]], owner: Dict[int, int
     return loss
 
 
-def _settle_hidden(groups: List[List[int]], joints: _Joints, reliable: bool) -> Tuple[List[List[int]], set]:
+def _settle_hidden(groups: List[List[int]], joints: _Joints, trusted: Container[int]) -> Tuple[List[List[int]], set]:
     """A joint hidden under another joint's dot (a reading placed by a stick end) joined its person, but
     its place is unknown when that dot shows as a joint itself. A dot standing alone by its colour is that
-    joint where colours are ``reliable``; in shrunk JPEG maps the stick that put a hidden joint on it is
-    the better witness, and the lone reading goes. Returns the groups kept and the dots that show."""
+    joint when its part is ``trusted``: every part where colours are reliable. In shrunk JPEG maps the
+    stick that put a hidden joint on the dot is the better witness, and the lone reading goes; near the
+    drawn size ears still stand (an ear's only stick, to its eye, hides under the head dots, so ears often
+    stand alone, and an arm ending by a head puts hidden joints on them). Returns the groups kept and the
+    dots that show."""
     hidden = joints.score <= 0
     hidden_on = {int(joints.dot[index]) for group in groups if len(group) > 1 for index in group if hidden[index]}
-    groups = [group for group in groups if reliable or len(group) > 1 or int(joints.dot[group[0]]) not in hidden_on]
-    shown = {int(joints.dot[index]) for group in groups if len(group) > 1 or reliable
-             for index in group if not hidden[index]}
+
+    def standing(group: List[int]) -> bool:
+        return len(group) > 1 or int(joints.part[group[0]]) in trusted
+
+    groups = [group for group in groups if standing(group) or int(joints.dot[group[0]]) not in hidden_on]
+    shown = {int(joints.dot[index]) for group in groups if standing(group) for index in group if not hidden[index]}
     return groups, shown
 
 
@@ -1351,7 +1357,8 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     groups = _assemble(joints, colour_links, dots.radius, _LONE_DOT_FRACTION[0] if exact else _LONE_DOT_FRACTION[1],
                        classes.black, named)
     groups = _relabel_heads(groups, joints, links)
-    groups, shown = _settle_hidden(groups, joints, reliable=not small_jpeg)
+    trusted = range(NUM_BODY) if not small_jpeg else frozenset(_EARS) if scale >= _SMALL_DOTS else ()
+    groups, shown = _settle_hidden(groups, joints, trusted)
 
     # blue is the hand dots' colour; JPEG moves the hue of small dots a colour step either way
     blue_like = (_BLUE,) if exact else tuple(sorted(_BLUE_LEG))
