@@ -890,8 +890,10 @@ def _stick_support(point_a: np.ndarray, point_b: np.ndarray, limb: int, classes:
         dark -= int((_sample(classes.dark_cover, gaps, -1) > limb).sum())
     # own colour is needed on a share of what later sticks leave uncovered (blurred hand lines beside
     # their bright cores take every colour, the left leg's blue-ish ones among them: no cover there)
-    covered = 0 if blue_leg else int(((colours > limb) & ~_sample(classes.by_bright, samples, True)).sum())
-    if own >= max(2, _MIN_OWN * (total - covered), 0.6 * rival) and dark <= max(1, max_dark * total):
+    uncovered = total
+    if own < _MIN_OWN * total and not blue_leg:
+        uncovered -= int(((colours > limb) & ~_sample(classes.by_bright, samples, True)).sum())
+    if own >= max(2, _MIN_OWN * uncovered, 0.6 * rival) and dark <= max(1, max_dark * total):
         return (own - 2.0 * dark) / (total + _PRIOR_SAMPLES), total, own, rival, dark
     return None, total, own, rival, dark
 
