@@ -50,14 +50,16 @@ Method:
    them: head dots (whose short sticks hide under them, or in JPEG take a neighbouring hue) on that
    alone, others when the limb's colour shows on the line between them (and off it: a hand line is thin).
    Links are merged best first (Kruskal style) into people that never hold two readings of one part or
-   two readings of one dot. Then each person's head dots are labelled together: the readings of its head
-   dots and of loose head dots it reaches (in JPEG also a neighbouring head colour toward which a dot's
-   core hue drifted) whose head links sum highest, less what other heads lose, win. Ears (whose shoulder
-   sticks are not drawn) join through their eyes, or else the nearest head that lacks them. Unjoined dots
-   stand alone as one-point people if they are strong (less so with no dot near, where no blend of two
-   dots can arise, when they lie on black or, in JPEG maps near the drawn size, when their core colour
-   names their part away from hands) and unambiguous; a lone blue dot (the left knee's colour, also every
-   hand dot's) only when no blue dot other than people's joints is near.
+   two readings of one dot; a person made only of second finds of a larger person's dots (JPEG may find a
+   dot twice, a little apart in a neighbouring hue) goes. Then each person's head dots are labelled
+   together: the readings of its head dots and of loose head dots it reaches (in JPEG also a neighbouring
+   head colour toward which a dot's core hue drifted) whose head links sum highest, less what other heads
+   lose, win. Ears (whose shoulder sticks are not drawn) join through their eyes, or else the nearest
+   head that lacks them. Unjoined dots stand alone as one-point people if they are strong (less so with
+   no dot near, where no blend of two dots can arise, when they lie on black or, in JPEG maps near the
+   drawn size, when their core colour names their part away from hands) and unambiguous; a lone blue dot
+   (the left knee's colour, also every hand dot's) only when no blue dot other than people's joints is
+   near.
 6. Hands (``hands``). Blue dots that are not people's left knees (in JPEG, nor their blue-ish hips and
    ankles), joined pairwise by straight thin lines of one of the 20 hand-edge hues with no other dot on
    the way, are labelled by the edges' colours (a dot on two edges of different colours is the point
@@ -1117,10 +1119,13 @@ def _assemble(joints: _Joints, links: List[_Link], radius: float, lone: float, b
         held[a] |= held.pop(b)
         for end in ends:
             claimed[int(joints.dot[end])] = end
-    # a group must hold two readings of found dots: a dot joined only to a hidden joint stands alone
+    # a group must hold two readings of found dots (a dot joined only to a hidden joint stands alone), and
+    # not only echoes of a larger group's dots
+    joined = list(members.values())
+    echoes = _echo_groups(joined, joints, radius)
     groups, claimed = [], dict(claimed)
-    for group in members.values():
-        if sum(1 for index in group if not hidden[index]) >= 2:
+    for number, group in enumerate(joined):
+        if sum(1 for index in group if not hidden[index]) >= 2 and number not in echoes:
             groups.append(group)
         else:
             for index in group:
@@ -1148,6 +1153,23 @@ def _assemble(joints: _Joints, links: List[_Link], radius: float, lone: float, b
             continue
         groups.append([int(index)])
     return [sorted(group) for group in groups]
+
+
+def _echo_groups(groups: List[List[int]], joints: _Joints, radius: float) -> set:
+    """Numbers of the groups (of two found dots or more) whose found dots all lie within 0.8 radius of a
+    larger group's: JPEG may find a dot a second time, a little apart and in a neighbouring hue, and the
+    echoes of two joined dots join each other along the same stick."""
+    found = [[index for index in group if joints.score[index] > 0] for group in groups]
+    echoes, taken = set(), np.zeros((0, 2))
+    for number in sorted(range(len(groups)), key=lambda number: -len(groups[number])):
+        if len(found[number]) < 2:
+            continue
+        xy = joints.xy[found[number]]
+        if len(taken) and (_pairwise(xy, taken) < 0.8 * radius).any(axis=1).all():
+            echoes.add(number)
+        else:
+            taken = np.concatenate([taken, xy])
+    return echoes
 
 
 _MAX_HEAD_CHOICES = 4096

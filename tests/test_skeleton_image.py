@@ -389,6 +389,7 @@ def test_jpeg_maps_mostly_come_back(factor, interpolation, budget):
     (126, 0.75, "linear"),   # a lone left ankle whose dot shows too little of its colour, but only its colour
     (99, 0.75, "linear"),    # an upper arm mostly under the hip and leg sticks drawn after it
     (9, 0.75, "linear"),     # a lone ear dot on which another person's forearm ends
+    (138, 0.75, "linear"),   # an elbow and wrist each found twice, 2 px apart: the echoes join each other
 ])
 def test_jpeg_hard_scenes(seed, factor, interpolation):
     """JPEG scenes that each once failed on a different rule come back whole."""
