@@ -591,12 +591,13 @@ def _add_faint_dots(joints: _Joints, faint: np.ndarray, blue: np.ndarray, image_
                             for number, index in enumerate(kept)])
 
 
-def _by_hand(points: np.ndarray, blue: np.ndarray, radius: float) -> np.ndarray:
-    """Which ``points`` lie within hand reach of a blue (hand) dot other than their own."""
+def _by_hand(points: np.ndarray, blue: np.ndarray, radius: float, own: float = 0.9) -> np.ndarray:
+    """Which ``points`` lie within hand reach of a blue (hand) dot other than their own (the blue dot
+    within ``own`` radii)."""
     if len(points) == 0 or len(blue) == 0:
         return np.zeros(len(points), bool)
     distance = _pairwise(points, blue)
-    return ((distance > 0.9 * radius) & (distance < _HAND_REACH * radius)).any(axis=1)
+    return ((distance > own * radius) & (distance < _HAND_REACH * radius)).any(axis=1)
 
 
 def _named_alone(joints: _Joints, image_ycc: np.ndarray, blue: np.ndarray, radius: float,
@@ -840,6 +841,7 @@ _MAX_DARK_BLUE_LEG = 0.08
 left leg's blue-ish sticks get less, because the blurred hand line between two blue hand dots takes their
 colours too."""
 _BLUE_LEG = frozenset((_BLUE - 1, _BLUE, _BLUE + 1))
+_BLUE_LEG_LIMBS = frozenset(limb for limb, pair in enumerate(DRAWN_LIMBS) if _BLUE_LEG & set(pair))
 _BLEND_COVER = 0.1
 """The share of a stick's samples showing the colour two limbs on (drawn later, over it) from which the
 samples of the colour between are taken for blends of the two, not for a rival stick."""
@@ -886,7 +888,7 @@ def _stick_support(point_a: np.ndarray, point_b: np.ndarray, limb: int, classes:
         if own < 0.6 * rival:
             # ... and beside a dot drawn over it, the stick blends into the dot's hue the same way
             own, rival = _limb_colour_counts(colours[~covering & ~_sample(classes.by_bright, samples, True)], limb)
-    blue_leg = bool(_BLUE_LEG & set(DRAWN_LIMBS[limb]))
+    blue_leg = limb in _BLUE_LEG_LIMBS
     max_dark = _MAX_DARK_BLUE_LEG if blue_leg else _MAX_DARK
     if dark > max(1, max_dark * total) and own >= _SEAM_MIN_OWN * total:
         dark -= int((_sample(classes.dark_cover, gaps, -1) > limb).sum())
@@ -1410,8 +1412,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     # a lone blue dot is a left knee (with no hip and no ankle) unless it may be part of a hand: hands
     # are made of blue dots a few dot sizes apart (their lines may hide under the dots)
     for body in lone_blue:
-        distance = np.hypot(*(blue - body[~np.isnan(body[:, 0])][0]).T)
-        if not ((distance > 0.6 * dots.radius) & (distance < _HAND_REACH * dots.radius)).any():
+        if not _by_hand(body[~np.isnan(body[:, 0])][:1], blue, dots.radius, own=0.6)[0]:
             bodies.append(body)
 
     hand_of: Dict[Tuple[int, str], np.ndarray] = {}
