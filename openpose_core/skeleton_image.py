@@ -60,14 +60,18 @@ Method:
    drawn size, when their core colour names their part away from hands) and unambiguous; a lone blue dot
    (the left knee's colour, also every hand dot's) only when no blue dot other than people's joints is
    near.
-6. Hands (``hands``). Blue dots that are not people's left knees (in JPEG, nor their blue-ish hips and
+6. Redrawing (resized or JPEG maps): the people are drawn again the way the renderer draws them, at the
+   map's scale, and compared with the map (:mod:`skeleton_refit`). Two pieces of a person whose stick
+   between them looked too patchy are joined, and joints that nothing drawn explains (blends of two dots)
+   are dropped, when the drawing they change fits the colour the map shows there.
+7. Hands (``hands``). Blue dots that are not people's left knees (in JPEG, nor their blue-ish hips and
    ankles), joined pairwise by straight thin lines of one of the 20 hand-edge hues with no other dot on
    the way, are labelled by the edges' colours (a dot on two edges of different colours is the point
    they share; labels spread along the edges), best links first while the labels stay consistent; a
    finger cut off from its palm is put back into the nearest hand. Each hand goes to the person whose
    wrist it sits on (right wrist -> right hand), else to the elbow its forearm can reach; a hand with no
    person near is returned on a person without body.
-7. Face (``face``). White dots (radius 3) go to the nearest head (else the nearest person) and are put
+8. Face (``face``). White dots (radius 3) go to the nearest head (else the nearest person) and are put
    in landmark order by fitting an approximate mean face (similarity transform + optimal matching).
 
 Limitations (see tests/test_skeleton_image.py for the measured rates):
@@ -82,7 +86,7 @@ Limitations (see tests/test_skeleton_image.py for the measured rates):
   reds): over 300 random scenes of 1-5 people, 99.98 % of visible joints come back at the drawn size and
   99.8 % at 0.75x. Maps shrunk to half size *and* JPEG-compressed keep about one chroma sample per dot:
   a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 96 % come back
-  and 3 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
+  and 2.6 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
   can still pass for a blue-ish thigh or shin (1.1 % of joints at the drawn size with hands drawn, 3 %
   at 0.75x).
 - Hands are read when their dots stand apart (fingers at least a dot or so apart); overlapping dots of
@@ -103,6 +107,7 @@ import numpy as np
 from .image import as_rgb_uint8
 from .pose import HAND_EDGES, NUM_BODY, NUM_FACE, NUM_HAND, Keypoint, Person, PoseFrame
 from .render import BODY_COLORS, DRAWN_LIMBS, HAND_EDGE_COLORS, LIMB_COLORS, STICK_WIDTH
+from .skeleton_refit import refit
 
 # ---- colour classes -------------------------------------------------------------------------------
 
@@ -1397,6 +1402,8 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
             body[parts[index]] = points[index]
         (lone_blue if len(group) == 1 and parts[group[0]] in blue_like else bodies).append(body)
     bodies = _adopt_ears(bodies)
+    if not exact:
+        bodies = refit(image, bodies, scale)
 
     # hands: blue dots that are not bodies' (blue-like) joints, joined by the thin coloured hand lines
     if not exact:

@@ -390,6 +390,12 @@ def test_jpeg_maps_mostly_come_back(factor, interpolation, budget):
     (99, 0.75, "linear"),    # an upper arm mostly under the hip and leg sticks drawn after it
     (9, 0.75, "linear"),     # a lone ear dot on which another person's forearm ends
     (138, 0.75, "linear"),   # an elbow and wrist each found twice, 2 px apart: the echoes join each other
+    # redrawing the parse (skeleton_refit) settles these:
+    (194, 0.75, "linear"),   # a joint that a blend of two dots made up
+    (229, 0.75, "area"),     # a person in two pieces whose stick between them looks too patchy
+    (74, 0.75, "area"),
+    (16, 0.5, "area"),
+    (21, 0.5, "area"),       # two pieces, and a made-up joint
 ])
 def test_jpeg_hard_scenes(seed, factor, interpolation):
     """JPEG scenes that each once failed on a different rule come back whole."""
@@ -419,7 +425,8 @@ def test_half_size_jpeg_maps_are_read_as_far_as_they_can_be():
     visible = sum(len(report["errors"]) for report in reports) + totals["missed"]
     assert totals["mixed"] == 0
     assert totals["missed"] <= 0.05 * visible, totals
-    assert totals["invented"] <= 0.03 * totals["joints"], totals
+    assert totals["invented"] <= 0.02 * totals["joints"], totals
+    assert totals["split"] <= 0.008 * totals["joints"], totals
 
 
 def lone_dots_report(seed: int, factor: float, jpeg: Optional[int]) -> Tuple[int, int, int]:

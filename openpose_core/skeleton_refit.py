@@ -1,0 +1,262 @@
+"""Check a skeleton-map parse by drawing it again (analysis by synthesis).
+
+:mod:`skeleton_image` reads people from colour evidence one dot and one stick at a time. In shrunk JPEG
+maps that evidence is weak: the stick between two pieces of a person may look too patchy to join them,
+and a blend of two dots may pass for one more joint. Drawing the parsed people the way the renderer does
+(at the map's scale, supersampled, then area-averaged like a resized map) and comparing the drawing with
+the map, both slightly blurred against JPEG's ringing, judges such choices on everything they draw at once.
+
+Changes are tried best first while they bring the drawing closer to the map: join two pieces of people
+that hold no part twice (drawing the sticks between them), or drop a joint (its dot and sticks). A change
+counts only when what it draws fits the colour the drawing leaves unexplained (its *fit*, see
+:meth:`_Redraw.gain`), so a stick is not drawn across a dot of another colour just because it lands on
+colour. Last, of two people holding one part a dot radius apart (JPEG can find a dot twice), the copy
+that the other person's drawing already explains goes.
+
+Limits: only joints the parse found are judged; none is added. A stick whose end joint was not found
+(a nose under an elbow dot) leaves its colour unexplained, and a joint whose own stick runs under it can
+then look wrong and be dropped (one scene of 300 at 0.75x).
+"""
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Dict, Iterator, List, Optional, Tuple
+
+import cv2
+import numpy as np
+
+from .pose import NUM_BODY
+from .render import BODY_COLORS, BODY_RADIUS, DRAWN_LIMBS, LIMB_COLORS, STICK_WIDTH
+
+_SIGMA = 1.0            # blur of map and drawing, map pixels
+_SUPERSAMPLE = 2        # drawing pixels per drawn (unscaled) pixel
+_SHIFT = 4              # OpenCV fixed-point bits: sub-pixel drawing
+_OUTLINE = np.linspace(0.0, 2.0 * np.pi, 72, endpoint=False)
+_COS, _SIN = np.cos(_OUTLINE)[None, :, None], np.sin(_OUTLINE)[None, :, None]
+_DROP_FIT = 0.2         # fit: 1 when a change draws exactly the unexplained colour, 0 for half of it
+_JOIN_FIT = 0.4
+_LONE_JOIN_FIT = 0.8    # one stick to a one-joint piece: another person's stick of that limb may pass there
+_ECHO_COST = 0.05       # of a whole dot's drawing: what dropping an echo may cost
+_MAX_CHANGES = 60
+_LIMB_STARTS, _LIMB_ENDS = np.array(DRAWN_LIMBS).T
+_NEIGHBOURS = {part: [other for limb in DRAWN_LIMBS if part in limb for other in limb if other != part]
+               for part in range(NUM_BODY)}
+
+Box = Tuple[int, int, int, int]                 # x0, y0, x1, y1 in map pixels, end exclusive
+Extent = Optional[Tuple[np.ndarray, np.ndarray]]  # low and high corners of the points a change moves
+Change = Tuple[str, int, int]                   # ("join", person, person) or ("drop", person, part)
+
+
+def refit(image: np.ndarray, bodies: List[np.ndarray], scale: float) -> List[np.ndarray]:
+    """``bodies`` (18 x 2 positions in ``image``, NaN = missing) checked against ``image`` (RGB uint8,
+    drawn at ``scale``): pieces joined, unexplained joints dropped; returned in drawing order."""
+    redraw = _Redraw(image, scale)
+    empty = [body for body in bodies if np.isnan(body[:, 0]).all()]
+    people = {index: body for index, body in enumerate(bodies) if not np.isnan(body[:, 0]).all()}
+    people, order = _improve(redraw, people, _drawing_order(redraw, people))
+    people, order = _drop_echoes(redraw, people, order)
+    return [people[index] for index in order] + empty
+
+
+class _Redraw:
+    """The blurred map, and blurred drawings of people over windows of it."""
+
+    def __init__(self, image: np.ndarray, scale: float):
+        self.target = cv2.GaussianBlur(image.astype(np.float32), (0, 0), _SIGMA)
+        self.height, self.width = image.shape[:2]
+        self.radius = BODY_RADIUS * scale
+        self.half_width = STICK_WIDTH * scale
+        self.pad = int(math.ceil(3 * _SIGMA)) + 1
+        self.supersample = max(1, math.ceil(_SUPERSAMPLE / scale))    # drawing pixels per map pixel
+
+    def box(self, extent: Extent) -> Optional[Box]:
+        """The map pixels that sticks and dots drawn within ``extent`` can touch (None: none)."""
+        if extent is None:
+            return None
+        reach = self.radius + self.half_width + 1.0
+        x0, y0 = np.maximum(np.floor(extent[0] - reach).astype(int), 0)
+        x1, y1 = np.minimum(np.ceil(extent[1] + reach).astype(int) + 1, (self.width, self.height))
+        return (int(x0), int(y0), int(x1), int(y1)) if x1 > x0 and y1 > y0 else None
+
+    def draw(self, box: Box, bodies: List[np.ndarray]) -> np.ndarray:
+        """The blurred drawing of ``bodies`` (in drawing order) over ``box``."""
+        x0, y0, x1, y1 = box
+        pad, k = self.pad, self.supersample
+        origin = np.array([x0 - pad, y0 - pad], np.float64)
+        size = (x1 - x0 + 2 * pad, y1 - y0 + 2 * pad)
+        canvas = np.zeros((size[1] * k, size[0] * k, 3), np.uint8)
+        stacked = np.stack(bodies) if bodies else np.zeros((0, NUM_BODY, 2))
+        reach = self.radius + self.half_width
+        low, high = np.nanmin(stacked, axis=1) - reach, np.nanmax(stacked, axis=1) + reach
+        touching = (high >= origin).all(axis=1) & (low <= origin + size).all(axis=1)
+        for body in stacked[touching]:
+            _draw_body(canvas, (body - origin + 0.5) * k - 0.5, self.radius * k, self.half_width * k)
+        small = cv2.resize(canvas, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+        return cv2.GaussianBlur(small, (0, 0), _SIGMA)[pad:-pad, pad:-pad]
+
+    def gain(self, box: Optional[Box], before: List[np.ndarray], after: List[np.ndarray]) -> Tuple[float, float]:
+        """(how much closer to the map drawing ``after`` instead of ``before`` gets over ``box``, and the
+        change's fit: 2 <unexplained, change> / |change|^2 - 1, 1 when it draws just what was missing)."""
+        if box is None:
+            return 0.0, -1.0
+        x0, y0, x1, y1 = box
+        old = self.draw(box, before)
+        change = self.draw(box, after) - old
+        energy = float((change * change).sum())
+        if energy == 0.0:
+            return 0.0, -1.0
+        along = 2.0 * float(((self.target[y0:y1, x0:x1] - old) * change).sum())
+        return along - energy, along / energy - 1.0
+
+    def try_change(self, change: Change, people: Dict[int, np.ndarray], order: List[int],
+                   new_id: int) -> Tuple[float, float, Optional[Box]]:
+        """(gain, fit, box) of ``change``."""
+        new_people, new_order, extent = _apply(change, people, order, new_id)
+        box = self.box(extent)
+        return (*self.gain(box, [people[i] for i in order], [new_people[i] for i in new_order]), box)
+
+
+def _draw_body(canvas: np.ndarray, xy: np.ndarray, radius: float, half_width: float) -> None:
+    """Sticks, then dots, as the renderer draws them, at any size and at sub-pixel positions."""
+    size = np.array(canvas.shape[1::-1])
+    margin = radius + half_width
+    with np.errstate(invalid="ignore"):     # NaN: missing points
+        near = ((xy > -margin) & (xy < size + margin)).all(axis=1)
+    present = ~np.isnan(xy[:, 0])
+    unit = float(1 << _SHIFT)
+    limbs = [index for index, (start, end) in enumerate(DRAWN_LIMBS) if present[start] and present[end]
+             and (near[start] or near[end] or _crosses(xy[start], xy[end], size, half_width))]
+    if limbs:
+        start, end = xy[_LIMB_STARTS[limbs]], xy[_LIMB_ENDS[limbs]]
+        along = (start - end) / 2
+        across = along[:, ::-1] * (-1.0, 1.0) / np.maximum(np.hypot(*along.T), 1e-9)[:, None] * half_width
+        outlines = ((start + end) / 2)[:, None] + _COS * along[:, None] + _SIN * across[:, None]
+        for limb, outline in zip(limbs, np.rint(outlines * unit).astype(np.int32)):
+            cv2.fillConvexPoly(canvas, outline, LIMB_COLORS[limb], cv2.LINE_8, _SHIFT)
+    centres = np.rint(xy * unit)
+    for part in np.flatnonzero(near):
+        cv2.circle(canvas, (int(centres[part, 0]), int(centres[part, 1])), int(round(radius * unit)), BODY_COLORS[part],
+                   -1, cv2.LINE_8, _SHIFT)
+
+
+def _crosses(start: np.ndarray, end: np.ndarray, size: np.ndarray, half_width: float) -> bool:
+    """Whether the box around a stick whose ends lie off the canvas still meets it."""
+    return bool((np.maximum(start, end) + half_width >= 0).all() and (np.minimum(start, end) - half_width < size).all())
+
+
+def _drawing_order(redraw: _Redraw, people: Dict[int, np.ndarray]) -> List[int]:
+    """People ordered so that who covers whom matches the map: each overlapping pair votes for the order
+    that draws its overlap better; people go in order of how many say they are drawn later."""
+    later = dict.fromkeys(people, 0)
+    for first, second in itertools.combinations(people, 2):
+        box = redraw.box(_overlap(_extent(people[first]), _extent(people[second])))
+        if box is not None:
+            gain, _ = redraw.gain(box, [people[first], people[second]], [people[second], people[first]])
+            later[first if gain > 0 else second] += 1
+    return sorted(people, key=lambda index: later[index])
+
+
+def _improve(redraw: _Redraw, people: Dict[int, np.ndarray], order: List[int]):
+    """Apply the change that gains most, while one gains and fits. A change's gain is kept until a change
+    applied since touches its box."""
+    next_id = max(people, default=-1) + 1
+    tried: Dict[Change, Tuple[float, float, Optional[Box], int]] = {}
+    applied: List[Optional[Box]] = []
+    for _ in range(_MAX_CHANGES):
+        best = None
+        for change in _changes(people):
+            entry = tried.get(change)
+            if entry is None or any(_boxes_overlap(entry[2], box) for box in applied[entry[3]:]):
+                entry = tried[change] = (*redraw.try_change(change, people, order, next_id), len(applied))
+            gain, fit = entry[:2]
+            if gain > 0 and fit >= _fit_needed(change, people) and (best is None or gain > best[1][0]):
+                best = (change, entry)
+        if best is None:
+            break
+        people, order, _ = _apply(best[0], people, order, next_id)
+        applied.append(best[1][2])
+        next_id += 1
+    return people, order
+
+
+def _changes(people: Dict[int, np.ndarray]) -> Iterator[Change]:
+    held = {index: ~np.isnan(body[:, 0]) for index, body in people.items()}
+    for index in people:
+        for part in np.flatnonzero(held[index]):
+            yield ("drop", index, int(part))
+    for first, second in itertools.combinations(people, 2):
+        if not (held[first] & held[second]).any():
+            yield ("join", first, second)
+
+
+def _fit_needed(change: Change, people: Dict[int, np.ndarray]) -> float:
+    if change[0] == "drop":
+        return _DROP_FIT
+    sizes = [int((~np.isnan(people[index][:, 0])).sum()) for index in change[1:]]
+    return _LONE_JOIN_FIT if min(sizes) == 1 else _JOIN_FIT
+
+
+def _apply(change: Change, people: Dict[int, np.ndarray], order: List[int],
+           new_id: int) -> Tuple[Dict[int, np.ndarray], List[int], Extent]:
+    """The people and drawing order after ``change``, and the extent of what it draws differently. A
+    joined person is drawn where the earlier of its pieces was."""
+    kind, first, other = change
+    people = dict(people)
+    if kind == "join":
+        held_first, held_second = ~np.isnan(people[first][:, 0]), ~np.isnan(people[other][:, 0])
+        merged = np.where(held_first[:, None], people[first], people[other])
+        new_limbs = [part for start, end in DRAWN_LIMBS for part in (start, end)
+                     if (held_first[start] and held_second[end]) or (held_second[start] and held_first[end])]
+        people[new_id] = merged
+        place = min(order.index(first), order.index(other))
+        order = [index for index in order if index not in (first, other)]
+        order.insert(place, new_id)
+        del people[first], people[other]
+        return people, order, _extent(merged[new_limbs]) if new_limbs else None
+    body = people[first]
+    ends = [other] + [part for part in _NEIGHBOURS[other] if not np.isnan(body[part, 0])]
+    dropped = body.copy()
+    dropped[other] = np.nan
+    if np.isnan(dropped[:, 0]).all():
+        del people[first]
+        order = [index for index in order if index != first]
+    else:
+        people[first] = dropped
+    return people, order, _extent(body[ends])
+
+
+def _drop_echoes(redraw: _Redraw, people: Dict[int, np.ndarray], order: List[int]):
+    """Of two people holding one part less than a dot radius apart, the copy whose drop costs least goes
+    when that cost is next to nothing (the other's dot and sticks draw the same pixels)."""
+    dot = np.full((NUM_BODY, 2), np.nan)
+    dot[0] = (redraw.width / 2, redraw.height / 2)
+    box = redraw.box((dot[0], dot[0]))
+    dot_energy = float((redraw.draw(box, [dot]) ** 2).sum()) if box else 0.0
+    for part in range(NUM_BODY):
+        holders = [index for index in order if not np.isnan(people[index][part, 0])]
+        for pair in itertools.combinations(holders, 2):
+            if not all(index in people and not np.isnan(people[index][part, 0]) for index in pair) or \
+                    np.hypot(*(people[pair[0]][part] - people[pair[1]][part])) >= redraw.radius:
+                continue
+            gain, index = max((redraw.try_change(("drop", index, part), people, order, -1)[0], index)
+                              for index in pair)
+            if gain > -_ECHO_COST * dot_energy:
+                people, order, _ = _apply(("drop", index, part), people, order, -1)
+    return people, order
+
+
+def _extent(points: np.ndarray) -> Extent:
+    points = points[~np.isnan(points[:, 0])]
+    return (points.min(axis=0), points.max(axis=0)) if len(points) else None
+
+
+def _overlap(a: Extent, b: Extent) -> Extent:
+    if a is None or b is None:
+        return None
+    low, high = np.maximum(a[0], b[0]), np.minimum(a[1], b[1])
+    return (low, high) if (low <= high).all() else None
+
+
+def _boxes_overlap(a: Optional[Box], b: Optional[Box]) -> bool:
+    return a is not None and b is not None and a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]

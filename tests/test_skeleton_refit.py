@@ -1,0 +1,106 @@
+"""Checking a skeleton-map parse by drawing it again: the drawing follows the renderer at any scale, and
+the changes it buys (joining pieces, dropping joints and echoes) are the right ones on maps whose truth
+is known. End-to-end rates are in test_skeleton_image.py."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from openpose_core.pose import NUM_BODY, Keypoint, Person, PoseFrame
+from openpose_core.render import render_pose
+from openpose_core.skeleton_refit import _Redraw, refit
+from tests.test_skeleton_image import degrade, drawn_position, random_scene
+
+UPPER = [0, 1, 2, 3, 4, 5, 6, 7, 14, 15, 16, 17]
+LOWER = [8, 9, 10, 11, 12, 13]
+
+
+def scene(seed: int, count: int, factor: float, jpeg=None):
+    """A map of ``count`` whole-pixel people, and their bodies in its pixels (18 x 2, NaN = missing)."""
+    frame = random_scene(np.random.default_rng(seed), count, (512, 512), missing=0.0)
+    frame = PoseFrame([Person(body=[Keypoint(float(int(p.x)), float(int(p.y))) for p in person.body])
+                       for person in frame.people], frame.width, frame.height)
+    image, fx, fy = degrade(render_pose(frame, hands=False, face=False), factor, "area", jpeg)
+    return image, [np.array([drawn_position(point, fx, fy) for point in person.body]) for person in frame.people]
+
+
+def pieces(body: np.ndarray, parts) -> np.ndarray:
+    piece = np.full_like(body, np.nan)
+    piece[parts] = body[parts]
+    return piece
+
+
+def owner(body: np.ndarray, truth) -> set:
+    """The drawn people whose joints ``body`` holds."""
+    held = ~np.isnan(body[:, 0])
+    return {index for index, whole in enumerate(truth) if np.allclose(body[held], whole[held])} or {-1}
+
+
+@pytest.mark.parametrize("factor,lit_off", [(1.0, 0.12), (0.5, 0.03)])
+def test_drawing_follows_the_renderer(factor, lit_off):
+    """Drawn at sub-pixel positions with float geometry (the renderer truncates centres, axes and angles
+    to whole numbers), the blurred drawing of the true people still matches the blurred map on all but a
+    few of its coloured pixels."""
+    image, bodies = scene(3, 2, factor)
+    redraw = _Redraw(image, factor)
+    drawn = redraw.draw((0, 0, image.shape[1], image.shape[0]), bodies)
+    lit = redraw.target.max(axis=2) > 30
+    off = np.abs(drawn - redraw.target).max(axis=2) > 30
+    assert off[lit].mean() < lit_off
+    assert off[~lit].mean() < 0.01
+
+
+def test_the_true_people_gain_and_fit():
+    """Drawing the true people over an empty drawing gains and fits almost perfectly; drawing them 3 px
+    off, far less."""
+    image, bodies = scene(5, 2, 0.75, jpeg=75)
+    redraw = _Redraw(image, 0.75)
+    box = (0, 0, image.shape[1], image.shape[0])
+    gain, fit = redraw.gain(box, [], bodies)
+    shifted_gain, shifted_fit = redraw.gain(box, [], [body + 3.0 for body in bodies])
+    assert gain > 0 and fit > 0.8
+    assert shifted_gain < 0.5 * gain and shifted_fit < 0.5
+
+
+@pytest.mark.parametrize("factor", [0.5, 0.75])
+def test_pieces_of_a_person_are_joined_and_people_stay_apart(factor):
+    """Each of three people handed over in two pieces (upper and lower body) comes back whole; no
+    piece joins another person."""
+    image, truth = scene(11, 3, factor, jpeg=75)
+    split = [piece for body in truth for piece in (pieces(body, UPPER), pieces(body, LOWER))]
+    result = refit(image, split, factor)
+    assert len(result) == 3
+    for body in result:
+        assert len(owner(body, truth)) == 1 and -1 not in owner(body, truth)
+        assert (~np.isnan(body[:, 0])).sum() == NUM_BODY
+
+
+def test_a_joint_that_is_not_drawn_is_dropped():
+    """A wrist placed on black, and a whole one-joint person placed on black, go; the drawn people stay."""
+    image, truth = scene(7, 2, 0.5, jpeg=75)
+    wrong = truth[0].copy()
+    wrong[4] = (5.0, 5.0)
+    stray = np.full((NUM_BODY, 2), np.nan)
+    stray[9] = (image.shape[1] - 6.0, 6.0)
+    result = refit(image, [wrong, truth[1], stray], 0.5)
+    assert len(result) == 2
+    kept = next(body for body in result if owner(body, truth) == {0})
+    assert np.isnan(kept[4, 0]) and (~np.isnan(kept[:, 0])).sum() == NUM_BODY - 1
+
+
+def test_an_echo_of_a_joint_is_dropped():
+    """A second, one-point person holding a person's elbow 1 px off (JPEG finding a dot twice) goes."""
+    image, truth = scene(13, 2, 0.75, jpeg=75)
+    echo = np.full((NUM_BODY, 2), np.nan)
+    echo[6] = truth[1][6] + (1.0, 0.0)
+    result = refit(image, truth + [echo], 0.75)
+    assert len(result) == 2
+    assert all(len(owner(body, truth)) == 1 and -1 not in owner(body, truth) for body in result)
+
+
+def test_people_without_joints_pass_through():
+    empty = np.full((NUM_BODY, 2), np.nan)
+    image, truth = scene(2, 1, 1.0)
+    result = refit(image, [empty, truth[0]], 1.0)
+    assert len(result) == 2 and np.array_equal(result[0], truth[0], equal_nan=True)
+    assert np.isnan(result[1]).all()
