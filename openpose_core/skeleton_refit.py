@@ -120,29 +120,23 @@ class _Redraw:
 def _draw_body(canvas: np.ndarray, xy: np.ndarray, radius: float, half_width: float) -> None:
     """Sticks, then dots, as the renderer draws them, at any size and at sub-pixel positions."""
     size = np.array(canvas.shape[1::-1])
-    margin = radius + half_width
-    with np.errstate(invalid="ignore"):     # NaN: missing points
-        near = ((xy > -margin) & (xy < size + margin)).all(axis=1)
-    present = ~np.isnan(xy[:, 0])
+    with np.errstate(invalid="ignore"):     # NaN: missing points, drawn nowhere
+        dots = ((xy > -radius) & (xy < size + radius)).all(axis=1)
+        start, end = xy[_LIMB_STARTS], xy[_LIMB_ENDS]
+        sticks = ((np.maximum(start, end) + half_width >= 0) & (np.minimum(start, end) - half_width < size)).all(axis=1)
     unit = float(1 << _SHIFT)
-    limbs = [index for index, (start, end) in enumerate(DRAWN_LIMBS) if present[start] and present[end]
-             and (near[start] or near[end] or _crosses(xy[start], xy[end], size, half_width))]
-    if limbs:
-        start, end = xy[_LIMB_STARTS[limbs]], xy[_LIMB_ENDS[limbs]]
+    limbs = np.flatnonzero(sticks)
+    if len(limbs):
+        start, end = start[limbs], end[limbs]
         along = (start - end) / 2
         across = along[:, ::-1] * (-1.0, 1.0) / np.maximum(np.hypot(*along.T), 1e-9)[:, None] * half_width
         outlines = ((start + end) / 2)[:, None] + _COS * along[:, None] + _SIN * across[:, None]
         for limb, outline in zip(limbs, np.rint(outlines * unit).astype(np.int32)):
             cv2.fillConvexPoly(canvas, outline, LIMB_COLORS[limb], cv2.LINE_8, _SHIFT)
     centres = np.rint(xy * unit)
-    for part in np.flatnonzero(near):
+    for part in np.flatnonzero(dots):
         cv2.circle(canvas, (int(centres[part, 0]), int(centres[part, 1])), int(round(radius * unit)), BODY_COLORS[part],
                    -1, cv2.LINE_8, _SHIFT)
-
-
-def _crosses(start: np.ndarray, end: np.ndarray, size: np.ndarray, half_width: float) -> bool:
-    """Whether the box around a stick whose ends lie off the canvas still meets it."""
-    return bool((np.maximum(start, end) + half_width >= 0).all() and (np.minimum(start, end) - half_width < size).all())
 
 
 def _drawing_order(redraw: _Redraw, people: Dict[int, np.ndarray]) -> List[int]:
