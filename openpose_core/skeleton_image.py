@@ -104,7 +104,7 @@ from typing import Container, Dict, List, Optional, Tuple
 import cv2
 import numpy as np
 
-from .image import as_rgb_uint8
+from .image import ImageError, as_rgb_uint8
 from .pose import HAND_EDGES, NUM_BODY, NUM_FACE, NUM_HAND, Keypoint, Person, PoseFrame
 from .render import BODY_COLORS, DRAWN_LIMBS, HAND_EDGE_COLORS, LIMB_COLORS, STICK_WIDTH
 from .skeleton_refit import refit
@@ -1351,10 +1351,12 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
 
     The frame's canvas is the image size; points are in its pixels with confidence 1.0. ``hands`` and
     ``face`` choose whether hand and face points are recovered. See the module docstring for the method.
+    Raises ``ImageError`` for an image that is not mostly black background (a photo, say).
     """
     image = _as_rgb(image_rgb)
     height, width = image.shape[:2]
     classes = _classify(image)
+    _require_background(classes)
     exact = _exact_colours(image)
     sx, sy = _dot_scale(classes, exact)
     dots = _Dots.make(sx, sy)
@@ -1450,6 +1452,18 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
         person.right_hand = _to_points(hand_of[(index, "right_hand")]) if (index, "right_hand") in hand_of else None
         people.append(person)
     return PoseFrame(people, width, height)
+
+
+_MIN_BACKGROUND = 0.3
+"""Maps are mostly black background (over 80 % with five people and thick sticks, shrunk and in JPEG); a
+photo has almost none, and reading its thousands of colour blobs as dots would take minutes."""
+
+
+def _require_background(classes: _Classes) -> None:
+    share = float(classes.black.mean()) if classes.black.size else 1.0
+    if share < _MIN_BACKGROUND:
+        raise ImageError(f"image: not an OpenPose skeleton map: {share:.0%} of it is black background, where a map "
+                         f"is mostly black (to find poses in a photo, detect them)")
 
 
 def _drop_hand_pieces(bodies: List[np.ndarray], blue: np.ndarray, blue_like: Tuple[int, ...], classes: _Classes,

@@ -27,6 +27,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from openpose_core.image import ImageError
 from openpose_core.pose import NUM_BODY, Keypoint, Person, PoseFrame
 from openpose_core.render import BODY_COLORS, DRAWN_LIMBS, LIMB_COLORS, render_pose
 from openpose_core.skeleton_image import pose_from_skeleton_image
@@ -623,3 +624,12 @@ def test_empty_and_odd_inputs():
         assert [p.body for p in again.people] == [p.body for p in expected.people]
     with pytest.raises(ValueError):
         pose_from_skeleton_image(np.zeros((4, 4, 5), np.uint8))
+
+
+def test_a_photo_is_refused_quickly():
+    """A photo (here smooth colour noise) is no map: its colour blobs would be read as thousands of dots,
+    which took minutes; it is refused with a message saying why."""
+    rng = np.random.default_rng(0)
+    photo = cv2.resize(rng.integers(0, 255, (24, 32, 3), dtype=np.uint8), (640, 480), interpolation=cv2.INTER_CUBIC)
+    with pytest.raises(ImageError, match="not an OpenPose skeleton map: 1% of it is black background"):
+        pose_from_skeleton_image(photo)
