@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, NamedTuple, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -151,25 +151,32 @@ def _drawing_order(redraw: _Redraw, people: Dict[int, np.ndarray]) -> List[int]:
     return sorted(people, key=lambda index: later[index])
 
 
+class _Tried(NamedTuple):
+    gain: float
+    fit: float
+    box: Optional[Box]
+    since: int          # changes applied before it was tried: a later one touching its box makes it stale
+
+
 def _improve(redraw: _Redraw, people: Dict[int, np.ndarray], order: List[int]):
     """Apply the change that gains most, while one gains and fits. A change's gain is kept until a change
     applied since touches its box."""
     next_id = max(people, default=-1) + 1
-    tried: Dict[Change, Tuple[float, float, Optional[Box], int]] = {}
+    tried: Dict[Change, _Tried] = {}
     applied: List[Optional[Box]] = []
     for _ in range(_MAX_CHANGES):
-        best = None
+        best: Optional[Tuple[Change, _Tried]] = None
         for change in _changes(people):
             entry = tried.get(change)
-            if entry is None or any(_boxes_overlap(entry[2], box) for box in applied[entry[3]:]):
-                entry = tried[change] = (*redraw.try_change(change, people, order, next_id), len(applied))
-            gain, fit = entry[:2]
-            if gain > 0 and fit >= _fit_needed(change, people) and (best is None or gain > best[1][0]):
+            if entry is None or any(_boxes_overlap(entry.box, box) for box in applied[entry.since:]):
+                entry = tried[change] = _Tried(*redraw.try_change(change, people, order, next_id), len(applied))
+            if entry.gain > 0 and entry.fit >= _fit_needed(change, people) and \
+                    (best is None or entry.gain > best[1].gain):
                 best = (change, entry)
         if best is None:
             break
         people, order, _ = _apply(best[0], people, order, next_id)
-        applied.append(best[1][2])
+        applied.append(best[1].box)
         next_id += 1
     return people, order
 
