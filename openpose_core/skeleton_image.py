@@ -60,10 +60,13 @@ Method:
    drawn size, when their core colour names their part away from hands) and unambiguous; a lone blue dot
    (the left knee's colour, also every hand dot's) only when no blue dot other than people's joints is
    near.
-6. Redrawing (resized or JPEG maps): the people are drawn again the way the renderer draws them, at the
-   map's scale, and compared with the map (:mod:`skeleton_refit`). Two pieces of a person whose stick
-   between them looked too patchy are joined, and joints that nothing drawn explains (blends of two dots)
-   are dropped, when the drawing they change fits the colour the map shows there.
+6. Redrawing (JPEG maps: PNG maps, resized or not, keep exact colours): the people are drawn again the
+   way the renderer draws them, at the map's scale, and compared with the map (:mod:`skeleton_refit`).
+   Two pieces of a person whose stick between them looked too patchy are joined, and joints that nothing
+   drawn explains (blends of two dots) are dropped, when the drawing they change fits the colour the map
+   shows there. In shrunk maps (about one chroma sample per dot) a head whose nose was read as the pink
+   l-ear or the orange neck joins its neck through that dot renamed nose, when the neck-nose stick that
+   this draws fits.
 7. Hands (``hands``). Blue dots that are not people's left knees (in JPEG, nor their blue-ish hips and
    ankles), joined pairwise by straight thin lines of one of the 20 hand-edge hues with no other dot on
    the way, are labelled by the edges' colours (a dot on two edges of different colours is the point
@@ -1405,7 +1408,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
         (lone_blue if len(group) == 1 and parts[group[0]] in blue_like else bodies).append(body)
     bodies = _adopt_ears(bodies)
     if not exact:
-        bodies = refit(image, bodies, scale)
+        bodies = refit(image, bodies, scale, rename_noses=scale < _SMALL_DOTS)
 
     # hands: blue dots that are not bodies' (blue-like) joints, joined by the thin coloured hand lines
     if not exact:

@@ -7,7 +7,10 @@ and a blend of two dots may pass for one more joint. Drawing the parsed people t
 the map, both slightly blurred against JPEG's ringing, judges such choices on everything they draw at once.
 
 Changes are tried best first while they bring the drawing closer to the map: join two pieces of people
-that hold no part twice (drawing the sticks between them), or drop a joint (its dot and sticks). A change
+that hold no part twice (drawing the sticks between them), or drop a joint (its dot and sticks). In
+shrunk JPEG maps (``rename_noses``), where a dot keeps about one chroma sample, a piece may also join a
+body through one of its dots renamed nose: a nose under purple eyes reads as the pink l-ear (or the
+orange neck), and its head then lacks the long neck-nose stick that would have joined it. A change
 counts only when what it draws fits the colour the drawing leaves unexplained (its *fit*, see
 :meth:`_Redraw.gain`), so a stick is not drawn across a dot of another colour just because it lands on
 colour. Last, of two people holding one part a dot radius apart (JPEG can find a dot twice), the copy
@@ -37,6 +40,9 @@ _COS, _SIN = np.cos(_OUTLINE)[None, :, None], np.sin(_OUTLINE)[None, :, None]
 _DROP_FIT = 0.2         # fit: 1 when a change draws exactly the unexplained colour, 0 for half of it
 _JOIN_FIT = 0.4
 _LONE_JOIN_FIT = 0.8    # one stick to a one-joint piece: another person's stick of that limb may pass there
+_NOSE_JOIN_FIT = 0.6    # renaming overrides the dot's colour: the sticks must show it
+_NOSE = 0
+_NOSE_LOOKALIKES = (1, 17)  # the neck's orange and the l-ear's pink lie either side of the nose's red
 _ECHO_COST = 0.05       # of a whole dot's drawing: what dropping an echo may cost
 _MAX_CHANGES = 60
 _LIMB_STARTS, _LIMB_ENDS = np.array(DRAWN_LIMBS).T
@@ -45,16 +51,25 @@ _NEIGHBOURS = {part: [other for limb in DRAWN_LIMBS if part in limb for other in
 
 Box = Tuple[int, int, int, int]                 # x0, y0, x1, y1 in map pixels, end exclusive
 Extent = Optional[Tuple[np.ndarray, np.ndarray]]  # low and high corners of the points a change moves
-Change = Tuple[str, int, int]                   # ("join", person, person) or ("drop", person, part)
 
 
-def refit(image: np.ndarray, bodies: List[np.ndarray], scale: float) -> List[np.ndarray]:
+class Change(NamedTuple):
+    """("drop", person, part), ("join", person, other) or ("nose", piece, body, part): join ``piece`` to
+    ``body`` with the piece's ``part`` renamed nose."""
+    kind: str
+    person: int
+    other: int = -1
+    part: int = -1
+
+
+def refit(image: np.ndarray, bodies: List[np.ndarray], scale: float, rename_noses: bool = False) -> List[np.ndarray]:
     """``bodies`` (18 x 2 positions in ``image``, NaN = missing) checked against ``image`` (RGB uint8,
-    drawn at ``scale``): pieces joined, unexplained joints dropped; returned in drawing order."""
+    drawn at ``scale``): pieces joined (with ``rename_noses``, also through a dot renamed nose),
+    unexplained joints dropped; returned in drawing order."""
     redraw = _Redraw(image, scale)
     empty = [body for body in bodies if np.isnan(body[:, 0]).all()]
     people = {index: body for index, body in enumerate(bodies) if not np.isnan(body[:, 0]).all()}
-    people, order = _improve(redraw, people, _drawing_order(redraw, people))
+    people, order = _improve(redraw, people, _drawing_order(redraw, people), rename_noses)
     people, order = _drop_echoes(redraw, people, order)
     return [people[index] for index in order] + empty
 
@@ -158,7 +173,7 @@ class _Tried(NamedTuple):
     since: int          # changes applied before it was tried: a later one touching its box makes it stale
 
 
-def _improve(redraw: _Redraw, people: Dict[int, np.ndarray], order: List[int]):
+def _improve(redraw: _Redraw, people: Dict[int, np.ndarray], order: List[int], rename_noses: bool):
     """Apply the change that gains most, while one gains and fits. A change's gain is kept until a change
     applied since touches its box."""
     next_id = max(people, default=-1) + 1
@@ -166,7 +181,7 @@ def _improve(redraw: _Redraw, people: Dict[int, np.ndarray], order: List[int]):
     applied: List[Optional[Box]] = []
     for _ in range(_MAX_CHANGES):
         best: Optional[Tuple[Change, _Tried]] = None
-        for change in _changes(people):
+        for change in _changes(people, rename_noses):
             entry = tried.get(change)
             if entry is None or any(_boxes_overlap(entry.box, box) for box in applied[entry.since:]):
                 entry = tried[change] = _Tried(*redraw.try_change(change, people, order, next_id), len(applied))
@@ -181,50 +196,85 @@ def _improve(redraw: _Redraw, people: Dict[int, np.ndarray], order: List[int]):
     return people, order
 
 
-def _changes(people: Dict[int, np.ndarray]) -> Iterator[Change]:
+def _changes(people: Dict[int, np.ndarray], rename_noses: bool) -> Iterator[Change]:
     held = {index: ~np.isnan(body[:, 0]) for index, body in people.items()}
     for index in people:
         for part in np.flatnonzero(held[index]):
-            yield ("drop", index, int(part))
+            yield Change("drop", index, part=int(part))
     for first, second in itertools.combinations(people, 2):
         if not (held[first] & held[second]).any():
-            yield ("join", first, second)
+            yield Change("join", first, second)
+    if not rename_noses:
+        return
+    for piece, body in itertools.permutations(people, 2):
+        if held[piece][_NOSE] or held[body][_NOSE] or not held[body][_NEIGHBOURS[_NOSE]].any():
+            continue
+        for part in _NOSE_LOOKALIKES:
+            renamed = held[piece].copy()
+            renamed[[part, _NOSE]] = False, True
+            if held[piece][part] and not (renamed & held[body]).any():
+                yield Change("nose", piece, body, part)
 
 
 def _fit_needed(change: Change, people: Dict[int, np.ndarray]) -> float:
-    if change[0] == "drop":
+    if change.kind == "drop":
         return _DROP_FIT
-    sizes = [int((~np.isnan(people[index][:, 0])).sum()) for index in change[1:]]
+    if change.kind == "nose":
+        return _NOSE_JOIN_FIT
+    sizes = [int((~np.isnan(people[index][:, 0])).sum()) for index in (change.person, change.other)]
     return _LONE_JOIN_FIT if min(sizes) == 1 else _JOIN_FIT
 
 
 def _apply(change: Change, people: Dict[int, np.ndarray], order: List[int],
            new_id: int) -> Tuple[Dict[int, np.ndarray], List[int], Extent]:
-    """The people and drawing order after ``change``, and the extent of what it draws differently. A
-    joined person is drawn where the earlier of its pieces was."""
-    kind, first, other = change
+    """The people and drawing order after ``change``, and the extent of what it draws differently."""
     people = dict(people)
-    if kind == "join":
-        held_first, held_second = ~np.isnan(people[first][:, 0]), ~np.isnan(people[other][:, 0])
-        merged = np.where(held_first[:, None], people[first], people[other])
-        new_limbs = [part for start, end in DRAWN_LIMBS for part in (start, end)
-                     if (held_first[start] and held_second[end]) or (held_second[start] and held_first[end])]
-        people[new_id] = merged
-        place = min(order.index(first), order.index(other))
-        order = [index for index in order if index not in (first, other)]
-        order.insert(place, new_id)
-        del people[first], people[other]
-        return people, order, _extent(merged[new_limbs]) if new_limbs else None
-    body = people[first]
-    ends = [other] + [part for part in _NEIGHBOURS[other] if not np.isnan(body[part, 0])]
+    if change.kind == "drop":
+        return _drop(people, order, change.person, change.part)
+    if change.kind == "join":
+        return _join(people, order, change.person, change.other, new_id)
+    piece = people[change.person]
+    renamed = piece.copy()
+    renamed[_NOSE], renamed[change.part] = piece[change.part], np.nan
+    people[change.person] = renamed
+    people, order, extent = _join(people, order, change.person, change.other, new_id)
+    moved = [piece[_ends(piece, change.part)]]      # the renamed dot's sticks in the piece go
+    if extent is not None:
+        moved.append(np.stack(extent))
+    return people, order, _extent(np.vstack(moved))
+
+
+def _join(people: Dict[int, np.ndarray], order: List[int], first: int, other: int,
+          new_id: int) -> Tuple[Dict[int, np.ndarray], List[int], Extent]:
+    """A joined person is drawn where the earlier of its pieces was."""
+    held_first, held_second = ~np.isnan(people[first][:, 0]), ~np.isnan(people[other][:, 0])
+    merged = np.where(held_first[:, None], people[first], people[other])
+    new_limbs = [part for start, end in DRAWN_LIMBS for part in (start, end)
+                 if (held_first[start] and held_second[end]) or (held_second[start] and held_first[end])]
+    people[new_id] = merged
+    place = min(order.index(first), order.index(other))
+    order = [index for index in order if index not in (first, other)]
+    order.insert(place, new_id)
+    del people[first], people[other]
+    return people, order, _extent(merged[new_limbs]) if new_limbs else None
+
+
+def _drop(people: Dict[int, np.ndarray], order: List[int], person: int,
+          part: int) -> Tuple[Dict[int, np.ndarray], List[int], Extent]:
+    body = people[person]
     dropped = body.copy()
-    dropped[other] = np.nan
+    dropped[part] = np.nan
     if np.isnan(dropped[:, 0]).all():
-        del people[first]
-        order = [index for index in order if index != first]
+        del people[person]
+        order = [index for index in order if index != person]
     else:
-        people[first] = dropped
-    return people, order, _extent(body[ends])
+        people[person] = dropped
+    return people, order, _extent(body[_ends(body, part)])
+
+
+def _ends(body: np.ndarray, part: int) -> List[int]:
+    """``part`` and the parts its drawn sticks in ``body`` end at."""
+    return [part] + [other for other in _NEIGHBOURS[part] if not np.isnan(body[other, 0])]
 
 
 def _drop_echoes(redraw: _Redraw, people: Dict[int, np.ndarray], order: List[int]):
@@ -240,10 +290,10 @@ def _drop_echoes(redraw: _Redraw, people: Dict[int, np.ndarray], order: List[int
             if not all(index in people and not np.isnan(people[index][part, 0]) for index in pair) or \
                     np.hypot(*(people[pair[0]][part] - people[pair[1]][part])) >= redraw.radius:
                 continue
-            gain, index = max((redraw.try_change(("drop", index, part), people, order, -1)[0], index)
+            gain, index = max((redraw.try_change(Change("drop", index, part=part), people, order, -1)[0], index)
                               for index in pair)
             if gain > -_ECHO_COST * dot_energy:
-                people, order, _ = _apply(("drop", index, part), people, order, -1)
+                people, order, _ = _apply(Change("drop", index, part=part), people, order, -1)
     return people, order
 
 
