@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import sys
 import threading
@@ -184,6 +185,19 @@ def _output_folder(path: Path) -> Path:
     except OSError as error:
         raise Fatal(_describe(error, path)) from None
     return path
+
+
+def _names_folder(output: str) -> bool:
+    """Whether ``-o`` names a folder: an existing one, or any path written with a trailing slash."""
+    return output.endswith(("/", os.sep)) or Path(output).is_dir()
+
+
+def _output_file(output: Optional[str], default: Path) -> Path:
+    """The file that ``-o`` names: ``default`` without it; inside the folder, under ``default``'s name,
+    when it names a folder (``-o out/``)."""
+    if output is None:
+        return default
+    return Path(output) / default.name if _names_folder(output) else Path(output)
 
 
 def _skip_existing(paths: Sequence[Path], overwrite: bool) -> bool:
@@ -482,7 +496,7 @@ def run_render(args) -> int:
         return encode_png(canvas)
 
     if len(frames) == 1 and not (is_list and args.output is None):
-        target = Path(args.output) if args.output else source.with_suffix(".png")
+        target = _output_file(args.output, source.with_suffix(".png"))
         if _skip_existing([target], args.overwrite):
             _note(f"skipped: {target} exists (--overwrite replaces it)")
             return 0
@@ -519,12 +533,12 @@ def run_read_map(args) -> int:
     if not maps:
         return 1
     one = len(maps) == 1 and not args.list
-    if args.output is None and not one:
-        raise Fatal(f"{len(maps)} maps make one JSON list of frames: name it with -o OUT.json")
-    target = Path(args.output) if args.output else maps[0].path.with_suffix(".json")
+    if not one and (args.output is None or _names_folder(args.output)):
+        raise Fatal(f"{len(maps)} maps make one JSON list of frames: name its file with -o OUT.json")
+    target = _output_file(args.output, maps[0].path.with_suffix(".json"))
     if _skip_existing([target], args.overwrite):
         _note(f"skipped: {target} exists (--overwrite replaces it)")
-        return 0
+        return 1 if problems else 0
     frames, failed = [], 0
     for item in tqdm(maps, unit="map", desc=PROG, disable=True if args.quiet or one else None, file=sys.stderr,
                      dynamic_ncols=True):
@@ -596,7 +610,8 @@ def _apply_retarget(frames: List[PoseFrame], reference_path: str, args) -> List[
 
 
 def run_edit(args) -> int:
-    source, target = Path(args.pose), Path(args.output)
+    source = Path(args.pose)
+    target = _output_file(args.output, source)
     operations = getattr(args, "operations", None) or []
     if not operations:
         raise Fatal("nothing to do: give at least one editing option (see openpose-core edit --help)")
@@ -658,7 +673,7 @@ def run_convert(args) -> int:
     failed = 0
     for name in args.checkpoints:
         source = Path(name)
-        target = Path(args.output) if args.output else source.with_suffix(".safetensors")
+        target = _output_file(args.output, source.with_suffix(".safetensors"))
         if target.resolve() == source.resolve():
             _error(f"{source}: the output would replace the checkpoint itself; give another -o")
             failed += 1
@@ -856,7 +871,8 @@ def _add_detect(commands) -> None:
 def _add_render(commands) -> None:
     parser = _command(commands, "render", "draw the OpenPose map of a pose JSON file", RENDER_HELP, run_render)
     parser.add_argument("pose", metavar="POSE.json")
-    parser.add_argument("-o", "--output", metavar="MAP.png|FOLDER", help="output map (or folder for a list)")
+    parser.add_argument("-o", "--output", metavar="MAP.png|FOLDER",
+                        help="output map, or a folder (a list's maps; one map goes in it under the input's name)")
     parser.add_argument("--width", type=_positive_int, metavar="W", help="map width in pixels")
     parser.add_argument("--height", type=_positive_int, metavar="H", help="map height in pixels")
     parser.add_argument("--fit", choices=FIT_MODES, default="stretch",
@@ -873,7 +889,8 @@ def _add_edit(commands) -> None:
     parser = _command(commands, "edit", "flip, scale, rotate, select or retarget poses in a JSON file",
                       EDIT_HELP, run_edit)
     parser.add_argument("pose", metavar="POSE.json")
-    parser.add_argument("-o", "--output", required=True, metavar="OUT.json")
+    parser.add_argument("-o", "--output", required=True, metavar="OUT.json",
+                        help="output file, or a folder to write it in under the input's name")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output (also the input)")
     ops = parser.add_argument_group("editing options (applied in the order given)")
     ops.add_argument("--flip", nargs=0, action=_Operation, help="mirror left-right (left/right labels swapped)")
@@ -918,7 +935,7 @@ def _add_read_map(commands) -> None:
                       run_read_map)
     parser.add_argument("maps", nargs="+", metavar="MAP", help="map image, folder of maps or glob pattern")
     parser.add_argument("-o", "--output", metavar="OUT.json",
-                        help="output file (default for one map: its name with .json)")
+                        help="output file (default for one map: its name with .json, also inside a folder given)")
     parser.add_argument("--list", action="store_true", help="write a list of frames even for one map")
     parser.add_argument("--no-hands", action="store_true", help="read the body (and face) only")
     parser.add_argument("--no-face", action="store_true", help="read the body (and hands) only")
@@ -936,7 +953,8 @@ def _add_convert(commands) -> None:
         "Default output: beside the checkpoint with the .safetensors extension, where loading looks for it.",
         run_convert)
     parser.add_argument("checkpoints", nargs="+", metavar="CHECKPOINT.pth")
-    parser.add_argument("-o", "--output", metavar="OUT.safetensors", help="output file (one checkpoint only)")
+    parser.add_argument("-o", "--output", metavar="OUT.safetensors",
+                        help="output file (one checkpoint only), or a folder to write it in")
     parser.add_argument("--kind", choices=KINDS, help="expected network (default: recognised from the keys)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output")
 

@@ -560,6 +560,33 @@ def test_read_map_transparent_background_and_errors(tmp_path, capsys):
     assert "not written" in lines[1] and not (tmp_path / "both.json").exists()
 
 
+def test_an_output_folder_gets_the_file_under_the_input_name(tmp_path, capsys):
+    """``-o`` naming a folder (an existing one, or any path with a trailing slash) puts the one output file
+    in it under the input's name, rather than writing a file called like the folder, or skipping because
+    the folder "exists"."""
+    poses = tmp_path / "pose.json"
+    write_poses(poses, whole_pixel_bodies(standing_frame(people=1)))
+    (tmp_path / "old").mkdir()
+    new = str(tmp_path / "new") + os.sep
+    assert cli.main(["render", str(poses), "-o", str(tmp_path / "old")]) == 0
+    drawn = tmp_path / "old" / "pose.png"
+    assert np.array_equal(read_png(drawn), render_pose(read_poses(poses)[0]))
+    assert cli.main(["read-map", str(drawn), "-o", str(tmp_path / "old")]) == 0
+    assert cli.main(["read-map", str(drawn), "-o", new]) == 0
+    assert read_poses(tmp_path / "old" / "pose.json") == read_poses(tmp_path / "new" / "pose.json")
+    assert cli.main(["edit", str(poses), "-o", new, "--flip", "--overwrite"]) == 0
+    assert read_poses(tmp_path / "new" / "pose.json") == [flip_horizontal(read_poses(poses)[0])]
+    assert sorted(listing(tmp_path)) == ["new", "new/pose.json", "old", "old/pose.json", "old/pose.png", "pose.json"]
+    # several maps make one list: its file needs a name
+    capsys.readouterr()
+    second = tmp_path / "second.png"
+    second.write_bytes(drawn.read_bytes())
+    assert cli.main(["read-map", str(drawn), str(second), "-o", new]) == 1
+    assert error_lines(capsys.readouterr().err)[0].endswith("name its file with -o OUT.json")
+    # a missing input is an error even when the output for the others is already there
+    assert cli.main(["read-map", str(drawn), str(drawn.with_name("missing.png")), "-o", new]) == 1
+
+
 def test_edit_applies_options_in_order_and_keeps_the_document_form(tmp_path):
     frame = standing_frame()
     source = tmp_path / "pose.json"
