@@ -491,8 +491,11 @@ def run_render(args) -> int:
 
     def draw(frame: PoseFrame) -> bytes:
         width, height = _render_size(frame, args.width, args.height)
-        canvas = render_pose(frame, width, height, body="body" in parts, hands="hands" in parts,
-                             face="face" in parts, fit=args.fit, stick_scaling=args.stick_scaling)
+        try:
+            canvas = render_pose(frame, width, height, body="body" in parts, hands="hands" in parts,
+                                 face="face" in parts, fit=args.fit, stick_scaling=args.stick_scaling)
+        except ValueError as error:     # a canvas too large for memory
+            raise Fatal(f"{source}: {error}") from None
         return encode_png(canvas)
 
     if len(frames) == 1 and not (is_list and args.output is None):

@@ -66,6 +66,9 @@ _EPS = 0.01
 """The reference draws a hand/face point only if both integer coordinates exceed this, i.e. are >= 1:
 its "missing" marker (-1/W) and anything on row/column 0 or beyond the top/left edge is skipped."""
 
+MAX_CANVAS_PIXELS = 16384 * 16384
+"""Largest canvas drawn (768 MiB of RGB): ComfyUI's largest image, 16384 px a side."""
+
 FIT_MODES = ("stretch", "contain", "cover")
 """How a frame is mapped onto an output canvas of another size:
 ``stretch`` scales x and y independently to fill it (what drawing normalised poses on any canvas does);
@@ -105,7 +108,8 @@ def render_pose(frame: PoseFrame, width: Optional[int] = None, height: Optional[
     The canvas defaults to the frame's own size, which gives the reference's pixels. Otherwise give both
     ``width`` and ``height``; ``fit`` (see FIT_MODES) says how the frame is mapped onto them. Sizes of
     sticks and dots do not follow the canvas, as in the reference, unless ``stick_scaling`` applies the
-    xinsir rule (:func:`stick_scale` of the output canvas) to the limb sticks.
+    xinsir rule (:func:`stick_scale` of the output canvas) to the limb sticks. Raises ``ValueError`` for
+    a canvas over ``MAX_CANVAS_PIXELS``.
     """
     if (width is None) != (height is None):
         raise ValueError("give both width and height, or neither")
@@ -113,6 +117,10 @@ def render_pose(frame: PoseFrame, width: Optional[int] = None, height: Optional[
     if min(target) < 1:
         raise ValueError(f"canvas size must be positive, got {target}")
     draw_w, draw_h, left, top = fit_box((frame.width, frame.height), target, fit)
+    if max(target[0] * target[1], draw_w * draw_h) > MAX_CANVAS_PIXELS:
+        drawn = f" (drawn {draw_w} x {draw_h} before cropping)" if draw_w * draw_h > target[0] * target[1] else ""
+        raise ValueError(f"a {target[0]} x {target[1]} canvas{drawn} is over the limit of {MAX_CANVAS_PIXELS:,} "
+                         f"pixels (MAX_CANVAS_PIXELS)")
     stick_width = STICK_WIDTH * (stick_scale(*target) if stick_scaling else 1)
     canvas = np.zeros((draw_h, draw_w, 3), np.uint8)
     for person in frame.people:

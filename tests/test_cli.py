@@ -506,7 +506,14 @@ def test_render_malformed_or_missing_files_are_one_line_errors(tmp_path, capsys)
     assert re.match(rf"openpose-core: error: {re.escape(str(malformed))}: {place}: ", line)
     assert cli.main(["render", str(tmp_path / "nothing.json")]) == 1
     assert "nothing.json" in error_lines(capsys.readouterr().err)[0]
-    assert listing(tmp_path) == []
+    # a size too large for memory: one line, not numpy's MemoryError
+    pose = tmp_path / "pose.json"
+    write_poses(pose, standing_frame())
+    assert cli.main(["render", str(pose), "--width", "100000", "--height", "100000"]) == 1
+    [line] = error_lines(capsys.readouterr().err)
+    assert line == f"openpose-core: error: {pose}: a 100000 x 100000 canvas is over the limit of 268,435,456 " \
+                   "pixels (MAX_CANVAS_PIXELS)"
+    assert listing(tmp_path) == ["pose.json"]
 
 
 def whole_pixel_bodies(frame: PoseFrame) -> PoseFrame:

@@ -240,6 +240,12 @@ def test_bad_arguments_are_rejected():
         render_pose(frame, 128, 128, fit="zoom")
     with pytest.raises(ValueError):
         render_pose(frame, 0, 128)
+    # a canvas that would not fit in memory is refused before it is allocated, also one "cover" draws larger
+    with pytest.raises(ValueError, match=r"100000 x 100000 canvas is over the limit .*MAX_CANVAS_PIXELS"):
+        render_pose(frame, 100_000, 100_000)
+    with pytest.raises(ValueError, match=r"20000 x 1 canvas \(drawn 20000 x 20000 before cropping\)"):
+        render_pose(frame, 20_000, 1, fit="cover")
+    assert render_pose(frame, 16384, 1).shape == (1, 16384, 3)
 
 
 def test_empty_frame_and_missing_parts_draw_black():
