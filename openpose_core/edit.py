@@ -10,10 +10,13 @@ Conventions (pixel coordinates, y pointing down):
 - Angles are degrees; positive turns counter-clockwise as seen on screen, as ``cv2.getRotationMatrix2D``:
   about centre ``c``, ``x' = cx + cos a (x - cx) + sin a (y - cy)``, ``y' = cy - sin a (x - cx) + cos a (y - cy)``.
 - Every function returns a new frame and never changes its input. ``people`` arguments take indices into
-  ``frame.people`` (``None`` = everyone).
+  ``frame.people`` (``None`` = everyone, negative ones count from the end); an index the frame does not
+  have raises ``IndexError`` naming it. Offsets, factors, angles and centres must be finite numbers
+  (``ValueError``), and scale factors non-zero.
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import replace
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -66,13 +69,41 @@ def with_arrays(person: Person, arrays: Dict[str, Optional[np.ndarray]]) -> Pers
     return replace(person, **{part: None if array is None else array_to_points(array) for part, array in arrays.items()})
 
 
+def _indices(frame: PoseFrame, people: Iterable[int]) -> List[int]:
+    """``people`` as indices into ``frame.people`` (negative ones count from the end); IndexError, naming
+    the index, for one the frame does not have."""
+    count = len(frame.people)
+    chosen = []
+    for index in people:
+        if isinstance(index, bool) or not isinstance(index, numbers.Integral):
+            raise ValueError(f"people are whole-number indices, got {index!r}")
+        if not -count <= index < count:
+            raise IndexError(f"no person {index}: the frame has {count} (0 is the first, -1 the last)")
+        chosen.append(index % count)
+    return chosen
+
+
 def _edit_people(frame: PoseFrame, edit: Callable[[Person], Person], people: Optional[Iterable[int]] = None) -> PoseFrame:
     """A copy of ``frame`` with ``edit`` applied to the chosen people."""
     result = frame.copy()
-    everyone = range(len(result.people))
-    for index in everyone if people is None else {everyone[i] for i in people}:
+    for index in range(len(result.people)) if people is None else set(_indices(frame, people)):
         result.people[index] = edit(result.people[index])
     return result
+
+
+def _finite(**values) -> List[float]:
+    """The values as floats; ValueError, naming the argument, for one that is not a finite number (a NaN
+    would silently turn every point it touches into a missing one)."""
+    numbers = []
+    for name, value in values.items():
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = float("nan")
+        if not np.isfinite(number):
+            raise ValueError(f"{name} must be a finite number, got {value!r}")
+        numbers.append(number)
+    return numbers
 
 
 def _map_positions(person: Person, function: Callable[[np.ndarray], np.ndarray]) -> Person:
@@ -90,7 +121,12 @@ def _affine(frame: PoseFrame, matrix: np.ndarray, people: Optional[Iterable[int]
 
 
 def _centre(frame: PoseFrame, center: Optional[Tuple[float, float]]) -> Tuple[float, float]:
-    return ((frame.width - 1) / 2, (frame.height - 1) / 2) if center is None else center
+    if center is None:
+        return (frame.width - 1) / 2, (frame.height - 1) / 2
+    if len(center) != 2:
+        raise ValueError(f"center must be an (x, y) pair, got {center!r}")
+    cx, cy = _finite(center_x=center[0], center_y=center[1])
+    return cx, cy
 
 
 def _check_same_canvas(frames: Sequence[PoseFrame]) -> None:
@@ -103,6 +139,7 @@ def _check_same_canvas(frames: Sequence[PoseFrame]) -> None:
 
 def translate(frame: PoseFrame, dx: float, dy: float, *, people: Optional[Iterable[int]] = None) -> PoseFrame:
     """Move points by ``(dx, dy)`` pixels (canvas unchanged)."""
+    dx, dy = _finite(dx=dx, dy=dy)
     return _affine(frame, np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]]), people)
 
 
@@ -110,7 +147,9 @@ def scale(frame: PoseFrame, sx: float, sy: Optional[float] = None, *, center: Op
           people: Optional[Iterable[int]] = None) -> PoseFrame:
     """Scale points about ``center`` (default: canvas centre) by ``sx`` horizontally and ``sy`` (default ``sx``)
     vertically; the canvas is unchanged (use :func:`resize` to scale picture and canvas together)."""
-    sy = sx if sy is None else sy
+    sx, sy = _finite(sx=sx, sy=sx if sy is None else sy)
+    if sx == 0 or sy == 0:
+        raise ValueError(f"scale factors must not be 0 (every point would land on the centre), got {sx:g}, {sy:g}")
     cx, cy = _centre(frame, center)
     return _affine(frame, np.array([[sx, 0.0, cx * (1 - sx)], [0.0, sy, cy * (1 - sy)]]), people)
 
@@ -119,7 +158,7 @@ def rotate(frame: PoseFrame, degrees: float, *, center: Optional[Tuple[float, fl
            people: Optional[Iterable[int]] = None) -> PoseFrame:
     """Rotate points about ``center`` (default: canvas centre); positive ``degrees`` turn counter-clockwise on
     screen (y down), like ``cv2.getRotationMatrix2D``. Whole turns are exact (the angle is reduced mod 360)."""
-    radians = np.deg2rad(degrees % 360.0)
+    radians = np.deg2rad(_finite(degrees=degrees)[0] % 360.0)
     cos, sin = np.cos(radians), np.sin(radians)
     cx, cy = _centre(frame, center)
     matrix = np.array([[cos, sin, cx - cos * cx - sin * cy], [-sin, cos, cy + sin * cx - cos * cy]])
@@ -183,14 +222,13 @@ def resize(frame: PoseFrame, width: int, height: int) -> PoseFrame:
 
 def select_people(frame: PoseFrame, indices: Iterable[int]) -> PoseFrame:
     """Keep only the listed people, in the order listed."""
-    return PoseFrame([frame.people[i] for i in indices], frame.width, frame.height).copy()
+    return PoseFrame([frame.people[i] for i in _indices(frame, indices)], frame.width, frame.height).copy()
 
 
 def remove_people(frame: PoseFrame, indices: Iterable[int]) -> PoseFrame:
     """Drop the listed people, keeping the others in order."""
-    everyone = range(len(frame.people))
-    dropped = {everyone[i] for i in indices}
-    return select_people(frame, [i for i in everyone if i not in dropped])
+    dropped = set(_indices(frame, indices))
+    return select_people(frame, [i for i in range(len(frame.people)) if i not in dropped])
 
 
 def remove_parts(frame: PoseFrame, parts: Iterable[str], *, people: Optional[Iterable[int]] = None) -> PoseFrame:

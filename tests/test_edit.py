@@ -240,8 +240,29 @@ def test_select_and_remove_people():
     frame = random_frame(np.random.default_rng(2), 200, 100, people=4)
     assert edit.select_people(frame, [2, 0]).people == [frame.people[2], frame.people[0]]
     assert edit.remove_people(frame, [1, -1]).people == [frame.people[0], frame.people[2]]
-    with pytest.raises(IndexError):
+    with pytest.raises(IndexError, match=r"^no person 4: the frame has 4"):
         edit.remove_people(frame, [4])
+    with pytest.raises(IndexError, match=r"^no person -5: the frame has 4"):
+        edit.select_people(frame, [-5])
+    with pytest.raises(IndexError, match=r"^no person 7: the frame has 4"):
+        edit.flip_horizontal(frame, people=[0, 7])
+    with pytest.raises(ValueError, match=r"whole-number indices, got 1.5"):
+        edit.select_people(frame, [1.5])
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda frame: edit.scale(frame, float("nan")), r"^sx must be a finite number, got nan"),
+    (lambda frame: edit.scale(frame, 1.0, 0.0), r"^scale factors must not be 0"),
+    (lambda frame: edit.rotate(frame, float("inf")), r"^degrees must be a finite number, got inf"),
+    (lambda frame: edit.rotate(frame, 30, center=(10, None)), r"^center_y must be a finite number, got None"),
+    (lambda frame: edit.translate(frame, "left", 0), r"^dx must be a finite number, got 'left'"),
+])
+def test_geometry_refuses_numbers_that_would_lose_the_points(call, message):
+    """A NaN or infinite offset, factor or angle would turn every point it touches into a missing one, and
+    a zero factor would put them all on one spot: refused, naming the argument."""
+    frame = random_frame(np.random.default_rng(3), 200, 100, people=2)
+    with pytest.raises(ValueError, match=message):
+        call(frame)
 
 
 def test_remove_parts_groups_and_single_joints():
