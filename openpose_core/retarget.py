@@ -165,7 +165,13 @@ def _resolve_overrides(overrides: Optional[Dict[str, float]]) -> Dict[str, float
                                                    if f"{side}_{key}" in _SCALE_NAMES]
         if not names:
             raise ValueError(f"unknown override {key!r}; use one of {_SCALE_NAMES} or a name without right_/left_")
-        resolved.update(dict.fromkeys(names, float(value)))
+        try:
+            factor = float(value)
+        except (TypeError, ValueError):
+            factor = float("nan")
+        if not (np.isfinite(factor) and factor > 0):     # NaN would drop the joints, 0 or less fold the bone
+            raise ValueError(f"override {key!r}: the factor must be a positive number, got {value!r}")
+        resolved.update(dict.fromkeys(names, factor))
     return resolved
 
 
@@ -243,7 +249,7 @@ def retarget(reference: Union[Person, PoseFrame, None], target: Union[PoseFrame,
       scale (hand: forearm; face: nose-eye and eye-ear bones; feet: shin).
     - ``overrides``: name -> scale factor, replacing the computed one (names from :data:`BONES` and
       ``right_hand``, ``left_hand``, ``face``, ``right_foot``, ``left_foot``; a name without ``right_``/``left_``,
-      e.g. ``"thigh"``, sets both sides).
+      e.g. ``"thigh"``, sets both sides); factors must be positive numbers.
     - ``height="reference"`` keeps the scaled (reference) size; ``"target"`` then rescales the whole figure
       about the neck so its standing height (neck-nose + torso + thigh + shin, from bone lengths) equals the
       target's.
