@@ -91,10 +91,10 @@ def _edit_people(frame: PoseFrame, edit: Callable[[Person], Person], people: Opt
     return result
 
 
-def _finite(**values) -> List[float]:
+def finite_numbers(**values) -> List[float]:
     """The values as floats; ValueError, naming the argument, for one that is not a finite number (a NaN
     would silently turn every point it touches into a missing one)."""
-    numbers = []
+    result = []
     for name, value in values.items():
         try:
             number = float(value)
@@ -102,8 +102,8 @@ def _finite(**values) -> List[float]:
             number = float("nan")
         if not np.isfinite(number):
             raise ValueError(f"{name} must be a finite number, got {value!r}")
-        numbers.append(number)
-    return numbers
+        result.append(number)
+    return result
 
 
 def _map_positions(person: Person, function: Callable[[np.ndarray], np.ndarray]) -> Person:
@@ -123,9 +123,11 @@ def _affine(frame: PoseFrame, matrix: np.ndarray, people: Optional[Iterable[int]
 def _centre(frame: PoseFrame, center: Optional[Tuple[float, float]]) -> Tuple[float, float]:
     if center is None:
         return (frame.width - 1) / 2, (frame.height - 1) / 2
-    if len(center) != 2:
-        raise ValueError(f"center must be an (x, y) pair, got {center!r}")
-    cx, cy = _finite(center_x=center[0], center_y=center[1])
+    try:
+        x, y = center
+    except (TypeError, ValueError):
+        raise ValueError(f"center must be an (x, y) pair, got {center!r}") from None
+    cx, cy = finite_numbers(center_x=x, center_y=y)
     return cx, cy
 
 
@@ -139,7 +141,7 @@ def _check_same_canvas(frames: Sequence[PoseFrame]) -> None:
 
 def translate(frame: PoseFrame, dx: float, dy: float, *, people: Optional[Iterable[int]] = None) -> PoseFrame:
     """Move points by ``(dx, dy)`` pixels (canvas unchanged)."""
-    dx, dy = _finite(dx=dx, dy=dy)
+    dx, dy = finite_numbers(dx=dx, dy=dy)
     return _affine(frame, np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]]), people)
 
 
@@ -147,7 +149,7 @@ def scale(frame: PoseFrame, sx: float, sy: Optional[float] = None, *, center: Op
           people: Optional[Iterable[int]] = None) -> PoseFrame:
     """Scale points about ``center`` (default: canvas centre) by ``sx`` horizontally and ``sy`` (default ``sx``)
     vertically; the canvas is unchanged (use :func:`resize` to scale picture and canvas together)."""
-    sx, sy = _finite(sx=sx, sy=sx if sy is None else sy)
+    sx, sy = finite_numbers(sx=sx, sy=sx if sy is None else sy)
     if sx == 0 or sy == 0:
         raise ValueError(f"scale factors must not be 0 (every point would land on the centre), got {sx:g}, {sy:g}")
     cx, cy = _centre(frame, center)
@@ -158,7 +160,7 @@ def rotate(frame: PoseFrame, degrees: float, *, center: Optional[Tuple[float, fl
            people: Optional[Iterable[int]] = None) -> PoseFrame:
     """Rotate points about ``center`` (default: canvas centre); positive ``degrees`` turn counter-clockwise on
     screen (y down), like ``cv2.getRotationMatrix2D``. Whole turns are exact (the angle is reduced mod 360)."""
-    radians = np.deg2rad(_finite(degrees=degrees)[0] % 360.0)
+    radians = np.deg2rad(finite_numbers(degrees=degrees)[0] % 360.0)
     cos, sin = np.cos(radians), np.sin(radians)
     cx, cy = _centre(frame, center)
     matrix = np.array([[cos, sin, cx - cos * cx - sin * cy], [-sin, cos, cy + sin * cx - cos * cy]])

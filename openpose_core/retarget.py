@@ -15,7 +15,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .edit import PART_SIZES, with_arrays
+from .edit import PART_SIZES, finite_numbers, with_arrays
 from .pose import Person, PoseFrame, points_to_array
 
 BONES: Tuple[Tuple[str, int, int], ...] = (
@@ -165,12 +165,9 @@ def _resolve_overrides(overrides: Optional[Dict[str, float]]) -> Dict[str, float
                                                    if f"{side}_{key}" in _SCALE_NAMES]
         if not names:
             raise ValueError(f"unknown override {key!r}; use one of {_SCALE_NAMES} or a name without right_/left_")
-        try:
-            factor = float(value)
-        except (TypeError, ValueError):
-            factor = float("nan")
-        if not (np.isfinite(factor) and factor > 0):     # NaN would drop the joints, 0 or less fold the bone
-            raise ValueError(f"override {key!r}: the factor must be a positive number, got {value!r}")
+        [factor] = finite_numbers(**{f"override {key!r}": value})   # NaN would drop the joints below the bone
+        if factor <= 0:                                                 # and 0 or less fold it back
+            raise ValueError(f"override {key!r} must be a positive factor, got {value!r}")
         resolved.update(dict.fromkeys(names, factor))
     return resolved
 

@@ -222,8 +222,9 @@ def test_overrides_replace_scales_and_work_without_a_reference():
     with pytest.raises(ValueError, match="elbow"):
         retarget(None, target, overrides={"elbow": 2.0})
     # a NaN factor would drop the joints below the bone, 0 or less fold it back: refused
-    for factor in (float("nan"), 0.0, -1.0, "big"):
-        with pytest.raises(ValueError, match=r"override 'thigh': the factor must be a positive number"):
+    for factor, problem in ((float("nan"), "a finite number"), ("big", "a finite number"), (0.0, "a positive factor"),
+                            (-1.0, "a positive factor")):
+        with pytest.raises(ValueError, match=rf"^override 'thigh' must be {problem}, got"):
             retarget(None, target, overrides={"thigh": factor})
     with pytest.raises(ValueError):
         retarget(None, target, anchor="hips")
