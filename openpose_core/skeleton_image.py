@@ -66,7 +66,8 @@ Method:
    drawn explains (blends of two dots) are dropped, when the drawing they change fits the colour the map
    shows there. In shrunk maps (about one chroma sample per dot) a head whose nose was read as the pink
    l-ear or the orange neck joins its neck through that dot renamed nose, when the neck-nose stick that
-   this draws fits.
+   this draws fits; and, once the hand pieces below are set aside, a limb joint whose dot lost its colour
+   is added where its stick, leaving the person, ends on black.
 7. Hands (``hands``). Blue dots that are not people's left knees (in JPEG, nor their blue-ish hips and
    ankles), joined pairwise by straight thin lines of one of the 20 hand-edge hues with no other dot on
    the way, are labelled by the edges' colours (a dot on two edges of different colours is the point
@@ -79,8 +80,8 @@ Method:
 
 Limitations (see tests/test_skeleton_image.py for the measured rates):
 - A joint whose dot is mostly covered is left out (joints are never invented on purpose: they come from
-  dots); a joint whose dot is covered by another dot may still join its person through its sticks, and
-  is then left out too, its place being unknown.
+  dots, or in shrunk JPEG maps from a stick ending on black); a joint whose dot is covered by another dot
+  may still join its person through its sticks, and is then left out too, its place being unknown.
 - Two people's same joints drawn within about a dot radius read as one dot, which only one of them
   gets; the other may then take the wrong sticks.
 - Two people join only through a stick that shows: people whose shared sticks are hidden come back
@@ -110,7 +111,7 @@ import numpy as np
 from .image import ImageError, as_rgb_uint8
 from .pose import HAND_EDGES, NUM_BODY, NUM_FACE, NUM_HAND, Keypoint, Person, PoseFrame
 from .render import BODY_COLORS, DRAWN_LIMBS, HAND_EDGE_COLORS, LIMB_COLORS, STICK_WIDTH
-from .skeleton_refit import refit
+from .skeleton_refit import extend_limbs, refit
 
 # ---- colour classes -------------------------------------------------------------------------------
 
@@ -1413,6 +1414,8 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     # hands: blue dots that are not bodies' (blue-like) joints, joined by the thin coloured hand lines
     if not exact:
         bodies = _drop_hand_pieces(bodies, blue, blue_like, classes, dots, scale)
+    if not exact and scale < _SMALL_DOTS:
+        bodies = extend_limbs(image, bodies, scale)
     taken = np.array([body[part] for body in bodies for part in blue_like
                       if not np.isnan(body[part, 0])]).reshape(-1, 2)
     if len(taken) and len(blue):

@@ -16,9 +16,14 @@ counts only when what it draws fits the colour the drawing leaves unexplained (i
 colour. Last, of two people holding one part a dot radius apart (JPEG can find a dot twice), the copy
 that the other person's drawing already explains goes.
 
-Limits: only joints the parse found are judged; none is added. A stick whose end joint was not found
-(a nose under an elbow dot) leaves its colour unexplained, and a joint whose own stick runs under it can
-then look wrong and be dropped (one scene of 300 at 0.75x).
+In shrunk JPEG maps a wrist or ankle dot may lose its colour altogether while the forearm or shin
+leading to it still shows: :func:`extend_limbs` (run after the hand pieces are set aside) adds such a
+joint where that unexplained stick ends on black, when the dot and stick drawn there fit.
+
+Limits: otherwise only joints the parse found are judged. A stick whose end joint was not found (a nose
+under an elbow dot) leaves its colour unexplained, and a joint whose own stick runs under it can then
+look wrong and be dropped (one scene of 300 at 0.75x). A stick ending under other drawing or at the
+border adds nothing: where its joint lies is unknown.
 """
 from __future__ import annotations
 
@@ -44,6 +49,11 @@ _NOSE_JOIN_FIT = 0.6    # renaming overrides the dot's colour: the sticks must s
 _NOSE = 0
 _NOSE_LOOKALIKES = (1, 17)  # the neck's orange and the l-ear's pink lie either side of the nose's red
 _ECHO_COST = 0.05       # of a whole dot's drawing: what dropping an echo may cost
+_ADD_FIT = 0.6          # a joint added at a stick's end: its dot and stick must draw what the map shows
+_STICK_HUE = 0.9        # cosine between unexplained colour and a stick's colour, to count as that stick
+_STICK_LEVEL = 0.4      # ... and at least this share of its brightness
+_BACKGROUND = 60.0      # brightest channel (blurred) that still counts as black beyond a stick's end
+_LIMB_PARTS = range(1, 14)  # not head joints: their short sticks hide under the head dots
 _MAX_CHANGES = 60
 _LIMB_STARTS, _LIMB_ENDS = np.array(DRAWN_LIMBS).T
 _NEIGHBOURS = {part: [other for limb in DRAWN_LIMBS if part in limb for other in limb if other != part]
@@ -74,6 +84,75 @@ def refit(image: np.ndarray, bodies: List[np.ndarray], scale: float, rename_nose
     return [people[index] for index in order] + empty
 
 
+def extend_limbs(image: np.ndarray, bodies: List[np.ndarray], scale: float) -> List[np.ndarray]:
+    """Shrunk JPEG maps, after :func:`refit`: a joint whose dot lost its colour (a blue-violet ankle at
+    half size) is added where its limb's stick, leaving a joint of the person, ends on black, when the dot
+    and stick drawn there fit the colour the drawing leaves unexplained. A stick ending under other
+    drawing, or at the image border, says nothing about where its joint is, so no joint is added there."""
+    redraw = _Redraw(image, scale)
+    people = [body.copy() for body in bodies]
+    for _ in range(_MAX_CHANGES):
+        residual = redraw.target - redraw.draw((0, 0, redraw.width, redraw.height), people)
+        sticks: Dict[int, np.ndarray] = {}
+        best: Optional[Tuple[float, int, int, np.ndarray]] = None
+        for index, body in enumerate(people):
+            held = ~np.isnan(body[:, 0])
+            for limb, (first, second) in enumerate(DRAWN_LIMBS):
+                for start, end in ((first, second), (second, first)):
+                    if not held[start] or held[end] or end not in _LIMB_PARTS:
+                        continue
+                    if limb not in sticks:
+                        sticks[limb] = _unexplained_sticks(residual, limb)
+                    for place in _stick_end_places(redraw, sticks[limb], body[start]):
+                        added = body.copy()
+                        added[end] = place
+                        box = redraw.box(_extent(added[_ends(added, end)]))
+                        gain, fit = redraw.gain(box, people, people[:index] + [added] + people[index + 1:])
+                        if gain > 0 and fit >= _ADD_FIT and (best is None or gain > best[0]):
+                            best = (gain, index, end, place)
+        if best is None:
+            break
+        _, index, end, place = best
+        people[index] = people[index].copy()
+        people[index][end] = place
+    return people
+
+
+def _unexplained_sticks(residual: np.ndarray, limb: int) -> np.ndarray:
+    """Connected pieces (labels, 0 = none) of the unexplained colour that ``limb``'s stick colour explains."""
+    colour = np.array(LIMB_COLORS[limb], np.float32)
+    level = np.linalg.norm(residual, axis=2)
+    along = (residual @ colour) / (level * float(np.linalg.norm(colour)) + 1e-6)
+    stick = (along > _STICK_HUE) & (level > _STICK_LEVEL * float(np.linalg.norm(colour)))
+    return cv2.connectedComponents(stick.astype(np.uint8), connectivity=8)[1]
+
+
+def _stick_end_places(redraw: "_Redraw", sticks: np.ndarray, start: np.ndarray) -> List[np.ndarray]:
+    """Where the joint at the far end of the unexplained stick leaving ``start`` may be: the stick's tip
+    (the renderer's ellipse ends at the joint's centre) and up to a dot radius back from it, since the dot
+    covers the tip. None when the stick ends on anything but black, or at the border."""
+    reach = int(math.ceil(redraw.radius + redraw.half_width + 1.0))
+    x, y = int(round(start[0])), int(round(start[1]))
+    touching = set(np.unique(sticks[max(y - reach, 0):y + reach + 1, max(x - reach, 0):x + reach + 1])) - {0}
+    if not touching:
+        return []
+    ys, xs = np.nonzero(np.isin(sticks, list(touching)))
+    distance = np.hypot(xs - start[0], ys - start[1])
+    if distance.max() < 3 * redraw.radius:
+        return []
+    farthest = np.argsort(distance)[-5:]
+    tip = np.array([xs[farthest].mean(), ys[farthest].mean()])
+    direction = (tip - start) / np.hypot(*(tip - start))
+    size = np.array([redraw.width, redraw.height])
+    beyond = [tip + direction * (redraw.radius + step) for step in (1.5, 2.5)]
+    inside = (tip >= 2).all() and (tip < size - 3).all() and all((point >= 0).all() and (point < size - 0.5).all()
+                                                                 for point in beyond)
+    if not inside or any(redraw.target[int(round(point[1])), int(round(point[0]))].max() > _BACKGROUND
+                         for point in beyond):
+        return []
+    return [tip - back * direction for back in (0.0, 0.5 * redraw.radius, redraw.radius)]
+
+
 class _Redraw:
     """The blurred map, and blurred drawings of people over windows of it."""
 
@@ -101,7 +180,8 @@ class _Redraw:
         origin = np.array([x0 - pad, y0 - pad], np.float64)
         size = (x1 - x0 + 2 * pad, y1 - y0 + 2 * pad)
         canvas = np.zeros((size[1] * k, size[0] * k, 3), np.uint8)
-        stacked = np.stack(bodies) if bodies else np.zeros((0, NUM_BODY, 2))
+        drawn = [body for body in bodies if not np.isnan(body[:, 0]).all()]
+        stacked = np.stack(drawn) if drawn else np.zeros((0, NUM_BODY, 2))
         reach = self.radius + self.half_width
         low, high = np.nanmin(stacked, axis=1) - reach, np.nanmax(stacked, axis=1) + reach
         touching = (high >= origin).all(axis=1) & (low <= origin + size).all(axis=1)

@@ -13,7 +13,7 @@ What "right" means here:
 Images shrunk to half size *and* JPEG-compressed lose the colour of small dots (a 9 px dot is 4-5 px
 wide there, about two of JPEG's 4:2:0 chroma samples across); there the tests ask for high recall and
 few wrong joints instead of every joint; JPEG at 0.75x-1x allows a small budget. Measured over 300
-scenes (seeds 0-299): 99.98 % / 99.8 % / 96 % of visible joints come back at 1x / 0.75x / 0.5x, and
+scenes (seeds 0-299): 99.98 % / 99.8 % / 97 % of visible joints come back at 1x / 0.75x / 0.5x, and
 every scene of PNG maps at 0.75x-2x comes back whole (298 of 300 at 0.5x).
 """
 from __future__ import annotations
@@ -410,6 +410,8 @@ def test_jpeg_maps_mostly_come_back(factor, interpolation, budget):
     (21, 0.5, "area"),       # two pieces, and a made-up joint
     (36, 0.5, "area"),       # a nose read as the l-ear: its head joins the neck through the dot renamed nose
     (161, 0.5, "area"),
+    (60, 0.5, "area"),       # an ankle dot that lost its colour, found where its shin ends
+    (96, 0.5, "area"),
 ])
 def test_jpeg_hard_scenes(seed, factor, interpolation):
     """JPEG scenes that each once failed on a different rule come back whole."""

@@ -1,6 +1,7 @@
 """Checking a skeleton-map parse by drawing it again: the drawing follows the renderer at any scale, and
-the changes it buys (joining pieces, also through a dot renamed nose, dropping joints and echoes) are the right ones on maps whose truth
-is known. End-to-end rates are in test_skeleton_image.py."""
+the changes it buys (joining pieces, also through a dot renamed nose, dropping joints and echoes, adding
+a joint where its stick ends) are the right ones on maps whose truth is known. End-to-end rates are in
+test_skeleton_image.py."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,7 +9,7 @@ import pytest
 
 from openpose_core.pose import NUM_BODY, Keypoint, Person, PoseFrame
 from openpose_core.render import render_pose
-from openpose_core.skeleton_refit import _Redraw, refit
+from openpose_core.skeleton_refit import _Redraw, extend_limbs, refit
 from tests.test_skeleton_image import degrade, drawn_position, random_scene
 
 UPPER = [0, 1, 2, 3, 4, 5, 6, 7, 14, 15, 16, 17]
@@ -92,6 +93,31 @@ def test_a_nose_read_as_an_ear_joins_its_head_to_its_neck(seed):
     assert np.array_equal(whole[0], body[0]) and np.isnan(whole[17, 0]) and (~np.isnan(whole[:, 0])).sum() == 17
     result = refit(image, [pieces(body, [14, 15, 16, 17]), rest, truth[1]], 0.5, rename_noses=True)
     assert any(np.array_equal(person[17], body[17]) and np.isnan(person[0, 0]) for person in result)
+
+
+@pytest.mark.parametrize("seed", [7, 8])
+def test_a_joint_is_added_where_its_stick_ends_on_black(seed):
+    """At half size with JPEG a wrist or ankle dot may lose its colour; the forearm or shin leading to it
+    still shows, and the joint comes back where that stick ends."""
+    image, truth = scene(seed, 2, 0.5, jpeg=75)
+    for part in (4, 7, 10, 13):
+        bodies = [body.copy() for body in truth]
+        bodies[0][part] = np.nan
+        assert np.hypot(*(extend_limbs(image, bodies, 0.5)[0][part] - truth[0][part])) < 1.5, part
+
+
+def test_no_joint_is_added_where_its_stick_leaves_the_image():
+    """A shin running off the bottom of the map says nothing about where its ankle is."""
+    frame = random_scene(np.random.default_rng(8), 1, (512, 512), missing=0.0)
+    body = [Keypoint(float(int(p.x)), float(int(p.y))) for p in frame.people[0].body]
+    drop = 512 - body[10].y + 15                            # the right ankle 15 px below the map
+    moved = PoseFrame([Person(body=[Keypoint(p.x, p.y + drop) for p in body])], 512, 512)
+    image, fx, fy = degrade(render_pose(moved, hands=False, face=False), 0.5, "area", 75)
+    truth = np.array([drawn_position(point, fx, fy) for point in moved.people[0].body])
+    assert truth[10, 1] > image.shape[0] and truth[9, 1] < image.shape[0] - 20
+    without = truth.copy()
+    without[10] = np.nan
+    assert np.isnan(extend_limbs(image, [without], 0.5)[0][10]).all()
 
 
 def test_a_joint_that_is_not_drawn_is_dropped():
