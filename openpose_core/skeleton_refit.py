@@ -130,7 +130,7 @@ def _unexplained_sticks(residual: np.ndarray, limb: int) -> np.ndarray:
 def _stick_end_places(redraw: "_Redraw", sticks: np.ndarray, start: np.ndarray) -> List[np.ndarray]:
     """Where the joint at the far end of the unexplained stick leaving ``start`` may be: the stick's tip
     (the renderer's ellipse ends at the joint's centre) and up to a dot radius back from it, since the dot
-    covers the tip. None when the stick ends on anything but black, or at the border."""
+    covers the tip. No place when the stick ends on anything but black, or at the border."""
     reach = int(math.ceil(redraw.radius + redraw.half_width + 1.0))
     x, y = int(round(start[0])), int(round(start[1]))
     touching = set(np.unique(sticks[max(y - reach, 0):y + reach + 1, max(x - reach, 0):x + reach + 1])) - {0}
