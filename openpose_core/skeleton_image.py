@@ -67,7 +67,8 @@ Method:
    shows there. In shrunk maps (about one chroma sample per dot) a head whose nose was read as the pink
    l-ear or the orange neck joins its neck through that dot renamed nose, when the neck-nose stick that
    this draws fits; and, once the hand pieces below are set aside, a limb joint whose dot lost its colour
-   is added where its stick, leaving the person, ends on black.
+   is added where its stick, leaving the person, ends on black, and a head dot left loose joins the head
+   beside it that lacks that part.
 7. Hands (``hands``). Blue dots that are not people's left knees (in JPEG, nor their blue-ish hips and
    ankles), joined pairwise by straight thin lines of one of the 20 hand-edge hues with no other dot on
    the way, are labelled by the edges' colours (a dot on two edges of different colours is the point
@@ -111,7 +112,7 @@ import numpy as np
 from .image import ImageError, as_rgb_uint8
 from .pose import HAND_EDGES, NUM_BODY, NUM_FACE, NUM_HAND, Keypoint, Person, PoseFrame
 from .render import BODY_COLORS, DRAWN_LIMBS, HAND_EDGE_COLORS, LIMB_COLORS, STICK_WIDTH
-from .skeleton_refit import extend_limbs, refit
+from .skeleton_refit import add_missing_joints, refit
 
 # ---- colour classes -------------------------------------------------------------------------------
 
@@ -1415,7 +1416,9 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     if not exact:
         bodies = _drop_hand_pieces(bodies, blue, blue_like, classes, dots, scale)
     if not exact and scale < _SMALL_DOTS:
-        bodies = extend_limbs(image, bodies, scale)
+        head_dots = [(int(joints.part[index]), joints.xy[index]) for index in
+                     np.flatnonzero(joints.primary & (joints.score > 0) & np.isin(joints.part, _HEAD_PARTS))]
+        bodies = add_missing_joints(image, bodies, scale, head_dots)
     taken = np.array([body[part] for body in bodies for part in blue_like
                       if not np.isnan(body[part, 0])]).reshape(-1, 2)
     if len(taken) and len(blue):

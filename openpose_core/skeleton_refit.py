@@ -17,8 +17,9 @@ colour. Last, of two people holding one part a dot radius apart (JPEG can find a
 that the other person's drawing already explains goes.
 
 In shrunk JPEG maps a wrist or ankle dot may lose its colour altogether while the forearm or shin
-leading to it still shows: :func:`extend_limbs` (run after the hand pieces are set aside) adds such a
-joint where that unexplained stick ends on black, when the dot and stick drawn there fit.
+leading to it still shows: :func:`add_missing_joints` (run after the hand pieces are set aside) adds such
+a joint where that unexplained stick ends on black, and gives a head dot left loose (an ear, whose only
+stick hides under the head dots) to the head beside it, when the dot and sticks drawn there fit.
 
 Limits: otherwise only joints the parse found are judged. A stick whose end joint was not found (a nose
 under an elbow dot) leaves its colour unexplained, and a joint whose own stick runs under it can then
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Dict, Iterator, List, NamedTuple, Optional, Tuple
+from typing import Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -54,6 +55,8 @@ _STICK_HUE = 0.9        # cosine between unexplained colour and a stick's colour
 _STICK_LEVEL = 0.4      # ... and at least this share of its brightness
 _BACKGROUND = 60.0      # brightest channel (blurred) that still counts as black beyond a stick's end
 _LIMB_PARTS = range(1, 14)  # not head joints: their short sticks hide under the head dots
+_HEAD = (0, 14, 15, 16, 17)
+_HEAD_REACH = 5.0       # dot radii from a head's nearest dot to a loose head dot it may take
 _MAX_CHANGES = 60
 _LIMB_STARTS, _LIMB_ENDS = np.array(DRAWN_LIMBS).T
 _NEIGHBOURS = {part: [other for limb in DRAWN_LIMBS if part in limb for other in limb if other != part]
@@ -84,17 +87,28 @@ def refit(image: np.ndarray, bodies: List[np.ndarray], scale: float, rename_nose
     return [people[index] for index in order] + empty
 
 
-def extend_limbs(image: np.ndarray, bodies: List[np.ndarray], scale: float) -> List[np.ndarray]:
-    """Shrunk JPEG maps, after :func:`refit`: a joint whose dot lost its colour (a blue-violet ankle at
-    half size) is added where its limb's stick, leaving a joint of the person, ends on black, when the dot
-    and stick drawn there fit the colour the drawing leaves unexplained. A stick ending under other
-    drawing, or at the image border, says nothing about where its joint is, so no joint is added there."""
+def add_missing_joints(image: np.ndarray, bodies: List[np.ndarray], scale: float,
+                       head_dots: Sequence[Tuple[int, np.ndarray]]) -> List[np.ndarray]:
+    """Shrunk JPEG maps, after :func:`refit` and once hand pieces are set aside: joints the colour parse
+    could not place, added where the drawing says so.
+
+    - A limb joint whose dot lost its colour (a blue-violet ankle at half size) goes where its stick,
+      leaving a joint of the person, ends on black. A stick ending under other drawing, or at the image
+      border, says nothing about where its joint is, so no joint is added there.
+    - A head dot left loose (``head_dots``: (part, position) readings; an ear's only stick, to its eye,
+      hides under the head dots) joins the head next to it that lacks that part.
+
+    Each addition must gain, and its dot and sticks fit the colour the drawing leaves unexplained."""
     redraw = _Redraw(image, scale)
+    return _adopt_head_dots(redraw, _extend_limbs(redraw, bodies), head_dots)
+
+
+def _extend_limbs(redraw: "_Redraw", bodies: List[np.ndarray]) -> List[np.ndarray]:
     people = [body.copy() for body in bodies]
     for _ in range(_MAX_CHANGES):
         residual = redraw.target - redraw.draw((0, 0, redraw.width, redraw.height), people)
         sticks: Dict[int, np.ndarray] = {}
-        best: Optional[Tuple[float, int, int, np.ndarray]] = None
+        best: Optional[Tuple[float, int, np.ndarray]] = None
         for index, body in enumerate(people):
             held = ~np.isnan(body[:, 0])
             for limb, (first, second) in enumerate(DRAWN_LIMBS):
@@ -106,16 +120,40 @@ def extend_limbs(image: np.ndarray, bodies: List[np.ndarray], scale: float) -> L
                     for place in _stick_end_places(redraw, sticks[limb], body[start]):
                         added = body.copy()
                         added[end] = place
-                        box = redraw.box(_extent(added[_ends(added, end)]))
-                        gain, fit = redraw.gain(box, people, people[:index] + [added] + people[index + 1:])
-                        if gain > 0 and fit >= _ADD_FIT and (best is None or gain > best[0]):
-                            best = (gain, index, end, place)
+                        best = _better_addition(redraw, people, index, added, end, best)
         if best is None:
             break
-        _, index, end, place = best
-        people[index] = people[index].copy()
-        people[index][end] = place
+        people[best[1]] = best[2]
     return people
+
+
+def _adopt_head_dots(redraw: "_Redraw", people: List[np.ndarray],
+                     head_dots: Sequence[Tuple[int, np.ndarray]]) -> List[np.ndarray]:
+    people = list(people)
+    for part, place in head_dots:
+        held = [body[~np.isnan(body[:, 0])] for body in people]
+        if any(len(points) and np.hypot(*(points - place).T).min() < redraw.radius for points in held):
+            continue                                    # a joint of someone's already
+        best: Optional[Tuple[float, int, np.ndarray]] = None
+        for index, body in enumerate(people):
+            head = body[list(_HEAD)]
+            head = head[~np.isnan(head[:, 0])]
+            near = len(head) and np.hypot(*(head - place).T).min() <= _HEAD_REACH * redraw.radius
+            if np.isnan(body[part, 0]) and near:
+                added = body.copy()
+                added[part] = place
+                best = _better_addition(redraw, people, index, added, part, best)
+        if best is not None:
+            people[best[1]] = best[2]
+    return people
+
+
+def _better_addition(redraw: "_Redraw", people: List[np.ndarray], index: int, added: np.ndarray, part: int,
+                     best: Optional[Tuple[float, int, np.ndarray]]) -> Optional[Tuple[float, int, np.ndarray]]:
+    """``best`` or, when it gains more and fits, (gain, index, added): person ``index`` with ``part`` added."""
+    box = redraw.box(_extent(added[_ends(added, part)]))
+    gain, fit = redraw.gain(box, people, people[:index] + [added] + people[index + 1:])
+    return (gain, index, added) if gain > 0 and fit >= _ADD_FIT and (best is None or gain > best[0]) else best
 
 
 def _unexplained_sticks(residual: np.ndarray, limb: int) -> np.ndarray:

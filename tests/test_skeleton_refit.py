@@ -1,7 +1,7 @@
 """Checking a skeleton-map parse by drawing it again: the drawing follows the renderer at any scale, and
 the changes it buys (joining pieces, also through a dot renamed nose, dropping joints and echoes, adding
-a joint where its stick ends) are the right ones on maps whose truth is known. End-to-end rates are in
-test_skeleton_image.py."""
+a joint where its stick ends or a loose ear by its head) are the right ones on maps whose truth is
+known. End-to-end rates are in test_skeleton_image.py."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,7 +9,7 @@ import pytest
 
 from openpose_core.pose import NUM_BODY, Keypoint, Person, PoseFrame
 from openpose_core.render import render_pose
-from openpose_core.skeleton_refit import _Redraw, extend_limbs, refit
+from openpose_core.skeleton_refit import _Redraw, add_missing_joints, refit
 from tests.test_skeleton_image import degrade, drawn_position, random_scene
 
 UPPER = [0, 1, 2, 3, 4, 5, 6, 7, 14, 15, 16, 17]
@@ -103,7 +103,7 @@ def test_a_joint_is_added_where_its_stick_ends_on_black(seed):
     for part in (4, 7, 10, 13):
         bodies = [body.copy() for body in truth]
         bodies[0][part] = np.nan
-        assert np.hypot(*(extend_limbs(image, bodies, 0.5)[0][part] - truth[0][part])) < 1.5, part
+        assert np.hypot(*(add_missing_joints(image, bodies, 0.5, [])[0][part] - truth[0][part])) < 1.5, part
 
 
 def test_no_joint_is_added_where_its_stick_leaves_the_image():
@@ -117,7 +117,22 @@ def test_no_joint_is_added_where_its_stick_leaves_the_image():
     assert truth[10, 1] > image.shape[0] and truth[9, 1] < image.shape[0] - 20
     without = truth.copy()
     without[10] = np.nan
-    assert np.isnan(extend_limbs(image, [without], 0.5)[0][10]).all()
+    assert np.isnan(add_missing_joints(image, [without], 0.5, [])[0][10]).all()
+
+
+def test_a_loose_ear_joins_the_head_beside_it():
+    """An ear's only stick, to its eye, hides under the head dots: an ear dot the parse left loose joins
+    the head next to it that lacks that ear; one on black far from any head joins nothing."""
+    for seed in range(4):
+        image, truth = scene(seed, 2, 0.5, jpeg=75)
+        for ear in (16, 17):
+            bodies = [body.copy() for body in truth]
+            bodies[0][ear] = np.nan
+            corner = np.array([2.0, 2.0])
+            result = add_missing_joints(image, bodies, 0.5, [(ear, truth[0][ear]), (ear, corner)])
+            assert np.array_equal(result[0][ear], truth[0][ear]), (seed, ear)
+            assert not any(np.allclose(body[ear], corner) for body in result)
+            assert np.isnan(add_missing_joints(image, bodies, 0.5, [])[0][ear]).all()
 
 
 def test_a_joint_that_is_not_drawn_is_dropped():
