@@ -67,8 +67,8 @@ Method:
    shows there. In shrunk maps (about one chroma sample per dot) a head whose nose was read as the pink
    l-ear or the orange neck joins its neck through that dot renamed nose, when the neck-nose stick that
    this draws fits; and, once the hand pieces below are set aside, a limb joint whose dot lost its colour
-   is added where its stick, leaving the person, ends on black, and a head dot left loose joins the head
-   beside it that lacks that part.
+   is added where its stick, leaving the person, ends on black. In any JPEG map a head dot left loose
+   joins the head beside it that lacks that part.
 7. Hands (``hands``). Blue dots that are not people's left knees (in JPEG, nor their blue-ish hips and
    ankles), joined pairwise by straight thin lines of one of the 20 hand-edge hues with no other dot on
    the way, are labelled by the edges' colours (a dot on two edges of different colours is the point
@@ -1415,10 +1415,9 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     # hands: blue dots that are not bodies' (blue-like) joints, joined by the thin coloured hand lines
     if not exact:
         bodies = _drop_hand_pieces(bodies, blue, blue_like, classes, dots, scale)
-    if not exact and scale < _SMALL_DOTS:
         head_dots = [(int(joints.part[index]), joints.xy[index]) for index in
                      np.flatnonzero(joints.primary & (joints.score > 0) & np.isin(joints.part, _HEAD_PARTS))]
-        bodies = add_missing_joints(image, bodies, scale, head_dots)
+        bodies = add_missing_joints(image, bodies, scale, head_dots, stick_ends=scale < _SMALL_DOTS)
     taken = np.array([body[part] for body in bodies for part in blue_like
                       if not np.isnan(body[part, 0])]).reshape(-1, 2)
     if len(taken) and len(blue):

@@ -18,8 +18,9 @@ that the other person's drawing already explains goes.
 
 In shrunk JPEG maps a wrist or ankle dot may lose its colour altogether while the forearm or shin
 leading to it still shows: :func:`add_missing_joints` (run after the hand pieces are set aside) adds such
-a joint where that unexplained stick ends on black, and gives a head dot left loose (an ear, whose only
-stick hides under the head dots) to the head beside it, when the dot and sticks drawn there fit.
+a joint where that unexplained stick ends on black; in any JPEG map it gives a head dot left loose (an
+ear, whose only stick hides under the head dots) to the head beside it, when the dot and sticks drawn
+there fit.
 
 Limits: otherwise only joints the parse found are judged. A stick whose end joint was not found (a nose
 under an elbow dot) leaves its colour unexplained, and a joint whose own stick runs under it can then
@@ -88,19 +89,19 @@ def refit(image: np.ndarray, bodies: List[np.ndarray], scale: float, rename_nose
 
 
 def add_missing_joints(image: np.ndarray, bodies: List[np.ndarray], scale: float,
-                       head_dots: Sequence[Tuple[int, np.ndarray]]) -> List[np.ndarray]:
-    """Shrunk JPEG maps, after :func:`refit` and once hand pieces are set aside: joints the colour parse
-    could not place, added where the drawing says so.
+                       head_dots: Sequence[Tuple[int, np.ndarray]], stick_ends: bool = False) -> List[np.ndarray]:
+    """JPEG maps, after :func:`refit` and once hand pieces are set aside: joints the colour parse could not
+    place, added where the drawing says so.
 
-    - A limb joint whose dot lost its colour (a blue-violet ankle at half size) goes where its stick,
-      leaving a joint of the person, ends on black. A stick ending under other drawing, or at the image
-      border, says nothing about where its joint is, so no joint is added there.
+    - ``stick_ends`` (shrunk maps): a limb joint whose dot lost its colour (a blue-violet ankle at half
+      size) goes where its stick, leaving a joint of the person, ends on black. A stick ending under other
+      drawing, or at the image border, says nothing about where its joint is, so no joint is added there.
     - A head dot left loose (``head_dots``: (part, position) readings; an ear's only stick, to its eye,
       hides under the head dots) joins the head next to it that lacks that part.
 
     Each addition must gain, and its dot and sticks fit the colour the drawing leaves unexplained."""
     redraw = _Redraw(image, scale)
-    return _adopt_head_dots(redraw, _extend_limbs(redraw, bodies), head_dots)
+    return _adopt_head_dots(redraw, _extend_limbs(redraw, bodies) if stick_ends else bodies, head_dots)
 
 
 def _extend_limbs(redraw: "_Redraw", bodies: List[np.ndarray]) -> List[np.ndarray]:

@@ -413,6 +413,7 @@ def test_jpeg_maps_mostly_come_back(factor, interpolation, budget):
     (60, 0.5, "area"),       # an ankle dot that lost its colour, found where its shin ends
     (96, 0.5, "area"),
     (191, 0.5, "area"),      # an ear dot left loose: it joins the head beside it
+    (203, 0.75, "area"),
 ])
 def test_jpeg_hard_scenes(seed, factor, interpolation):
     """JPEG scenes that each once failed on a different rule come back whole."""
