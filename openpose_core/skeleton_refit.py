@@ -105,6 +105,7 @@ def add_missing_joints(image: np.ndarray, bodies: List[np.ndarray], scale: float
 
 
 def _extend_limbs(redraw: "_Redraw", bodies: List[np.ndarray]) -> List[np.ndarray]:
+    """Best addition first, each round against the drawing of the people as they now are."""
     people = [body.copy() for body in bodies]
     for _ in range(_MAX_CHANGES):
         residual = redraw.target - redraw.draw((0, 0, redraw.width, redraw.height), people)
@@ -130,6 +131,7 @@ def _extend_limbs(redraw: "_Redraw", bodies: List[np.ndarray]) -> List[np.ndarra
 
 def _adopt_head_dots(redraw: "_Redraw", people: List[np.ndarray],
                      head_dots: Sequence[Tuple[int, np.ndarray]]) -> List[np.ndarray]:
+    """Each loose head dot to the nearby head (lacking that part) whose drawing it improves most."""
     people = list(people)
     for part, place in head_dots:
         held = [body[~np.isnan(body[:, 0])] for body in people]
