@@ -687,6 +687,8 @@ def run_convert(args) -> int:
         try:
             written = convert_checkpoint(source, target, args.kind)
             kind, count = _verify_conversion(source, written, args.kind)
+        except ValueError as error:         # an output name without .safetensors
+            raise Fatal(str(error)) from None
         except WeightsError as error:
             _error(_describe(error, source))
             failed += 1

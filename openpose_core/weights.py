@@ -139,9 +139,14 @@ def convert_checkpoint(
     """Write a checked ``.safetensors`` copy of a ``.pth`` checkpoint and return its path.
 
     ``out_path`` defaults to the ``.pth`` path with a ``.safetensors`` suffix (where ``load_checkpoint``
-    looks for it); ``kind`` is inferred from the keys and shapes when not given.
+    looks for it); it must end in ``.safetensors`` (a checkpoint is read by its extension), and its folder
+    is created if needed. ``kind`` is inferred from the keys and shapes when not given.
     """
     source = Path(pth_path)
+    out = Path(out_path) if out_path is not None else source.with_suffix(".safetensors")
+    if out.suffix != ".safetensors":
+        raise ValueError(f"{out}: the conversion's name must end in .safetensors (checkpoints are read by "
+                         f"their extension)")
     state = _read_pickle(source)
     if kind is None:
         kind = _matching_kind(state)
@@ -150,8 +155,8 @@ def convert_checkpoint(
             raise WeightsError(f"{source}: not a body, hand or face checkpoint "
                                f"(as a {closest} checkpoint: {_mismatch(state, closest)})")
     state = _checked(source, state, kind)
-    out = Path(out_path) if out_path is not None else source.with_suffix(".safetensors")
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
         _save_atomically(state, out, source)
     except OSError as err:
         raise WeightsError(f"{out}: cannot write the conversion ({err.strerror or err})") from None

@@ -12,6 +12,7 @@ import errno
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -657,6 +658,15 @@ def test_convert_writes_a_verified_safetensors_and_refuses_other_files(checkpoin
     assert all(torch.equal(stored[key], value) for key, value in published_states["hand"].items())
     assert cli.main(["convert", str(source)]) == 0
     assert "skipped" in capsys.readouterr().err
+    # -o: a new folder is created for it; a name that load_checkpoint would not read as safetensors is refused
+    assert cli.main(["convert", str(source), "-o", str(tmp_path / "weights") + os.sep]) == 0
+    assert torch.equal(safetensors.torch.load_file(tmp_path / "weights" / "hand.safetensors")["conv1_1.weight"],
+                       stored["conv1_1.weight"])
+    assert cli.main(["convert", str(source), "-o", str(tmp_path / "hand_copy")]) == 1
+    assert error_lines(capsys.readouterr().err)[-1].endswith("must end in .safetensors (checkpoints are read by "
+                                                            "their extension)")
+    assert not (tmp_path / "hand_copy").exists()
+    shutil.rmtree(tmp_path / "weights")
 
     junk = tmp_path / "junk.pth"
     junk.write_bytes(b"definitely not a checkpoint")
