@@ -219,7 +219,7 @@ def detect_size(height: int, width: int, resolution: int) -> Tuple[int, int]:
 def resize_for_detection(image: np.ndarray, resolution: int, name: str = "image") -> np.ndarray:
     """Resize like the reference (LANCZOS4 when enlarging, AREA otherwise); ``resolution`` 0 keeps the image.
 
-    The result is at most ``MAX_PIXELS``; an aspect ratio so extreme that a side rounds to 0 is an error.
+    The result is at most ``MAX_PIXELS``; a resolution below 32 (whose short side rounds to 0) is an error.
     """
     _check_resolution(0 if resolution is None else resolution, "detect_resolution")
     if not resolution:
@@ -229,8 +229,8 @@ def resize_for_detection(image: np.ndarray, resolution: int, name: str = "image"
         return image
     height, width = detect_size(image.shape[0], image.shape[1], resolution)
     if height == 0 or width == 0:
-        raise ImageError(f"{name}: {image.shape[1]} x {image.shape[0]} pixels at resolution {resolution} "
-                         f"gives an empty {width} x {height} image; the aspect ratio is too extreme")
+        raise ImageError(f"{name}: resolution {resolution} gives an empty {width} x {height} detect image (sides are "
+                         f"rounded to multiples of 64): use 32 or more, or 0 to keep the input size")
     if height * width > MAX_PIXELS:
         raise ImageError(f"{name}: resolution {resolution} would make a {width} x {height} image, over the "
                          f"limit of {MAX_PIXELS:,} pixels (MAX_PIXELS)")

@@ -266,6 +266,9 @@ def test_resolution_arguments_are_checked(detector):
     assert image_error(detector, image, detect_resolution=64, image_resolution=0) == \
         "image 0: image_resolution 0 gives an empty 0 x 0 map"
     assert detector.detect(image, detect_resolution=None).width == 64  # None keeps the size, like 0
+    assert image_error(detector.detect, np.full((120, 160, 3), GRAY, np.uint8), detect_resolution=17) == \
+        ("image 0: resolution 17 gives an empty 0 x 0 detect image (sides are rounded to multiples of 64): use 32 "
+         "or more, or 0 to keep the input size")
     assert detector.detect(image, detect_resolution=np.int64(128)).width == 128
 
 
