@@ -996,6 +996,8 @@ def _termination_interrupts():
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the command line; returns the exit status (the console script exits with it)."""
+    # FFmpeg's own lines for a broken video ("moov atom not found") would crowd our one-line errors
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     parser = build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "run"):

@@ -200,16 +200,18 @@ def test_detect_over_mixed_inputs_skips_done_work_and_reports_bad_ones(hub_sessi
     (folder / "notes.txt").write_text("not an input")
     write_video(tmp_path / "clip.avi", 3, 32, 128)
     (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8 this is not a JPEG")
+    (tmp_path / "broken.mp4").write_bytes(b"\x00" * 100)
     requests_before = len(fake_hub_server.requests)
 
-    result = run_cli(["detect", "one.png", "batch", "clip.avi", "broken.jpg", "missing.png", "nothing*.png",
-                      "-o", "out", "--resolution", "64"], env, cwd=tmp_path)
+    result = run_cli(["detect", "one.png", "batch", "clip.avi", "broken.jpg", "broken.mp4", "missing.png",
+                      "nothing*.png", "-o", "out", "--resolution", "64"], env, cwd=tmp_path)
 
     assert result.returncode == 1
     errors = error_lines(result.stderr)
-    assert len(errors) == 3
-    for name in ("broken.jpg", "missing.png", "nothing*.png"):
+    assert len(errors) == 4
+    for name in ("broken.jpg", "broken.mp4", "missing.png", "nothing*.png"):
         assert sum(f"error: {name}: " in line for line in errors) == 1, errors
+    assert "moov atom" not in result.stderr     # FFmpeg's own lines are kept quiet
     out = tmp_path / "out"
     assert listing(out) == ["clip", "clip.json", "clip/000000.png", "clip/000001.png", "clip/000002.png",
                             "one.json", "one.png", "two.json", "two.png"]
@@ -223,7 +225,7 @@ def test_detect_over_mixed_inputs_skips_done_work_and_reports_bad_ones(hub_sessi
     assert isinstance(frames, list) and len(frames) == 3
     assert all((frame["canvas_width"], frame["canvas_height"]) == (64, 256) for frame in frames)
     assert all(len(person["person_id"]) == 1 for frame in frames for person in frame["people"])
-    assert "3 files processed (2 images, 1 video of 3 frames)" in result.stdout and "3 failed" in result.stdout
+    assert "3 files processed (2 images, 1 video of 3 frames)" in result.stdout and "4 failed" in result.stdout
     assert len(fake_hub_server.requests) == requests_before  # offline after `download`
 
     # A rerun finds everything done: nothing is rewritten (and no network is loaded).
