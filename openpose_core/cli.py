@@ -630,6 +630,12 @@ def run_edit(args) -> int:
             except ValueError as error:
                 raise Fatal(f"{source}: {option}: {error}") from None
             continue
+        if name == "select_id":     # an id absent from every frame is a typo, not an empty selection
+            ids = {person.person_id for frame in frames for person in frame.people if person.person_id is not None}
+            if not set(value) & ids:
+                listed = ", ".join(str(number) for number in sorted(ids)) or "none"
+                raise Fatal(f"{source}: {option}: no person has id {', '.join(map(str, value))} "
+                            f"(ids in the file: {listed})")
         change = _frame_edit(name, value, args.people)
         for index, frame in enumerate(frames):
             where = f"{source}: frame {index}: " if is_list else f"{source}: "

@@ -644,7 +644,11 @@ def test_edit_select_and_retarget_over_a_list(tmp_path, capsys):
     [line] = error_lines(capsys.readouterr().err)
     assert str(source) in line and "frame 0" in line and "no such person" in line
     assert cli.main(["edit", str(source), "-o", str(tmp_path / "none.json")]) == 1
-    assert not (tmp_path / "bad.json").exists() and not (tmp_path / "none.json").exists()
+    capsys.readouterr()
+    assert cli.main(["edit", str(source), "-o", str(tmp_path / "typo.json"), "--select-id", "9"]) == 1
+    [line] = error_lines(capsys.readouterr().err)
+    assert line.endswith("--select-id: no person has id 9 (ids in the file: 7, 8)")
+    assert not any((tmp_path / name).exists() for name in ("bad.json", "none.json", "typo.json"))
 
 
 def test_convert_writes_a_verified_safetensors_and_refuses_other_files(checkpoint_dir, published_states, tmp_path,
