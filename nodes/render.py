@@ -5,6 +5,7 @@ from typing import List, Tuple
 
 from ..openpose_core.pose import PoseFrame
 from ..openpose_core.render import FIT_MODES, render_pose
+from . import host
 from .common import CATEGORY, MAX_RESOLUTION, boolean, choice, pose_input, stick_scaling_input
 from .convert import to_frames, to_image
 
@@ -50,8 +51,13 @@ class RenderPose:
                scale_stick_for_xinsr_cn: bool):
         frames = to_frames(pose_keypoint)
         size = output_size(frames, width, height)
-        return (to_image([render_pose(frame, *size, body=body, hands=hands, face=face, fit=fit,
-                                      stick_scaling=scale_stick_for_xinsr_cn) for frame in frames]),)
+        progress = host.frame_progress(len(frames))     # hundreds of video frames: report, allow Cancel
+        maps = []
+        for frame in frames:
+            maps.append(render_pose(frame, *size, body=body, hands=hands, face=face, fit=fit,
+                                    stick_scaling=scale_stick_for_xinsr_cn))
+            progress(len(maps), len(frames))
+        return (to_image(maps),)
 
 
 NODE_CLASS_MAPPINGS = {"OpenPoseCoreRenderPose": RenderPose}

@@ -562,16 +562,19 @@ def test_pose_from_skeleton_image_reads_a_rendered_map_back(comfy):
         assert np.abs(points(got)[:, :2] - points(want)[:, :2]).max() <= 1.5
 
 
-def test_skeleton_image_node_reports_every_frame_and_can_be_cancelled(comfy):
+def test_render_and_skeleton_image_nodes_report_every_frame_and_can_be_cancelled(comfy):
     poses = pose_keypoint(*[standing(left=0.1 + 0.05 * k) for k in range(4)])
-    maps, = run("OpenPoseCoreRenderPose", pose_keypoint=poses, width=0, height=0, fit="stretch", body=True,
-                hands=False, face=False, scale_stick_for_xinsr_cn=False)
+    render = dict(pose_keypoint=poses, width=0, height=0, fit="stretch", body=True, hands=False, face=False,
+                  scale_stick_for_xinsr_cn=False)
     seen = []
     comfy.utils.set_progress_bar_global_hook(lambda value, total, preview, node_id=None: seen.append((value, total)))
+    maps, = run("OpenPoseCoreRenderPose", **render)
     read, = run("OpenPoseCorePoseFromSkeletonImage", skeleton_image=maps, hands=False, face=False)
-    assert seen == [(k, 4) for k in range(1, 5)] and len(read) == 4
+    assert seen == [(k, 4) for k in range(1, 5)] * 2 and len(maps) == len(read) == 4
     comfy.utils.set_progress_bar_global_hook(
         lambda value, total, preview, node_id=None: comfy.model_management.interrupt_current_processing())
+    with pytest.raises(comfy.model_management.InterruptProcessingException):
+        run("OpenPoseCoreRenderPose", **render)
     with pytest.raises(comfy.model_management.InterruptProcessingException):
         run("OpenPoseCorePoseFromSkeletonImage", skeleton_image=maps, hands=False, face=False)
     comfy.utils.set_progress_bar_global_hook(None)
