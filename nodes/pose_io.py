@@ -25,7 +25,13 @@ def input_json_files() -> List[str]:
 
 
 def _input_path(file: str) -> Path:
-    return Path(host.folder_paths().get_input_directory(), file)
+    """``file`` in ComfyUI's input folder. ComfyUI only passes listed choices, but a prompt sent to its API
+    is checked here too: no path may lead out of the folder (symlinks placed in it are the user's own)."""
+    root = Path(os.path.abspath(host.folder_paths().get_input_directory()))
+    path = Path(os.path.abspath(root / file))
+    if root not in path.parents:
+        raise ValueError(f"Load Pose JSON: {file!r} is not a file in ComfyUI's input folder")
+    return path
 
 
 class LoadPoseJSON(PoseKeypointNode):

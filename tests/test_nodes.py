@@ -457,6 +457,13 @@ def test_save_numbers_files_like_save_image_and_load_reads_them_back(comfy):
     before = load.IS_CHANGED(file="poses/take.json", json_text="", coordinates="auto")
     (inputs / "poses" / "take.json").write_text(json.dumps(poses[:1]))
     assert load.IS_CHANGED(file="poses/take.json", json_text="", coordinates="auto") != before
+    # a prompt sent to the API may name any path: none outside the input folder is read
+    (inputs.parent / "secret.json").write_text(json.dumps(poses[:1]))
+    for outside in ("../secret.json", str(inputs.parent / "secret.json")):
+        with pytest.raises(ValueError, match="is not a file in ComfyUI's input folder"):
+            run("OpenPoseCoreLoadPoseJSON", file=outside, json_text="", coordinates="auto")
+        with pytest.raises(ValueError, match="is not a file in ComfyUI's input folder"):
+            load.IS_CHANGED(file=outside, json_text="", coordinates="auto")
 
 
 def test_load_reads_pasted_text_and_needs_something_to_read(comfy):
