@@ -46,7 +46,10 @@ class WeightsSource:
 
 def locate(filename: str, repo: str) -> Path:
     """``filename`` (or its .safetensors conversion) in the openpose folders, else downloaded from ``repo``
-    into the first of them, where it is found next time."""
+    into the first of them, where it is found next time. A name from a prompt sent to ComfyUI's API may not
+    lead out of the folders."""
+    if Path(filename).is_absolute() or ".." in Path(filename).parts:
+        raise WeightsError(f"{filename}: a weights file is named by its place in the openpose model folders")
     folders = host.openpose_folders()
     for folder in folders:
         for name in (filename, str(Path(filename).with_suffix(".safetensors"))):

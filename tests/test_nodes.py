@@ -361,6 +361,16 @@ def test_loader_reads_models_openpose_and_caches_per_settings(comfy, checkpoint_
     assert len(management.current_loaded_models) == 1, "the next run loads it again through model management"
 
 
+def test_a_weights_name_cannot_lead_out_of_the_model_folders(comfy, checkpoint_dir):
+    """ComfyUI passes only listed choices, but a prompt sent to its API may name any path."""
+    (Path(comfy.folder_paths.models_dir) / "openpose").mkdir()
+    (Path(comfy.folder_paths.models_dir) / "body_pose_model.pth").symlink_to(checkpoint_dir / "body_pose_model.pth")
+    for outside in ("../body_pose_model.pth", str(checkpoint_dir / "body_pose_model.pth")):
+        with pytest.raises(pose_model.WeightsError, match="named by its place in the openpose model folders"):
+            run("OpenPoseCoreModelLoader", body_model=outside, hand_model="hand_pose_model.pth",
+                face_model="facenet.pth", hub_repo=DEFAULT_REPO, device="cpu", precision="fp32")
+
+
 def test_missing_weights_are_downloaded_into_models_openpose(comfy, hf_env, checkpoint_dir):
     openpose = Path(comfy.folder_paths.models_dir) / "openpose"
     openpose.mkdir()
