@@ -90,8 +90,8 @@ Limitations (see tests/test_skeleton_image.py for the measured rates):
 - JPEG (quality 75) costs a few joints where dots crowd (heads: five dots of neighbouring purples and
   reds): over 300 random scenes of 1-5 people, 99.98 % of visible joints come back at the drawn size and
   99.8 % at 0.75x. Maps shrunk to half size *and* JPEG-compressed keep about one chroma sample per dot:
-  a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 96 % come back
-  and 2.6 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
+  a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 97 % come back
+  and 2.3 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
   can still pass for a blue-ish thigh or shin (1.1 % of joints at the drawn size with hands drawn, 3 %
   at 0.75x).
 - Hands are read when their dots stand apart (fingers at least a dot or so apart); overlapping dots of
@@ -110,9 +110,9 @@ import cv2
 import numpy as np
 
 from .image import ImageError, as_rgb_uint8
-from .pose import HAND_EDGES, NUM_BODY, NUM_FACE, NUM_HAND, Keypoint, Person, PoseFrame
+from .pose import HAND_EDGES, HEAD_PARTS, NUM_BODY, NUM_FACE, NUM_HAND, Keypoint, Person, PoseFrame
 from .render import BODY_COLORS, DRAWN_LIMBS, HAND_EDGE_COLORS, LIMB_COLORS, STICK_WIDTH
-from .skeleton_refit import add_missing_joints, refit
+from .skeleton_refit import Redraw, add_missing_joints, refit
 
 # ---- colour classes -------------------------------------------------------------------------------
 
@@ -547,7 +547,7 @@ def _recolour(joints: _Joints, image_ycc: np.ndarray, radius: float, scale: floa
         costs = _core_colour_costs(image_ycc, joints.xy[rows[0]], radius, scale)[joints.part[rows]]
         score[rows] = joints.score[rows] * np.exp(-0.5 * (costs - costs.min()))
         primary[rows[int(np.argmin(costs))]] = True
-        keep[rows] = (costs <= costs.min() + _RULED_OUT_COST) | np.isin(joints.part[rows], _HEAD_PARTS)
+        keep[rows] = (costs <= costs.min() + _RULED_OUT_COST) | np.isin(joints.part[rows], HEAD_PARTS)
     return _Joints(joints.xy[keep], joints.part[keep], joints.dot[keep], score[keep], primary[keep])
 
 
@@ -644,7 +644,6 @@ def _dark_blue_weight(classes: _Classes, image_ycc: np.ndarray) -> np.ndarray:
     return blue * _ramp(-luma_off, -9.0, -5.0) * _ramp(classes.value, 0.3, 0.45)
 
 
-_HEAD_PARTS = (14, 15, 16, 17, 0)
 """Head parts in hue order (280-360 degrees, 20 apart): eyes and ears, then the nose."""
 _NEIGHBOUR_READING = 0.5
 _NEIGHBOUR_DRIFT = 5.0
@@ -658,14 +657,14 @@ def _neighbouring_head_readings(joints: _Joints, classes: _Classes, radius: floa
     a weak reading, and the head's links decide (:func:`_relabel_heads`)."""
     parts_of = joints.parts_by_dot()
     added = []
-    for index in np.flatnonzero(joints.primary & np.isin(joints.part, _HEAD_PARTS)):
-        position = _HEAD_PARTS.index(int(joints.part[index]))
+    for index in np.flatnonzero(joints.primary & np.isin(joints.part, HEAD_PARTS)):
+        position = HEAD_PARTS.index(int(joints.part[index]))
         drift = _core_hue(classes, joints.xy[index], radius) - int(joints.part[index]) * _BODY_HUE_STEP
         drift = (drift + 180.0) % 360.0 - 180.0
         step = int(np.sign(drift))
-        if abs(drift) < _NEIGHBOUR_DRIFT or not 0 <= position + step < len(_HEAD_PARTS):
+        if abs(drift) < _NEIGHBOUR_DRIFT or not 0 <= position + step < len(HEAD_PARTS):
             continue
-        part = _HEAD_PARTS[position + step]
+        part = HEAD_PARTS[position + step]
         if part not in parts_of[int(joints.dot[index])]:
             added.append((joints.xy[index], part, int(joints.dot[index]),
                           _NEIGHBOUR_READING * float(joints.score[index]), False))
@@ -1227,7 +1226,7 @@ def _relabel_heads(groups: List[List[int]], joints: _Joints, links: List[_Link])
     keeps all of its own head dots."""
     table = _LinkTable(links)
     real = joints.score > 0
-    head = np.isin(joints.part, _HEAD_PARTS) & real
+    head = np.isin(joints.part, HEAD_PARTS) & real
     best_score = np.zeros(int(joints.dot.max()) + 1 if len(joints) else 0)
     np.maximum.at(best_score, joints.dot, joints.score)
     readings_of: Dict[int, List[int]] = {}
@@ -1409,15 +1408,16 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
             body[parts[index]] = points[index]
         (lone_blue if len(group) == 1 and parts[group[0]] in blue_like else bodies).append(body)
     bodies = _adopt_ears(bodies)
-    if not exact:
-        bodies = refit(image, bodies, scale, rename_noses=scale < _SMALL_DOTS)
+    redraw = None if exact else Redraw(image, scale)
+    if redraw is not None:
+        bodies = refit(redraw, bodies, rename_noses=scale < _SMALL_DOTS)
 
     # hands: blue dots that are not bodies' (blue-like) joints, joined by the thin coloured hand lines
-    if not exact:
+    if redraw is not None:
         bodies = _drop_hand_pieces(bodies, blue, blue_like, classes, dots, scale)
         head_dots = [(int(joints.part[index]), joints.xy[index]) for index in
-                     np.flatnonzero(joints.primary & (joints.score > 0) & np.isin(joints.part, _HEAD_PARTS))]
-        bodies = add_missing_joints(image, bodies, scale, head_dots, stick_ends=scale < _SMALL_DOTS)
+                     np.flatnonzero(joints.primary & (joints.score > 0) & np.isin(joints.part, HEAD_PARTS))]
+        bodies = add_missing_joints(redraw, bodies, head_dots, stick_ends=scale < _SMALL_DOTS)
     taken = np.array([body[part] for body in bodies for part in blue_like
                       if not np.isnan(body[part, 0])]).reshape(-1, 2)
     if len(taken) and len(blue):
@@ -1558,7 +1558,7 @@ def _head_reach(body: np.ndarray, mask: np.ndarray) -> Tuple[Optional[np.ndarray
         return body[0], 1.5 * max(lengths)
     if mask[1] and lengths:
         return body[1], 2.5 * max(lengths)
-    spans = [float(np.hypot(*(body[0] - body[part]))) for part in _HEAD_PARTS[:-1] if mask[0] and mask[part]]
+    spans = [float(np.hypot(*(body[0] - body[part]))) for part in HEAD_PARTS[:-1] if mask[0] and mask[part]]
     if spans:
         return body[0], 2.5 * max(spans)
     return None, 0.0

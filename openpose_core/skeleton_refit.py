@@ -12,7 +12,7 @@ shrunk JPEG maps (``rename_noses``), where a dot keeps about one chroma sample, 
 body through one of its dots renamed nose: a nose under purple eyes reads as the pink l-ear (or the
 orange neck), and its head then lacks the long neck-nose stick that would have joined it. A change
 counts only when what it draws fits the colour the drawing leaves unexplained (its *fit*, see
-:meth:`_Redraw.gain`), so a stick is not drawn across a dot of another colour just because it lands on
+:meth:`Redraw.gain`), so a stick is not drawn across a dot of another colour just because it lands on
 colour. Last, of two people holding one part a dot radius apart (JPEG can find a dot twice), the copy
 that the other person's drawing already explains goes.
 
@@ -36,7 +36,7 @@ from typing import Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from .pose import NUM_BODY
+from .pose import HEAD_PARTS, NUM_BODY
 from .render import BODY_COLORS, BODY_RADIUS, DRAWN_LIMBS, LIMB_COLORS, STICK_WIDTH
 
 _SIGMA = 1.0            # blur of map and drawing, map pixels
@@ -56,7 +56,6 @@ _STICK_HUE = 0.9        # cosine between unexplained colour and a stick's colour
 _STICK_LEVEL = 0.4      # ... and at least this share of its brightness
 _BACKGROUND = 60.0      # brightest channel (blurred) that still counts as black beyond a stick's end
 _LIMB_PARTS = range(1, 14)  # not head joints: their short sticks hide under the head dots
-_HEAD = (0, 14, 15, 16, 17)
 _HEAD_REACH = 5.0       # dot radii from a head's nearest dot to a loose head dot it may take
 _MAX_CHANGES = 60
 _LIMB_STARTS, _LIMB_ENDS = np.array(DRAWN_LIMBS).T
@@ -76,11 +75,10 @@ class Change(NamedTuple):
     part: int = -1
 
 
-def refit(image: np.ndarray, bodies: List[np.ndarray], scale: float, rename_noses: bool = False) -> List[np.ndarray]:
-    """``bodies`` (18 x 2 positions in ``image``, NaN = missing) checked against ``image`` (RGB uint8,
-    drawn at ``scale``): pieces joined (with ``rename_noses``, also through a dot renamed nose),
-    unexplained joints dropped; returned in drawing order."""
-    redraw = _Redraw(image, scale)
+def refit(redraw: "Redraw", bodies: List[np.ndarray], rename_noses: bool = False) -> List[np.ndarray]:
+    """``bodies`` (18 x 2 positions in the map, NaN = missing) checked against the map of ``redraw``:
+    pieces joined (with ``rename_noses``, also through a dot renamed nose), unexplained joints dropped;
+    returned in drawing order."""
     empty = [body for body in bodies if np.isnan(body[:, 0]).all()]
     people = {index: body for index, body in enumerate(bodies) if not np.isnan(body[:, 0]).all()}
     people, order = _improve(redraw, people, _drawing_order(redraw, people), rename_noses)
@@ -88,8 +86,8 @@ def refit(image: np.ndarray, bodies: List[np.ndarray], scale: float, rename_nose
     return [people[index] for index in order] + empty
 
 
-def add_missing_joints(image: np.ndarray, bodies: List[np.ndarray], scale: float,
-                       head_dots: Sequence[Tuple[int, np.ndarray]], stick_ends: bool = False) -> List[np.ndarray]:
+def add_missing_joints(redraw: "Redraw", bodies: List[np.ndarray], head_dots: Sequence[Tuple[int, np.ndarray]],
+                       stick_ends: bool = False) -> List[np.ndarray]:
     """JPEG maps, after :func:`refit` and once hand pieces are set aside: joints the colour parse could not
     place, added where the drawing says so.
 
@@ -100,11 +98,10 @@ def add_missing_joints(image: np.ndarray, bodies: List[np.ndarray], scale: float
       hides under the head dots) joins the head next to it that lacks that part.
 
     Each addition must gain, and its dot and sticks fit the colour the drawing leaves unexplained."""
-    redraw = _Redraw(image, scale)
     return _adopt_head_dots(redraw, _extend_limbs(redraw, bodies) if stick_ends else bodies, head_dots)
 
 
-def _extend_limbs(redraw: "_Redraw", bodies: List[np.ndarray]) -> List[np.ndarray]:
+def _extend_limbs(redraw: "Redraw", bodies: List[np.ndarray]) -> List[np.ndarray]:
     """Best addition first, each round against the drawing of the people as they now are."""
     people = [body.copy() for body in bodies]
     for _ in range(_MAX_CHANGES):
@@ -129,7 +126,7 @@ def _extend_limbs(redraw: "_Redraw", bodies: List[np.ndarray]) -> List[np.ndarra
     return people
 
 
-def _adopt_head_dots(redraw: "_Redraw", people: List[np.ndarray],
+def _adopt_head_dots(redraw: "Redraw", people: List[np.ndarray],
                      head_dots: Sequence[Tuple[int, np.ndarray]]) -> List[np.ndarray]:
     """Each loose head dot to the nearby head (lacking that part) whose drawing it improves most."""
     people = list(people)
@@ -139,7 +136,7 @@ def _adopt_head_dots(redraw: "_Redraw", people: List[np.ndarray],
             continue                                    # a joint of someone's already
         best: Optional[Tuple[float, int, np.ndarray]] = None
         for index, body in enumerate(people):
-            head = body[list(_HEAD)]
+            head = body[list(HEAD_PARTS)]
             head = head[~np.isnan(head[:, 0])]
             near = len(head) and np.hypot(*(head - place).T).min() <= _HEAD_REACH * redraw.radius
             if np.isnan(body[part, 0]) and near:
@@ -151,7 +148,7 @@ def _adopt_head_dots(redraw: "_Redraw", people: List[np.ndarray],
     return people
 
 
-def _better_addition(redraw: "_Redraw", people: List[np.ndarray], index: int, added: np.ndarray, part: int,
+def _better_addition(redraw: "Redraw", people: List[np.ndarray], index: int, added: np.ndarray, part: int,
                      best: Optional[Tuple[float, int, np.ndarray]]) -> Optional[Tuple[float, int, np.ndarray]]:
     """``best`` or, when it gains more and fits, (gain, index, added): person ``index`` with ``part`` added."""
     box = redraw.box(_extent(added[_ends(added, part)]))
@@ -168,7 +165,7 @@ def _unexplained_sticks(residual: np.ndarray, limb: int) -> np.ndarray:
     return cv2.connectedComponents(stick.astype(np.uint8), connectivity=8)[1]
 
 
-def _stick_end_places(redraw: "_Redraw", sticks: np.ndarray, start: np.ndarray) -> List[np.ndarray]:
+def _stick_end_places(redraw: "Redraw", sticks: np.ndarray, start: np.ndarray) -> List[np.ndarray]:
     """Where the joint at the far end of the unexplained stick leaving ``start`` may be: the stick's tip
     (the renderer's ellipse ends at the joint's centre) and up to a dot radius back from it, since the dot
     covers the tip. No place when the stick ends on anything but black, or at the border."""
@@ -194,8 +191,9 @@ def _stick_end_places(redraw: "_Redraw", sticks: np.ndarray, start: np.ndarray) 
     return [tip - back * direction for back in (0.0, 0.5 * redraw.radius, redraw.radius)]
 
 
-class _Redraw:
-    """The blurred map, and blurred drawings of people over windows of it."""
+class Redraw:
+    """The blurred map (RGB uint8, drawn at ``scale``), and blurred drawings of people over windows of it.
+    Made once per map: :func:`refit` and :func:`add_missing_joints` share it."""
 
     def __init__(self, image: np.ndarray, scale: float):
         self.target = cv2.GaussianBlur(image.astype(np.float32), (0, 0), _SIGMA)
@@ -275,7 +273,7 @@ def _draw_body(canvas: np.ndarray, xy: np.ndarray, radius: float, half_width: fl
                    -1, cv2.LINE_8, _SHIFT)
 
 
-def _drawing_order(redraw: _Redraw, people: Dict[int, np.ndarray]) -> List[int]:
+def _drawing_order(redraw: Redraw, people: Dict[int, np.ndarray]) -> List[int]:
     """People ordered so that who covers whom matches the map: each overlapping pair votes for the order
     that draws its overlap better; people go in order of how many say they are drawn later."""
     later = dict.fromkeys(people, 0)
@@ -294,7 +292,7 @@ class _Tried(NamedTuple):
     since: int          # changes applied before it was tried: a later one touching its box makes it stale
 
 
-def _improve(redraw: _Redraw, people: Dict[int, np.ndarray], order: List[int], rename_noses: bool):
+def _improve(redraw: Redraw, people: Dict[int, np.ndarray], order: List[int], rename_noses: bool):
     """Apply the change that gains most, while one gains and fits. A change's gain is kept until a change
     applied since touches its box."""
     next_id = max(people, default=-1) + 1
@@ -398,7 +396,7 @@ def _ends(body: np.ndarray, part: int) -> List[int]:
     return [part] + [other for other in _NEIGHBOURS[part] if not np.isnan(body[other, 0])]
 
 
-def _drop_echoes(redraw: _Redraw, people: Dict[int, np.ndarray], order: List[int]):
+def _drop_echoes(redraw: Redraw, people: Dict[int, np.ndarray], order: List[int]):
     """Of two people holding one part less than a dot radius apart, the copy whose drop costs least goes
     when that cost is next to nothing (the other's dot and sticks draw the same pixels)."""
     dot = np.full((NUM_BODY, 2), np.nan)

@@ -9,7 +9,7 @@ import pytest
 
 from openpose_core.pose import NUM_BODY, Keypoint, Person, PoseFrame
 from openpose_core.render import render_pose
-from openpose_core.skeleton_refit import _Redraw, add_missing_joints, refit
+from openpose_core.skeleton_refit import Redraw, add_missing_joints, refit
 from tests.test_skeleton_image import degrade, drawn_position, random_scene
 
 UPPER = [0, 1, 2, 3, 4, 5, 6, 7, 14, 15, 16, 17]
@@ -43,7 +43,7 @@ def test_drawing_follows_the_renderer(factor, lit_off):
     to whole numbers), the blurred drawing of the true people still matches the blurred map on all but a
     few of its coloured pixels."""
     image, bodies = scene(3, 2, factor)
-    redraw = _Redraw(image, factor)
+    redraw = Redraw(image, factor)
     drawn = redraw.draw((0, 0, image.shape[1], image.shape[0]), bodies)
     lit = redraw.target.max(axis=2) > 30
     off = np.abs(drawn - redraw.target).max(axis=2) > 30
@@ -55,7 +55,7 @@ def test_the_true_people_gain_and_fit():
     """Drawing the true people over an empty drawing gains and fits almost perfectly; drawing them 3 px
     off, far less."""
     image, bodies = scene(5, 2, 0.75, jpeg=75)
-    redraw = _Redraw(image, 0.75)
+    redraw = Redraw(image, 0.75)
     box = (0, 0, image.shape[1], image.shape[0])
     gain, fit = redraw.gain(box, [], bodies)
     shifted_gain, shifted_fit = redraw.gain(box, [], [body + 3.0 for body in bodies])
@@ -69,7 +69,7 @@ def test_pieces_of_a_person_are_joined_and_people_stay_apart(factor):
     piece joins another person."""
     image, truth = scene(11, 3, factor, jpeg=75)
     split = [piece for body in truth for piece in (pieces(body, UPPER), pieces(body, LOWER))]
-    result = refit(image, split, factor)
+    result = refit(Redraw(image, factor), split)
     assert len(result) == 3
     for body in result:
         assert len(owner(body, truth)) == 1 and -1 not in owner(body, truth)
@@ -86,12 +86,12 @@ def test_a_nose_read_as_an_ear_joins_its_head_to_its_neck(seed):
     rest = pieces(body, range(1, 14))
     head = pieces(body, [14, 15, 16])
     head[17] = body[0]
-    assert len(refit(image, [head, rest, truth[1]], 0.5, rename_noses=False)) == 3
-    result = refit(image, [head, rest, truth[1]], 0.5, rename_noses=True)
+    assert len(refit(Redraw(image, 0.5), [head, rest, truth[1]], rename_noses=False)) == 3
+    result = refit(Redraw(image, 0.5), [head, rest, truth[1]], rename_noses=True)
     assert len(result) == 2
     whole = next(person for person in result if owner(person, truth) == {0})
     assert np.array_equal(whole[0], body[0]) and np.isnan(whole[17, 0]) and (~np.isnan(whole[:, 0])).sum() == 17
-    result = refit(image, [pieces(body, [14, 15, 16, 17]), rest, truth[1]], 0.5, rename_noses=True)
+    result = refit(Redraw(image, 0.5), [pieces(body, [14, 15, 16, 17]), rest, truth[1]], rename_noses=True)
     assert any(np.array_equal(person[17], body[17]) and np.isnan(person[0, 0]) for person in result)
 
 
@@ -103,7 +103,7 @@ def test_a_joint_is_added_where_its_stick_ends_on_black(seed):
     for part in (4, 7, 10, 13):
         bodies = [body.copy() for body in truth]
         bodies[0][part] = np.nan
-        added = add_missing_joints(image, bodies, 0.5, [], stick_ends=True)[0][part]
+        added = add_missing_joints(Redraw(image, 0.5), bodies, [], stick_ends=True)[0][part]
         assert np.hypot(*(added - truth[0][part])) < 1.5, part
 
 
@@ -118,7 +118,7 @@ def test_no_joint_is_added_where_its_stick_leaves_the_image():
     assert truth[10, 1] > image.shape[0] and truth[9, 1] < image.shape[0] - 20
     without = truth.copy()
     without[10] = np.nan
-    assert np.isnan(add_missing_joints(image, [without], 0.5, [], stick_ends=True)[0][10]).all()
+    assert np.isnan(add_missing_joints(Redraw(image, 0.5), [without], [], stick_ends=True)[0][10]).all()
 
 
 @pytest.mark.parametrize("factor", [0.5, 0.75, 1.0])
@@ -131,10 +131,10 @@ def test_a_loose_ear_joins_the_head_beside_it(factor):
             bodies = [body.copy() for body in truth]
             bodies[0][ear] = np.nan
             corner = np.array([2.0, 2.0])
-            result = add_missing_joints(image, bodies, factor, [(ear, truth[0][ear]), (ear, corner)])
+            result = add_missing_joints(Redraw(image, factor), bodies, [(ear, truth[0][ear]), (ear, corner)])
             assert np.array_equal(result[0][ear], truth[0][ear]), (seed, ear)
             assert not any(np.allclose(body[ear], corner) for body in result)
-            assert np.isnan(add_missing_joints(image, bodies, factor, [])[0][ear]).all()
+            assert np.isnan(add_missing_joints(Redraw(image, factor), bodies, [])[0][ear]).all()
 
 
 def test_a_joint_that_is_not_drawn_is_dropped():
@@ -144,7 +144,7 @@ def test_a_joint_that_is_not_drawn_is_dropped():
     wrong[4] = (5.0, 5.0)
     stray = np.full((NUM_BODY, 2), np.nan)
     stray[9] = (image.shape[1] - 6.0, 6.0)
-    result = refit(image, [wrong, truth[1], stray], 0.5)
+    result = refit(Redraw(image, 0.5), [wrong, truth[1], stray])
     assert len(result) == 2
     kept = next(body for body in result if owner(body, truth) == {0})
     assert np.isnan(kept[4, 0]) and (~np.isnan(kept[:, 0])).sum() == NUM_BODY - 1
@@ -155,7 +155,7 @@ def test_an_echo_of_a_joint_is_dropped():
     image, truth = scene(13, 2, 0.75, jpeg=75)
     echo = np.full((NUM_BODY, 2), np.nan)
     echo[6] = truth[1][6] + (1.0, 0.0)
-    result = refit(image, truth + [echo], 0.75)
+    result = refit(Redraw(image, 0.75), truth + [echo])
     assert len(result) == 2
     assert all(len(owner(body, truth)) == 1 and -1 not in owner(body, truth) for body in result)
 
@@ -163,6 +163,6 @@ def test_an_echo_of_a_joint_is_dropped():
 def test_people_without_joints_pass_through():
     empty = np.full((NUM_BODY, 2), np.nan)
     image, truth = scene(2, 1, 1.0)
-    result = refit(image, [empty, truth[0]], 1.0)
+    result = refit(Redraw(image, 1.0), [empty, truth[0]])
     assert len(result) == 2 and np.array_equal(result[0], truth[0], equal_nan=True)
     assert np.isnan(result[1]).all()
