@@ -67,8 +67,9 @@ Method:
    shows there. In shrunk maps (about one chroma sample per dot) a head whose nose was read as the pink
    l-ear or the orange neck joins its neck through that dot renamed nose, when the neck-nose stick that
    this draws fits; and, once the hand pieces below are set aside, a limb joint whose dot lost its colour
-   is added where its stick, leaving the person, ends on black. In any JPEG map a head dot left loose
-   joins the head beside it that lacks that part.
+   is added where its stick, leaving the person, ends on black. In any JPEG map a dot left loose joins a
+   person lacking that part: a head dot the head beside it, a limb dot (a wrist whose forearm looked too
+   patchy to link) a person holding the joint its stick would join.
 7. Hands (``hands``). Blue dots that are not people's left knees (in JPEG, nor their blue-ish hips and
    ankles), joined pairwise by straight thin lines of one of the 20 hand-edge hues with no other dot on
    the way, are labelled by the edges' colours (a dot on two edges of different colours is the point
@@ -91,7 +92,7 @@ Limitations (see tests/test_skeleton_image.py for the measured rates):
   reds): over 300 random scenes of 1-5 people, 99.98 % of visible joints come back at the drawn size and
   99.8 % at 0.75x. Maps shrunk to half size *and* JPEG-compressed keep about one chroma sample per dot:
   a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 97 % come back
-  and 2.3 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
+  and 2.4 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
   can still pass for a blue-ish thigh or shin (1.1 % of joints at the drawn size with hands drawn, 3 %
   at 0.75x).
 - Hands are read when their dots stand apart (fingers at least a dot or so apart); overlapping dots of
@@ -1415,9 +1416,11 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     # hands: blue dots that are not bodies' (blue-like) joints, joined by the thin coloured hand lines
     if redraw is not None:
         bodies = _drop_hand_pieces(bodies, blue, blue_like, classes, dots, scale)
-        head_dots = [(int(joints.part[index]), joints.xy[index]) for index in
-                     np.flatnonzero(joints.primary & (joints.score > 0) & np.isin(joints.part, HEAD_PARTS))]
-        bodies = add_missing_joints(redraw, bodies, head_dots, stick_ends=scale < _SMALL_DOTS)
+        # a limb dot by a hand may be a blurred hand dot or line of its hue
+        loose = joints.primary & (joints.score > 0) & (np.isin(joints.part, HEAD_PARTS) |
+                                                        ~_by_hand(joints.xy, blue, dots.radius))
+        loose_dots = [(int(joints.part[index]), joints.xy[index]) for index in np.flatnonzero(loose)]
+        bodies = add_missing_joints(redraw, bodies, loose_dots, stick_ends=scale < _SMALL_DOTS)
     taken = np.array([body[part] for body in bodies for part in blue_like
                       if not np.isnan(body[part, 0])]).reshape(-1, 2)
     if len(taken) and len(blue):

@@ -18,9 +18,10 @@ that the other person's drawing already explains goes.
 
 In shrunk JPEG maps a wrist or ankle dot may lose its colour altogether while the forearm or shin
 leading to it still shows: :func:`add_missing_joints` (run after the hand pieces are set aside) adds such
-a joint where that unexplained stick ends on black; in any JPEG map it gives a head dot left loose (an
-ear, whose only stick hides under the head dots) to the head beside it, when the dot and sticks drawn
-there fit.
+a joint where that unexplained stick ends on black; in any JPEG map it gives a dot left loose to the
+person lacking that part whose drawing it completes: a head dot (an ear, whose only stick hides under the
+head dots) to the head beside it, a wrist whose forearm looked too patchy to link to the elbow's person,
+when the dot and sticks drawn there fit.
 
 Limits: otherwise only joints the parse found are judged. A stick whose end joint was not found (a nose
 under an elbow dot) leaves its colour unexplained, and a joint whose own stick runs under it can then
@@ -86,7 +87,7 @@ def refit(redraw: "Redraw", bodies: List[np.ndarray], rename_noses: bool = False
     return [people[index] for index in order] + empty
 
 
-def add_missing_joints(redraw: "Redraw", bodies: List[np.ndarray], head_dots: Sequence[Tuple[int, np.ndarray]],
+def add_missing_joints(redraw: "Redraw", bodies: List[np.ndarray], loose_dots: Sequence[Tuple[int, np.ndarray]],
                        stick_ends: bool = False) -> List[np.ndarray]:
     """JPEG maps, after :func:`refit` and once hand pieces are set aside: joints the colour parse could not
     place, added where the drawing says so.
@@ -94,11 +95,13 @@ def add_missing_joints(redraw: "Redraw", bodies: List[np.ndarray], head_dots: Se
     - ``stick_ends`` (shrunk maps): a limb joint whose dot lost its colour (a blue-violet ankle at half
       size) goes where its stick, leaving a joint of the person, ends on black. A stick ending under other
       drawing, or at the image border, says nothing about where its joint is, so no joint is added there.
-    - A head dot left loose (``head_dots``: (part, position) readings; an ear's only stick, to its eye,
-      hides under the head dots) joins the head next to it that lacks that part.
+    - A dot left loose (``loose_dots``: (part, position) readings) joins a person lacking that part: a
+      head dot (mostly an ear: its only stick, to its eye, hides under the head dots) the head next to it,
+      a limb dot (mostly a wrist whose forearm looked too patchy to link) a person holding a joint its
+      stick would join.
 
     Each addition must gain, and its dot and sticks fit the colour the drawing leaves unexplained."""
-    return _adopt_head_dots(redraw, _extend_limbs(redraw, bodies) if stick_ends else bodies, head_dots)
+    return _adopt_loose_dots(redraw, _extend_limbs(redraw, bodies) if stick_ends else bodies, loose_dots)
 
 
 def _extend_limbs(redraw: "Redraw", bodies: List[np.ndarray]) -> List[np.ndarray]:
@@ -126,26 +129,32 @@ def _extend_limbs(redraw: "Redraw", bodies: List[np.ndarray]) -> List[np.ndarray
     return people
 
 
-def _adopt_head_dots(redraw: "Redraw", people: List[np.ndarray],
-                     head_dots: Sequence[Tuple[int, np.ndarray]]) -> List[np.ndarray]:
-    """Each loose head dot to the nearby head (lacking that part) whose drawing it improves most."""
+def _adopt_loose_dots(redraw: "Redraw", people: List[np.ndarray],
+                      loose_dots: Sequence[Tuple[int, np.ndarray]]) -> List[np.ndarray]:
+    """Each loose dot to the person lacking that part whose drawing it improves most: for a head dot, a
+    head near it; for a limb dot, a person holding a joint its stick would join."""
     people = list(people)
-    for part, place in head_dots:
+    for part, place in loose_dots:
         held = [body[~np.isnan(body[:, 0])] for body in people]
         if any(len(points) and np.hypot(*(points - place).T).min() < redraw.radius for points in held):
             continue                                    # a joint of someone's already
         best: Optional[Tuple[float, int, np.ndarray]] = None
         for index, body in enumerate(people):
-            head = body[list(HEAD_PARTS)]
-            head = head[~np.isnan(head[:, 0])]
-            near = len(head) and np.hypot(*(head - place).T).min() <= _HEAD_REACH * redraw.radius
-            if np.isnan(body[part, 0]) and near:
+            if np.isnan(body[part, 0]) and _may_take(redraw, body, part, place):
                 added = body.copy()
                 added[part] = place
                 best = _better_addition(redraw, people, index, added, part, best)
         if best is not None:
             people[best[1]] = best[2]
     return people
+
+
+def _may_take(redraw: "Redraw", body: np.ndarray, part: int, place: np.ndarray) -> bool:
+    if part not in HEAD_PARTS:
+        return not np.isnan(body[_NEIGHBOURS[part], 0]).all()
+    head = body[list(HEAD_PARTS)]
+    head = head[~np.isnan(head[:, 0])]
+    return bool(len(head)) and np.hypot(*(head - place).T).min() <= _HEAD_REACH * redraw.radius
 
 
 def _better_addition(redraw: "Redraw", people: List[np.ndarray], index: int, added: np.ndarray, part: int,

@@ -1,6 +1,6 @@
 """Checking a skeleton-map parse by drawing it again: the drawing follows the renderer at any scale, and
 the changes it buys (joining pieces, also through a dot renamed nose, dropping joints and echoes, adding
-a joint where its stick ends or a loose ear by its head) are the right ones on maps whose truth is
+a joint where its stick ends, a loose ear by its head or a loose wrist by its elbow) are the right ones on maps whose truth is
 known. End-to-end rates are in test_skeleton_image.py."""
 from __future__ import annotations
 
@@ -135,6 +135,25 @@ def test_a_loose_ear_joins_the_head_beside_it(factor):
             assert np.array_equal(result[0][ear], truth[0][ear]), (seed, ear)
             assert not any(np.allclose(body[ear], corner) for body in result)
             assert np.isnan(add_missing_joints(Redraw(image, factor), bodies, [])[0][ear]).all()
+
+
+@pytest.mark.parametrize("factor", [0.5, 0.75, 1.0])
+def test_a_loose_limb_dot_joins_the_person_its_stick_leads_to(factor):
+    """A wrist or ankle dot whose stick looked too patchy to link joins the person holding the elbow or
+    knee its stick leads to; a dot of that part on black, where no stick leads, joins nobody, and nobody
+    takes a dot whose stick's other end the person lacks."""
+    corner = np.array([2.0, 2.0])
+    for seed in range(4):
+        image, truth = scene(seed, 2, factor, jpeg=75)
+        for part, neighbour in ((4, 3), (7, 6), (10, 9), (13, 12)):
+            bodies = [body.copy() for body in truth]
+            bodies[0][part] = np.nan
+            result = add_missing_joints(Redraw(image, factor), bodies, [(part, truth[0][part]), (part, corner)])
+            assert np.array_equal(result[0][part], truth[0][part]), (seed, part)
+            assert not any(np.allclose(body[part], corner) for body in result)
+            bodies[0][neighbour] = np.nan
+            result = add_missing_joints(Redraw(image, factor), bodies, [(part, truth[0][part])])
+            assert not any(np.allclose(body[part], truth[0][part]) for body in result), (seed, part)
 
 
 def test_a_joint_that_is_not_drawn_is_dropped():
