@@ -728,7 +728,8 @@ Detect people in images and videos and write the ControlNet OpenPose map and the
 
 inputs: image files, folders (searched recursively for images and videos; hidden files and the output
 folder are skipped) and glob patterns ('photos/**/*.jpg', quoted so the shell leaves them alone). Videos
-are decoded with OpenCV. By default only bodies are detected, like the reference preprocessor
+are decoded with OpenCV; animated GIF, WebP and PNG files are videos too (every frame, decoded with
+Pillow; the frame duration gives the frame rate). By default only bodies are detected, like the reference preprocessor
 ("openpose"); --hand, --face or --mode add hands and faces.
 
 outputs, in the -o folder (a folder input keeps its sub-folders):

@@ -2,8 +2,8 @@
 
 - :func:`find_inputs` turns what a user typed (files, folders, glob patterns) into :class:`Input` items
   with the output name each one gets, plus one-line problems for what could not be used.
-- :class:`VideoReader` streams a video's frames in chunks (OpenCV decoding), so a long video never sits
-  in memory.
+- :class:`VideoReader` streams a video's frames in chunks (OpenCV decoding; Pillow for animated GIF,
+  WebP and PNG, which are clips too), so a long video never sits in memory.
 - :func:`write_atomically` writes a file through a temporary name in the same folder and renames it, so an
   interrupted run leaves either the complete file or nothing; :func:`replace_folder` does the same for a
   folder of video frames.
@@ -27,11 +27,15 @@ import numpy as np
 
 from .image import as_rgb_uint8
 
-IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".dib", ".webp", ".tif", ".tiff", ".gif",
-                              ".ppm", ".pgm", ".pbm", ".pnm", ".tga", ".jp2", ".jfif"})
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".apng", ".bmp", ".dib", ".webp", ".tif", ".tiff",
+                              ".gif", ".ppm", ".pgm", ".pbm", ".pnm", ".tga", ".jp2", ".jfif"})
 VIDEO_EXTENSIONS = frozenset({".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".flv",
                               ".ogv", ".3gp", ".ts", ".mts", ".m2ts"})
 """What a folder walk picks up. Files named explicitly (or by a glob) are probed whatever their extension."""
+ANIMATED_EXTENSIONS = frozenset({".gif", ".webp", ".png", ".apng"})
+"""Image formats that may hold an animation: such a file is a video (a clip of frames), not one image."""
+_ANIMATION_FPS = 10.0
+"""Frame rate of an animation whose frames carry no duration (browsers show such GIF frames 0.1 s each)."""
 
 FRAME_NAME = re.compile(r"^\d{6}\.png$")
 """A video's map frames are ``000000.png``, ``000001.png``, ... (0-based, the index in the JSON list)."""
@@ -116,7 +120,21 @@ def _is_media_file(path: Path) -> bool:
 
 
 def _kind_from_suffix(path: Path) -> str:
-    return "video" if path.suffix.lower() in VIDEO_EXTENSIONS else "image"
+    if path.suffix.lower() in VIDEO_EXTENSIONS or _is_animation(path):
+        return "video"
+    return "image"
+
+
+def _is_animation(path: Path) -> bool:
+    """Whether ``path`` is an animated GIF, WebP or PNG (Pillow reads only the header to tell)."""
+    if path.suffix.lower() not in ANIMATED_EXTENSIONS:
+        return False
+    from PIL import Image, UnidentifiedImageError
+    try:
+        with Image.open(path) as image:
+            return bool(getattr(image, "is_animated", False))
+    except (UnidentifiedImageError, OSError, ValueError):
+        return False        # reading it as an image says what is wrong with it
 
 
 def probe_kind(path: Path) -> str:
@@ -131,8 +149,8 @@ def probe_kind(path: Path) -> str:
         return _kind_from_suffix(path)
     from PIL import Image, UnidentifiedImageError
     try:
-        with Image.open(path):
-            return "image"
+        with Image.open(path) as image:
+            return "video" if getattr(image, "is_animated", False) else "image"
     except (UnidentifiedImageError, OSError, ValueError):
         pass
     capture = cv2.VideoCapture(str(path))
@@ -178,30 +196,51 @@ def _name_uniquely(found: List[Tuple[Path, str, str]]) -> Tuple[List[Input], Lis
 # --- decoding ------------------------------------------------------------------------------------------------
 
 class VideoReader:
-    """A video opened with OpenCV; iterate :meth:`chunks` for RGB frames. Use as a context manager."""
+    """A video opened with OpenCV, or an animated GIF, WebP or PNG opened with Pillow; iterate
+    :meth:`chunks` for RGB frames. Use as a context manager."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
         if not self.path.is_file():
             raise InputError(f"{path}: no such file")
-        self._capture = cv2.VideoCapture(str(path))
-        if not self._capture.isOpened():
-            self._capture.release()
-            raise InputError(f"{path}: not a video that OpenCV can decode")
-        fps = self._capture.get(cv2.CAP_PROP_FPS)
+        if _is_animation(self.path):
+            self._open_animation()
+        else:
+            self._open_video()
+
+    def _open_video(self) -> None:
+        capture = cv2.VideoCapture(str(self.path))
+        if not capture.isOpened():
+            capture.release()
+            raise InputError(f"{self.path}: not a video that OpenCV can decode")
+        fps = capture.get(cv2.CAP_PROP_FPS)
         self.fps = float(fps) if np.isfinite(fps) and 0 < fps < 1000 else 30.0
-        count = self._capture.get(cv2.CAP_PROP_FRAME_COUNT)
+        count = capture.get(cv2.CAP_PROP_FRAME_COUNT)
         self.frame_count = int(count) if np.isfinite(count) and count > 0 else 0
         """As the container says (may be approximate; 0 when unknown)."""
+        self._frames = _video_frames(capture)
+        self._close = capture.release
+
+    def _open_animation(self) -> None:
+        from PIL import Image
+        animation = Image.open(self.path)
+        try:
+            animation.load()        # WebP says its frame duration once a frame is decoded
+        except (OSError, ValueError, EOFError) as error:
+            animation.close()
+            raise InputError(f"{self.path}: cannot decode the animation: {error}") from None
+        duration = animation.info.get("duration") or 0     # milliseconds per frame
+        self.fps = 1000.0 / duration if duration > 10 else _ANIMATION_FPS
+        self.frame_count = int(animation.n_frames)
+        self._frames = _animation_frames(animation, str(self.path))
+        self._close = animation.close
 
     def chunks(self, size: int) -> Iterator[List[np.ndarray]]:
-        """Lists of up to ``size`` decoded RGB uint8 frames, in order, until the video ends."""
+        """Lists of up to ``size`` decoded RGB uint8 frames, in order, until the video ends (or a frame
+        cannot be decoded)."""
         chunk: List[np.ndarray] = []
-        while True:
-            ok, frame = self._capture.read()
-            if not ok:
-                break
-            chunk.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB) if frame.ndim == 3 else as_rgb_uint8(frame))
+        for frame in self._frames:
+            chunk.append(frame)
             if len(chunk) == size:
                 yield chunk
                 chunk = []
@@ -209,13 +248,31 @@ class VideoReader:
             yield chunk
 
     def close(self) -> None:
-        self._capture.release()
+        self._close()
 
     def __enter__(self) -> "VideoReader":
         return self
 
     def __exit__(self, *exc_info) -> None:
         self.close()
+
+
+def _video_frames(capture) -> Iterator[np.ndarray]:
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            return
+        yield cv2.cvtColor(frame, cv2.COLOR_BGR2RGB) if frame.ndim == 3 else as_rgb_uint8(frame)
+
+
+def _animation_frames(animation, name: str) -> Iterator[np.ndarray]:
+    """Each frame as a still image of its format reads (transparency over white)."""
+    for index in range(animation.n_frames):
+        try:
+            animation.seek(index)
+            yield as_rgb_uint8(animation, name)
+        except (OSError, ValueError, EOFError):      # a truncated animation ends, as a truncated video does
+            return
 
 
 def encode_png(rgb: np.ndarray) -> bytes:

@@ -343,6 +343,31 @@ def test_video_smoothing_removes_jitter(use_detector, tmp_path):
     assert jitter(smooth) < 0.7 * jitter(raw)
 
 
+def test_animated_images_are_clips(use_detector, tmp_path):
+    """An animated GIF, WebP or PNG holds a clip: every frame gets a map and a JSON entry, its frame
+    duration gives the frame rate, and the frames are the pictures shown; a one-frame GIF stays an image."""
+    from PIL import Image
+    shades = [40, 90, 140, 190]
+    frames = [Image.fromarray(np.full((128, 192, 3), shade, np.uint8)) for shade in shades]
+    for suffix, duration in ((".gif", 40), (".webp", 50), (".png", 125)):
+        frames[0].save(tmp_path / f"dance{suffix}", save_all=True, append_images=frames[1:], duration=duration)
+        with media.VideoReader(tmp_path / f"dance{suffix}") as clip:
+            assert (clip.frame_count, clip.fps) == (4, 1000 / duration)
+            pictures = [frame for chunk in clip.chunks(3) for frame in chunk]
+        assert [int(np.median(picture)) for picture in pictures] == shades, suffix
+    frames[0].save(tmp_path / "still.gif")
+    inputs, problems = media.find_inputs([str(tmp_path)])
+    assert problems == [] and {item.path.name: item.kind for item in inputs} == {
+        "dance.gif": "video", "dance.webp": "video", "dance.png": "video", "still.gif": "image"}
+
+    per_frame = moving_people(4)
+    use_detector(FrameOracle(per_frame))
+    out = tmp_path / "out"
+    assert cli.main(["detect", str(tmp_path / "dance.gif"), "-o", str(out), "--resolution", "256", "-q"]) == 0
+    assert listing(out) == ["dance", "dance.json"] + [f"dance/{index:06d}.png" for index in range(4)]
+    assert [sorted(by_id(frame)) for frame in json.loads((out / "dance.json").read_text())] == [[0, 1]] * 4
+
+
 # --- errors, interruptions, atomic writes ------------------------------------------------------------------
 
 def test_interrupted_run_leaves_no_partial_output_and_a_rerun_finishes(use_detector, tmp_path, monkeypatch, capsys):
