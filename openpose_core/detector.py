@@ -16,9 +16,11 @@ import torch
 from PIL import Image
 
 from .compat import PoseResult, to_pose_results
+from .edit import resize
 from .estimate.body import BodyParse, estimate_bodies, torch_runner
 from .estimate.face import estimate_faces, face_box
 from .estimate.hand import estimate_hands, hand_boxes
+from .formats import frame_to_dict
 from .image import as_rgb_uint8, check_network_input, output_size, resize_for_detection
 from .pose import Keypoint, Person, PoseFrame
 from .presets import PART_PRESETS, Preset, autocast_dtype, get_preset
@@ -186,6 +188,11 @@ class OpenposeDetector:
         ``openpose_faceonly``, ``openpose_hand``, ``openpose_full``) instead of the include flags;
         ``preset`` picks speed/accuracy (see :mod:`openpose_core.presets`); ``return_pose=True`` returns
         ``(map, PoseFrame)``; ``stick_scaling`` thickens limbs for xinsir-style ControlNets.
+
+        comfyui_controlnet_aux's keywords work too: ``xinsr_stick_scaling`` (= ``stick_scaling``) and
+        ``image_and_json=True``, which returns ``(map, pose dict)``: POSE_KEYPOINT-style, normalised, with
+        the map's size as its canvas. Other keywords are ignored with a warning (controlnet-aux ignores them
+        silently), so a misspelt option does not pass unnoticed.
         """
         if hand_and_face is not None:
             warnings.warn("hand_and_face is deprecated. Use include_hand and include_face instead.", DeprecationWarning)
@@ -193,6 +200,14 @@ class OpenposeDetector:
         if "return_pil" in kwargs:
             warnings.warn("return_pil is deprecated. Use output_type instead.", DeprecationWarning)
             output_type = "pil" if kwargs.pop("return_pil") else "np"
+        if "xinsr_stick_scaling" in kwargs:
+            stick_scaling = bool(kwargs.pop("xinsr_stick_scaling"))
+        image_and_json = bool(kwargs.pop("image_and_json", False))
+        if image_and_json and return_pose:
+            raise ValueError("return_pose and image_and_json each choose what comes with the map: pass one")
+        if kwargs:
+            warnings.warn(f"OpenposeDetector ignores these keyword arguments: {', '.join(sorted(kwargs))}",
+                          UserWarning, stacklevel=2)
         if isinstance(output_type, bool):
             warnings.warn("Passing `True` or `False` to `output_type` is deprecated.", DeprecationWarning)
             output_type = "pil" if output_type else "np"
@@ -213,5 +228,9 @@ class OpenposeDetector:
             height, width = output_size(frame.height, frame.width, image_resolution, f"image {index}")
             canvas = cv2.resize(canvas, (width, height), interpolation=cv2.INTER_LINEAR)
             result = Image.fromarray(canvas) if output_type == "pil" else canvas
-            outputs.append((result, frame) if return_pose else result)
+            if return_pose:
+                result = (result, frame)
+            elif image_and_json:
+                result = (result, frame_to_dict(resize(frame, width, height), coordinates="normalized"))
+            outputs.append(result)
         return outputs if batch else outputs[0]

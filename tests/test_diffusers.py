@@ -137,3 +137,23 @@ def test_return_pose_and_list_calls():
     assert isinstance(control, Image.Image) and isinstance(pose, PoseFrame)
     assert len(pose.people) == 1 and pose.people[0].present() == 18
     np.testing.assert_array_equal(np.asarray(control), np.asarray(single[0]))
+
+
+def test_comfyui_controlnet_aux_keywords():
+    """Code written for comfyui_controlnet_aux's detector runs unchanged: ``xinsr_stick_scaling`` thickens
+    the sticks, ``image_and_json`` returns the map with its normalised pose dict (canvas = the map's size);
+    any other keyword is ignored with a warning that names it (a misspelt option does not pass unnoticed)."""
+    skeletons = oracle.grid_of_people(1, 1, 1)
+    detector = detector_for(skeletons)
+    options = dict(detect_resolution=1024, image_resolution=1024)     # sticks scale on maps over 512 px
+    thick = detector(photo(), xinsr_stick_scaling=True, **options)
+    np.testing.assert_array_equal(np.asarray(thick), np.asarray(detector(photo(), stick_scaling=True, **options)))
+    assert (np.asarray(thick) > 0).sum() > 1.3 * (np.asarray(detector(photo(), **options)) > 0).sum()
+    control, document = detector(photo(), image_and_json=True, output_type="np", **options)
+    assert isinstance(control, np.ndarray) and (document["canvas_width"], document["canvas_height"]) == (1024, 1024)
+    body = np.array(document["people"][0]["pose_keypoints_2d"]).reshape(18, 3)
+    assert np.abs(body[:, :2] - skeletons[0]).max() < 0.02 and (body[:, 2] == 1.0).all()
+    with pytest.warns(UserWarning, match="ignores these keyword arguments: detect_resolutoin"):
+        detector(photo(), detect_resolutoin=SIDE)
+    with pytest.raises(ValueError, match="pass one"):
+        detector(photo(), image_and_json=True, return_pose=True)
