@@ -480,7 +480,8 @@ def _find_joints(classes: _Classes, joint: np.ndarray, dots: _Dots, exact: bool 
         seen.add((owner, part))
         cx, cy, _ = centres[owner]
         rows.append((cx, cy, part, owner, score, first))
-    rows = _drop_blends(rows, dots.radius)
+    if palette_part is None:        # a dot showing its exact palette colour is no blend of two others
+        rows = _drop_blends(rows, dots.radius)
     faint_peaks = np.array(faint, np.float64).reshape(-1, 4)
     if not rows:
         empty = _Joints(np.zeros((0, 2)), np.zeros(0, int), np.zeros(0, int), np.zeros(0), np.zeros(0, bool))
@@ -837,6 +838,8 @@ in a map with exact palette colours, and in a JPEG (where blends of neighbouring
 
 _APART_LONE_FRACTION = 0.25
 """... and a dot with no other dot near (which cannot be a blend of two)."""
+_OWN_DOT_SCORE = 0.75
+"""A reading with evidence of 3/4 of a whole dot is a dot of its own, never an echo of a neighbour's."""
 
 _TOUCHING_SCORE = 0.2
 """Score of a link between touching dots whose stick cannot show: below almost every seen stick."""
@@ -1160,8 +1163,10 @@ def _assemble(joints: _Joints, links: List[_Link], radius: float, lone: float, b
             needed = min(lone, _MIN_DOT_FRACTION)
         if dot in claimed or dot in ambiguous or joints.score[index] < needed:
             continue
-        # a second reading of a dot that is already part of someone, found a little apart, is not a joint
-        if len(used) and (np.hypot(*(used - joints.xy[index]).T) < 0.8 * radius).any():
+        # a second reading of a dot that is already part of someone, found a little apart, is not a joint;
+        # a dot that shows most of its disk is (an l-ear whose eye is missing, on its own mostly hidden wrist)
+        echo = joints.score[index] < _OWN_DOT_SCORE
+        if echo and len(used) and (np.hypot(*(used - joints.xy[index]).T) < 0.8 * radius).any():
             continue
         groups.append([int(index)])
     return [sorted(group) for group in groups]

@@ -322,6 +322,9 @@ def test_thick_xinsir_sticks():
     (131, 0.5, "area"),
     (114, 0.5, "area"),     # neck and shoulder dots with only a sliver of stick between them
     (94, 0.5, "area"),
+    (312, 1.0, "area"),     # a whole l-ear (its eye missing) 3 px from its own, mostly hidden, wrist: no echo
+    (434, 1.0, "area"),
+    (344, 1.0, "area"),     # an l-ear between its l-eye and its wrist: no blend of the two in exact colours
 ])
 def test_clean_maps_hard_scenes(seed, factor, interpolation):
     """Scenes (found among 300 random ones) that once failed, each on a different rule."""
