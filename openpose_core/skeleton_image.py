@@ -27,7 +27,8 @@ Method:
    grouped into dots; a dot keeps every hue that also peaks there as an alternative *reading* (small JPEG
    dots take colour from what is under and beside them: a nose under purple eyes turns pink, a knee
    takes its thigh's green). Dots that are blends of two touching dots whose hues lie either side of
-   theirs are dropped (the closest pair explains first: an overlapping l-eye and l-ear make an r-ear).
+   theirs are dropped (the closest pair explains first: an overlapping l-eye and l-ear make an r-ear);
+   in PNG maps about the drawn size, where a dot shows its exact colour, none is.
    In shrunk JPEG maps, where chroma has about one sample per dot, the readings of a dot are ranked by
    its core's chroma (less what the ring around it blends in) *and* its luma, which JPEG keeps at full
    resolution: neighbouring palette colours differ in luma by 9-50 levels; readings that fit far worse
@@ -69,7 +70,10 @@ Method:
    this draws fits; and, once the hand pieces below are set aside, a limb joint whose dot lost its colour
    is added where its stick, leaving the person, ends on black. In any JPEG map a dot left loose joins a
    person lacking that part: a head dot the head beside it, a limb dot (a wrist whose forearm looked too
-   patchy to link) a person holding the joint its stick would join.
+   patchy to link) a person holding the joint its stick would join. Last, JPEG smears chroma across dot
+   edges (an l-ear drawn over its l-eye pulls the eye's colour centre up to 2 px away) but keeps luma at
+   full resolution: in JPEG maps from 0.62x up, each joint is re-centred, within 2 px, on the pixels with
+   its luma and roughly its hue.
 7. Hands (``hands``). Blue dots that are not people's left knees (in JPEG, nor their blue-ish hips and
    ankles), joined pairwise by straight thin lines of one of the 20 hand-edge hues with no other dot on
    the way, are labelled by the edges' colours (a dot on two edges of different colours is the point
@@ -1426,6 +1430,8 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
                                                         ~_by_hand(joints.xy, blue, dots.radius))
         loose_dots = [(int(joints.part[index]), joints.xy[index]) for index in np.flatnonzero(loose)]
         bodies = add_missing_joints(redraw, bodies, loose_dots, stick_ends=scale < _SMALL_DOTS)
+        if scale >= _SMALL_DOTS:
+            bodies = _centre_by_luma(bodies, classes, joint, dots, native)
     taken = np.array([body[part] for body in bodies for part in blue_like
                       if not np.isnan(body[part, 0])]).reshape(-1, 2)
     if len(taken) and len(blue):
@@ -1480,6 +1486,48 @@ def _require_background(classes: _Classes) -> None:
     if share < _MIN_BACKGROUND:
         raise ImageError(f"image: not an OpenPose skeleton map: {share:.0%} of it is black background, where a map "
                          f"is mostly black (to find poses in a photo, detect them)")
+
+
+_LUMA_MATCH = (6.0, 14.0)       # luma difference (of 255) that still counts fully / no longer counts
+_LOOSE_HUE = (25.0, 40.0)       # hue difference (degrees) that still counts fully / no longer counts
+_RECENTRE_REACH = 2             # pixels a joint may move
+
+
+def _centre_by_luma(bodies: List[np.ndarray], classes: _Classes, joint: np.ndarray, dots: _Dots,
+                    native: bool) -> List[np.ndarray]:
+    """JPEG keeps luma at full resolution but smears chroma across dot edges: a dot half under a later
+    dot of a neighbouring hue (an l-eye under its l-ear) reads off-centre by colour alone. Each joint is
+    re-centred, within ``_RECENTRE_REACH``, on the matched filter of the pixels with its luma and (loosely)
+    its hue, unless another person holds that part within 2.5 dot radii: the same colour and luma, the
+    two would pull together."""
+    result = []
+    for index, body in enumerate(bodies):
+        body = body.copy()
+        for part in np.flatnonzero(~np.isnan(body[:, 0])):
+            others = np.array([other[part] for number, other in enumerate(bodies) if number != index]).reshape(-1, 2)
+            if not (np.hypot(*(others - body[part]).T) < 2.5 * dots.radius).any():
+                body[part] = _luma_centre(int(part), body[part], classes, joint, dots, native)
+        result.append(body)
+    return result
+
+
+def _luma_centre(part: int, point: np.ndarray, classes: _Classes, joint: np.ndarray, dots: _Dots,
+                 native: bool) -> np.ndarray:
+    reach = _RECENTRE_REACH
+    (rows, columns), _ = _around(joint.shape, point[0], point[1], reach + dots.pad + 1)
+    luma = _ramp(-np.abs(classes.luma[rows, columns] - _BODY_YCC[part, 0]), -_LUMA_MATCH[1], -_LUMA_MATCH[0])
+    member = joint[rows, columns] * _hue_weight(classes.hue[rows, columns], part * _BODY_HUE_STEP, *_LOOSE_HUE) * luma
+    score = dots.score(member, classes.background[rows, columns])
+    cx, cy = int(round(point[0])) - columns.start, int(round(point[1])) - rows.start
+    top, left = max(cy - reach, 0), max(cx - reach, 0)
+    window = score[top:cy + reach + 1, left:cx + reach + 1]
+    if window.size == 0 or window.max() < _MIN_DOT_FRACTION * dots.area:
+        return point
+    y, x = np.unravel_index(int(np.argmax(window)), window.shape)
+    y, x = y + top, x + left
+    if not native:
+        x, y = x + _vertex(score[y, max(x - 1, 0):x + 2], x > 0), y + _vertex(score[max(y - 1, 0):y + 2, x], y > 0)
+    return np.array([x + columns.start, y + rows.start], np.float64)
 
 
 def _drop_hand_pieces(bodies: List[np.ndarray], blue: np.ndarray, blue_like: Tuple[int, ...], classes: _Classes,
