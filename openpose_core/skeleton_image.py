@@ -1457,6 +1457,8 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
 
     faces = _faces(bodies, _find_face_dots(classes, sx, sy), dots.radius) if face else {}
 
+    if palette_part is not None and native:
+        bodies = _fit_drawn_dots(bodies, palette_part, classes.black)
     if native:
         # renderers draw at int(x / W * W) (float64 for bodies, float32 for hands and face), which for a
         # whole x is sometimes x - 1: nudge points up to the next float that draws on their own pixel
@@ -1516,7 +1518,8 @@ def _luma_centre(part: int, point: np.ndarray, classes: _Classes, joint: np.ndar
     reach = _RECENTRE_REACH
     (rows, columns), _ = _around(joint.shape, point[0], point[1], reach + dots.pad + 1)
     luma = _ramp(-np.abs(classes.luma[rows, columns] - _BODY_YCC[part, 0]), -_LUMA_MATCH[1], -_LUMA_MATCH[0])
-    member = joint[rows, columns] * _hue_weight(classes.hue[rows, columns], part * _BODY_HUE_STEP, *_LOOSE_HUE) * luma
+    hue = _hue_weight(classes.hue[rows, columns], part * _BODY_HUE_STEP, *_LOOSE_HUE)
+    member = joint[rows, columns] * hue * luma
     score = dots.score(member, classes.background[rows, columns])
     cx, cy = int(round(point[0])) - columns.start, int(round(point[1])) - rows.start
     top, left = max(cy - reach, 0), max(cx - reach, 0)
@@ -1528,6 +1531,57 @@ def _luma_centre(part: int, point: np.ndarray, classes: _Classes, joint: np.ndar
     if not native:
         x, y = x + _vertex(score[y, max(x - 1, 0):x + 2], x > 0), y + _vertex(score[max(y - 1, 0):y + 2, x], y > 0)
     return np.array([x + columns.start, y + rows.start], np.float64)
+
+
+_DRAWN_STENCIL = cv2.circle(np.zeros((9, 9), np.uint8), (4, 4), 4, 1, -1) > 0
+"""A body dot as the renderer draws it at the drawn size (radius 4 about the middle pixel)."""
+_DRAWN_DOT = np.argwhere(_DRAWN_STENCIL) - 4
+_DOT_SLACK = 2      # pixels a dot's fitted centre may lie from the filter's
+
+
+def _fit_drawn_dots(bodies: List[np.ndarray], palette_part: np.ndarray, black: np.ndarray) -> List[np.ndarray]:
+    """PNG maps at the drawn size: a dot partly under later drawing is centred by the matched filter on
+    its visible part, up to a pixel off. Its exact pixels pin it down: the drawn disk must hold every
+    visible pixel of the dot and no black one. Of the centres near the filter's that do, the nearest wins
+    (usually the only one)."""
+    reach = _DOT_SLACK + 5
+    fitted = []
+    for body in bodies:
+        body = body.copy()
+        for part in np.flatnonzero(~np.isnan(body[:, 0])):
+            x, y = int(round(body[part, 0])), int(round(body[part, 1]))
+            (rows, columns), _ = _around(palette_part.shape, x, y, reach)
+            shown = _component_at(palette_part[rows, columns] == part, y - rows.start, x - columns.start)
+            if shown is None:
+                continue
+            shown = shown + (rows.start, columns.start)
+            candidates = [(dx * dx + dy * dy, x + dx, y + dy) for dy in range(-_DOT_SLACK, _DOT_SLACK + 1)
+                          for dx in range(-_DOT_SLACK, _DOT_SLACK + 1)
+                          if _dot_explains(shown, black, y + dy, x + dx)]
+            if candidates:
+                body[part] = min(candidates)[1:]
+        fitted.append(body)
+    return fitted
+
+
+def _component_at(mask: np.ndarray, y: int, x: int) -> Optional[np.ndarray]:
+    """The (y, x) pixels of the 8-connected piece of ``mask`` nearest to (y, x), or None."""
+    count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    if count <= 1:
+        return None
+    pixels = np.argwhere(labels > 0)
+    nearest = pixels[np.argmin(np.hypot(*(pixels - (y, x)).T))]
+    return np.argwhere(labels == labels[nearest[0], nearest[1]])
+
+
+def _dot_explains(shown: np.ndarray, black: np.ndarray, y: int, x: int) -> bool:
+    """Whether a dot drawn at (x, y) covers every ``shown`` pixel and no black one."""
+    offsets = shown - (y, x)
+    if (np.abs(offsets) > 4).any() or not _DRAWN_STENCIL[offsets[:, 0] + 4, offsets[:, 1] + 4].all():
+        return False
+    disk = _DRAWN_DOT + (y, x)
+    inside = ((disk >= 0) & (disk < black.shape)).all(axis=1)
+    return not black[disk[inside, 0], disk[inside, 1]].any()
 
 
 def _drop_hand_pieces(bodies: List[np.ndarray], blue: np.ndarray, blue_like: Tuple[int, ...], classes: _Classes,
