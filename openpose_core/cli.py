@@ -527,11 +527,13 @@ def run_render(args) -> int:
 
 def run_read_map(args) -> int:
     inputs, problems = find_inputs(args.maps)
-    for item in inputs:
-        if item.kind == "video":
-            problems.append(f"{item.path}: a video; read-map reads map images (a folder of frames works)")
+    videos = [item for item in inputs if item.kind == "video"]
+    if videos and len(args.maps) + len(inputs) > 2:
+        raise Fatal(f"{videos[0].path}: a video makes one JSON list on its own: read it in a run of its own")
     for problem in problems:
         _error(problem)
+    if videos:
+        return _read_map_video(videos[0], args)
     maps = [item for item in inputs if item.kind == "image"]
     if not maps:
         return 1
@@ -546,18 +548,49 @@ def run_read_map(args) -> int:
     for item in tqdm(maps, unit="map", desc=PROG, disable=True if args.quiet or one else None, file=sys.stderr,
                      dynamic_ncols=True):
         try:
-            image = read_image(item.path, keep_alpha=True)
-            frames.append(pose_from_skeleton_image(image, hands=not args.no_hands, face=not args.no_face))
+            frames.append(_read_map(read_image(item.path, keep_alpha=True), args))
         except USER_ERRORS as error:
             _error(_describe(error, item.path))
             failed += 1
     if failed or problems:
         # a list with a frame left out would shift every later frame: write all or nothing
         raise Fatal(f"{target}: not written ({failed + len(problems)} of the inputs could not be read)")
-    write_atomically(target, _json_bytes(frames[0] if one else frames, args.coordinates, "visibility"))
+    _write_read_maps(target, frames[0] if one else track_people(frames), args)
+    return 0
+
+
+def _read_map_video(item: Input, args) -> int:
+    """A video (or animated image) of maps: one JSON list, a frame per video frame, people tracked."""
+    target = _output_file(args.output, item.path.with_suffix(".json"))
+    if _skip_existing([target], args.overwrite):
+        _note(f"skipped: {target} exists (--overwrite replaces it)")
+        return 0
+    frames: List[PoseFrame] = []
+    with VideoReader(item.path) as video, tqdm(total=video.frame_count or None, unit="frame", desc=PROG,
+                                                disable=True if args.quiet else None, file=sys.stderr,
+                                                dynamic_ncols=True) as bar:
+        for chunk in video.chunks(16):
+            for image in chunk:
+                try:
+                    frames.append(_read_map(image, args))
+                except USER_ERRORS as error:
+                    raise Fatal(f"{target}: not written (frame {len(frames)}: {_describe(error, item.path)})")
+                bar.update(1)
+    if not frames:
+        raise Fatal(f"{item.path}: no frame could be decoded")
+    _write_read_maps(target, track_people(frames), args)
+    return 0
+
+
+def _read_map(image: np.ndarray, args) -> PoseFrame:
+    return pose_from_skeleton_image(image, hands=not args.no_hands, face=not args.no_face)
+
+
+def _write_read_maps(target: Path, poses, args) -> None:
+    write_atomically(target, _json_bytes(poses, args.coordinates, "visibility"))
+    frames = [poses] if isinstance(poses, PoseFrame) else poses
     people = sum(len(frame.people) for frame in frames)
     _note(f"wrote {target}: {len(frames)} frame{'s' * (len(frames) != 1)}, {people} people")
-    return 0
 
 
 # --- edit --------------------------------------------------------------------------------------------------
@@ -729,8 +762,8 @@ Detect people in images and videos and write the ControlNet OpenPose map and the
 inputs: image files, folders (searched recursively for images and videos; hidden files and the output
 folder are skipped) and glob patterns ('photos/**/*.jpg', quoted so the shell leaves them alone). Videos
 are decoded with OpenCV; animated GIF, WebP and PNG files are videos too (every frame, decoded with
-Pillow; the frame duration gives the frame rate). By default only bodies are detected, like the reference preprocessor
-("openpose"); --hand, --face or --mode add hands and faces.
+Pillow; the frame duration gives the frame rate). By default only bodies are detected, like the
+reference preprocessor ("openpose"); --hand, --face or --mode add hands and faces.
 
 outputs, in the -o folder (a folder input keeps its sub-folders):
   photo.jpg  ->  OUT/photo.png    the map (ControlNet OpenPose colours)
@@ -787,7 +820,10 @@ method and its measured limits).
 
 One map gives one pose (-o, default: the map's name with .json). Several maps, or a folder of frames
 (000000.png, 000001.png, ... in name order), give one JSON list of frames, -o required; if any map
-cannot be read nothing is written. An existing output is kept unless --overwrite.
+cannot be read nothing is written. A video of maps (or an animated GIF, WebP or PNG), read on its own,
+gives one JSON list with a frame per video frame (-o, default: its name with .json). In a list, each
+person carries a "person_id" that stays with them across frames. An existing output is kept unless
+--overwrite.
 """
 
 EDIT_HELP = """\
@@ -945,7 +981,7 @@ def _add_edit(commands) -> None:
 def _add_read_map(commands) -> None:
     parser = _command(commands, "read-map", "read OpenPose map images back into pose JSON", READ_MAP_HELP,
                       run_read_map)
-    parser.add_argument("maps", nargs="+", metavar="MAP", help="map image, folder of maps or glob pattern")
+    parser.add_argument("maps", nargs="+", metavar="MAP", help="map image, folder of maps, glob pattern or video")
     parser.add_argument("-o", "--output", metavar="OUT.json",
                         help="output file (default for one map: its name with .json, also inside a folder given)")
     parser.add_argument("--list", action="store_true", help="write a list of frames even for one map")

@@ -571,6 +571,40 @@ def test_read_map_gives_back_the_drawn_poses(tmp_path, capsys):
     assert json.loads((tmp_path / "back.json").read_text())[0]["people"][0]["pose_keypoints_2d"][2] == 1.0
 
 
+def test_read_map_reads_a_video_of_maps(tmp_path, capsys):
+    """A video (or animated GIF) of maps gives one JSON list, a frame per video frame, with the people
+    tracked; a video is read on its own."""
+    from PIL import Image
+    start = whole_pixel_bodies(standing_frame(people=2))
+    frames = [translate(start, 6 * index, 0) for index in range(4)]
+    maps = [render_pose(frame) for frame in frames]
+    Image.fromarray(maps[0]).save(tmp_path / "dance.gif", save_all=True, append_images=[Image.fromarray(m) for m in maps[1:]],
+                                  duration=40)
+    writer = cv2.VideoWriter(str(tmp_path / "dance.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 25, (320, 240))
+    for picture in maps:
+        writer.write(np.ascontiguousarray(picture[:, :, ::-1]))
+    writer.release()
+    for name, tolerance in (("dance.gif", 0.0), ("dance.avi", 2.0)):
+        capsys.readouterr()
+        assert cli.main(["read-map", str(tmp_path / name), "-q"]) == 0, capsys.readouterr().err
+        assert "4 frames, 8 people" in capsys.readouterr().err
+        back = read_poses((tmp_path / name).with_suffix(".json"))
+        assert len(back) == 4
+        for drawn, read in zip(frames, back):
+            assert [person.person_id for person in read.people] == [0, 1] or \
+                [person.person_id for person in read.people] == [1, 0]
+            ids = {person.person_id: person for person in read.people}
+            for person_id, person in enumerate(sorted(drawn.people, key=lambda person: person.body[1].x)):
+                got = np.array([(p.x, p.y) for p in ids[person_id].body])
+                assert np.abs(got - [(p.x, p.y) for p in person.body]).max() <= tolerance, (name, person_id)
+        (tmp_path / name).with_suffix(".json").unlink()
+    write_image(tmp_path / "still.png", 32, 32, 0)
+    assert cli.main(["read-map", str(tmp_path / "dance.gif"), str(tmp_path / "still.png"), "-o",
+                     str(tmp_path / "all.json")]) == 1
+    assert "a video makes one JSON list on its own" in error_lines(capsys.readouterr().err)[0]
+    assert not (tmp_path / "all.json").exists()
+
+
 def test_read_map_transparent_background_and_errors(tmp_path, capsys):
     frame = whole_pixel_bodies(standing_frame(people=1))
     drawn = render_pose(frame)
