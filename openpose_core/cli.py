@@ -928,7 +928,7 @@ def _add_render(commands) -> None:
     parser.add_argument("--parts", type=_names(DRAWN_PARTS), default=list(DRAWN_PARTS), metavar="LIST",
                         help="what to draw, from body,hands,face (default: all three)")
     parser.add_argument("--stick-scaling", action="store_true", help="thicker limbs on large maps (xinsir SDXL)")
-    parser.add_argument("--frame", type=_int, metavar="N", help="draw only frame N of a list (0-based)")
+    parser.add_argument("--frame", type=_int, metavar="N", help="draw only frame N of a list (0-based; -1 is the last)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output")
     _add_pose_reading_options(parser)
 
