@@ -566,9 +566,12 @@ def _read_map_video(item: Input, args) -> int:
         _note(f"skipped: {target} exists (--overwrite replaces it)")
         return 0
     frames: List[PoseFrame] = []
-    with VideoReader(item.path) as video, tqdm(total=video.frame_count or None, unit="frame", desc=PROG,
-                                                disable=True if args.quiet else None, file=sys.stderr,
-                                                dynamic_ncols=True) as bar:
+    try:
+        video = VideoReader(item.path)
+    except InputError as error:
+        raise Fatal(str(error)) from None
+    with video, tqdm(total=video.frame_count or None, unit="frame", desc=PROG, file=sys.stderr,
+                     disable=True if args.quiet else None, dynamic_ncols=True) as bar:
         for chunk in video.chunks(16):
             for image in chunk:
                 try:

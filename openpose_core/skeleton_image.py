@@ -1486,8 +1486,8 @@ photo has almost none, and reading its thousands of colour blobs as dots would t
 def _require_background(classes: _Classes) -> None:
     share = float(classes.black.mean()) if classes.black.size else 1.0
     if share < _MIN_BACKGROUND:
-        raise ImageError(f"image: not an OpenPose skeleton map: {share:.0%} of it is black background, where a map "
-                         f"is mostly black (to find poses in a photo, detect them)")
+        raise ImageError(f"not an OpenPose skeleton map: {share:.0%} of it is black background, where a map is "
+                         f"mostly black (to find poses in a photo, detect them)")
 
 
 _LUMA_MATCH = (6.0, 14.0)       # luma difference (of 255) that still counts fully / no longer counts

@@ -603,6 +603,10 @@ def test_read_map_reads_a_video_of_maps(tmp_path, capsys):
                      str(tmp_path / "all.json")]) == 1
     assert "a video makes one JSON list on its own" in error_lines(capsys.readouterr().err)[0]
     assert not (tmp_path / "all.json").exists()
+    (tmp_path / "broken.mp4").write_bytes(b"\x00" * 100)
+    assert cli.main(["read-map", str(tmp_path / "broken.mp4")]) == 1
+    assert error_lines(capsys.readouterr().err) == [f"openpose-core: error: {tmp_path / 'broken.mp4'}: not a video "
+                                                    "that OpenCV can decode"]
 
 
 def test_read_map_transparent_background_and_errors(tmp_path, capsys):
