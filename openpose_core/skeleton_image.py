@@ -60,7 +60,7 @@ Method:
    no dot near, where no blend of two dots can arise, when they lie on black or, in JPEG maps near the
    drawn size, when their core colour names their part away from hands) and unambiguous; a lone blue dot
    (the left knee's colour, also every hand dot's) only when no blue dot other than people's joints is
-   near.
+   near and it is no dot of a hand found in step 7 (a big hand's dots lie far apart).
 6. Redrawing (JPEG maps: PNG maps, resized or not, keep exact colours): the people are drawn again the
    way the renderer draws them, at the map's scale, and compared with the map (:mod:`skeleton_refit`).
    Two pieces of a person whose stick between them looked too patchy are joined, and joints that nothing
@@ -79,8 +79,10 @@ Method:
    the way, are labelled by the edges' colours (a dot on two edges of different colours is the point
    they share; labels spread along the edges), best links first while the labels stay consistent; a
    finger cut off from its palm is put back into the nearest hand. Each hand goes to the person whose
-   wrist it sits on (right wrist -> right hand), else to the elbow its forearm can reach; a hand with no
-   person near is returned on a person without body.
+   wrist it sits on (right wrist -> right hand), else to the elbow whose forearm's colour shows on the
+   way to it (the body's wrist hides under the hand's wrist dot); a hand with no person near is returned
+   on a person without body. In JPEG maps a body piece made only of blue-ish joints on a hand's dots and
+   lines (two hand dots joined by a hand line pass for a blue thigh) is that hand's.
 8. Face (``face``). White dots (radius 3) go to the nearest head (else the nearest person) and are put
    in landmark order by fitting an approximate mean face (similarity transform + optimal matching).
 
@@ -97,7 +99,7 @@ Limitations (see tests/test_skeleton_image.py for the measured rates):
   99.8 % at 0.75x. Maps shrunk to half size *and* JPEG-compressed keep about one chroma sample per dot:
   a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 97 % come back
   and 2.4 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
-  can still pass for a blue-ish thigh or shin (1.1 % of joints at the drawn size with hands drawn, 3 %
+  can still pass for a blue-ish thigh or shin (0.9 % of joints at the drawn size with hands drawn, 2.3 %
   at 0.75x).
 - Hands are read when their dots stand apart (fingers at least a dot or so apart); overlapping dots of
   small hands merge. Face landmark identities are approximate (positions are exact); faces far from
@@ -1440,16 +1442,19 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
         blue = np.rint(blue)
     hand_links = _hand_links(blue, classes, dots, scale)
     found_hands = _label_hands(blue, hand_links)
-    # a lone blue dot is a left knee (with no hip and no ankle) unless it may be part of a hand: hands
-    # are made of blue dots a few dot sizes apart (their lines may hide under the dots)
+    # a lone blue dot is a left knee (with no hip and no ankle) unless it may be part of a hand: a dot of
+    # a hand found, or a blue dot a few dot sizes from others (hand lines may hide under the dots)
+    hand_dots = blue[sorted({index for _, used in found_hands for index in used})].reshape(-1, 2)
     for body in lone_blue:
-        if not _by_hand(body[~np.isnan(body[:, 0])][:1], blue, dots.radius, own=0.6)[0]:
+        point = body[~np.isnan(body[:, 0])][:1]
+        on_hand = len(hand_dots) and np.hypot(*(hand_dots - point).T).min() < 0.6 * dots.radius
+        if not on_hand and not _by_hand(point, blue, dots.radius, own=0.6)[0]:
             bodies.append(body)
 
     hand_of: Dict[Tuple[int, str], np.ndarray] = {}
     if hands and found_hands:
         hand_points = [hand for hand, _ in found_hands]
-        for hand, place in zip(hand_points, _attach_hands(bodies, hand_points, dots.radius)):
+        for hand, place in zip(hand_points, _attach_hands(bodies, hand_points, dots.radius, classes)):
             if place is None:
                 bodies.append(np.full((NUM_BODY, 2), np.nan))
                 place = ("left_hand", len(bodies) - 1)
@@ -1589,22 +1594,35 @@ def _drop_hand_pieces(bodies: List[np.ndarray], blue: np.ndarray, blue_like: Tup
     """JPEG maps: two hand dots joined by a blurred hand line (hand lines run through every hue) can pass
     for a blue shin or thigh, and a bit of hand line in a blue-like hue for its other end. A body piece
     made only of blue-like parts that sits on a hand (three points or more, found among all blue dots):
-    a point on one of its dots, every point within two dot radii of them, is that hand, not a body."""
-    pieces = [blue[used] for _, used in _label_hands(blue, _hand_links(blue, classes, dots, scale)) if len(used) >= 3]
+    a point on one of its dots, every point within two dot radii of them or a dot radius of its lines, is
+    that hand, not a body."""
+    hands = [hand for hand, used in _label_hands(blue, _hand_links(blue, classes, dots, scale)) if len(used) >= 3]
     kept = []
     for body in bodies:
         present = np.flatnonzero(~np.isnan(body[:, 0]))
         blue_only = len(present) and set(present.tolist()) <= set(blue_like)
-        if blue_only and any(_sits_on(body[present], hand, dots.radius) for hand in pieces):
+        if blue_only and any(_sits_on(body[present], hand, dots.radius) for hand in hands):
             continue
         kept.append(body)
     return kept
 
 
 def _sits_on(points: np.ndarray, hand: np.ndarray, radius: float) -> bool:
-    """Whether one of ``points`` is a dot of ``hand`` and all lie within two dot radii of its dots."""
-    nearest = np.min(_pairwise(points, hand), axis=1)
-    return bool(nearest.min() < 0.6 * radius and nearest.max() < 2.0 * radius)
+    """Whether one of ``points`` is a dot of ``hand`` (21 x 2, NaN = not found) and each lies within two
+    dot radii of its dots or one of its lines."""
+    nearest = np.min(_pairwise(points, hand[~np.isnan(hand[:, 0])]), axis=1)
+    drawn = ~np.isnan(hand[_HAND_PARENT, 0] + hand[_HAND_CHILD, 0])
+    starts, ends = hand[_HAND_PARENT[drawn]], hand[_HAND_CHILD[drawn]]
+    on_line = np.array([len(starts) and _segment_distances(point, starts, ends).min() < radius for point in points])
+    return bool(nearest.min() < 0.6 * radius and ((nearest < 2.0 * radius) | on_line).all())
+
+
+def _segment_distances(point: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Distances from ``point`` to each segment from ``starts`` to ``ends`` (n x 2 each)."""
+    along = ends - starts
+    length = np.maximum((along * along).sum(axis=1), 1e-9)
+    fraction = np.clip(((point - starts) * along).sum(axis=1) / length, 0.0, 1.0)
+    return np.hypot(*(starts + fraction[:, None] * along - point).T)
 
 
 def _drawn_on_pixel(xy: np.ndarray, size: np.ndarray, dtype) -> np.ndarray:
@@ -1870,9 +1888,10 @@ def _hand_labels(xy: np.ndarray, group: List[_HandLink]) -> Optional[Dict[int, i
     return labels
 
 
-def _attach_hands(bodies: List[np.ndarray], hands: List[np.ndarray], radius: float):
+def _attach_hands(bodies: List[np.ndarray], hands: List[np.ndarray], radius: float, classes: _Classes):
     """(side, person) per hand: to the nearest wrist (right wrist -> right hand), else the nearest
-    elbow, within reach of the hand's size; None when no person is near."""
+    elbow whose forearm's colour shows on the way to the hand, within reach of the hand's size; None when
+    no person is near."""
     choices = []
     for index, hand in enumerate(hands):
         present = ~np.isnan(hand[:, 0])
@@ -1888,6 +1907,9 @@ def _attach_hands(bodies: List[np.ndarray], hands: List[np.ndarray], radius: flo
                 if np.isnan(body[part, 0]):
                     continue
                 distance = float(np.hypot(*(body[part] - anchor)))
+                if part in (3, 6) and not _line_shows(_points_between(body[part][None], anchor[None], 9)[0],
+                                                      _LIMB_OF[(part, part + 1)], classes):
+                    continue        # the elbow's forearm leads elsewhere (the wrist hides under a hand dot)
                 if distance <= reach:
                     choices.append((weight * distance, index, person, side))
     result: List[Optional[Tuple[str, int]]] = [None] * len(hands)

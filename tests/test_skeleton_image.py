@@ -611,6 +611,22 @@ def test_hands_come_back_on_their_wrists(factor, interpolation, jpeg, recall):
     assert off <= 0.02 * visible, totals
 
 
+@pytest.mark.parametrize("seed,factor,interpolation,jpeg", [(1, 1.0, "area", None), (11, 1.0, "area", None),
+                                                         (18, 1.0, "area", None), (27, 1.0, "area", None),
+                                                         (28, 0.75, "linear", 75)])
+def test_big_hands_are_not_read_as_people(seed, factor, interpolation, jpeg):
+    """Dots of a big hand lie further apart than a few dot sizes: none of them comes back as a lone left
+    knee (the hand-dot colour), nor two of them joined by a hand line as a blue thigh; a hand whose wrist
+    dot hides the body's wrist goes to the elbow whose forearm leads to it, on that side."""
+    frame = random_scene(np.random.default_rng(500 + seed), 1 + seed % 2, (768, 768), hands=True, missing=0.05)
+    image, fx, fy = degrade(render_pose(frame, face=False), factor, interpolation, jpeg)
+    parsed = pose_from_skeleton_image(image, face=False)
+    report = compare(frame, render_pose(frame, hands=False, face=False), parsed, fx, fy, strict=False)
+    assert report["invented"] == [] and report["mixed"] == []
+    drawn, placed, *_ = hand_report(seed, factor, interpolation, jpeg)
+    assert placed == drawn
+
+
 def _face_person(rng: np.random.Generator, size: Tuple[int, int]) -> Person:
     """A person with a large face (eyes 70-90 px apart) whose head joints sit on its landmarks."""
     from openpose_core.skeleton_image import _MEAN_FACE
