@@ -1549,24 +1549,36 @@ def _fit_drawn_dots(bodies: List[np.ndarray], palette_part: np.ndarray, black: n
     its visible part, up to a pixel off. Its exact pixels pin it down: the drawn disk must hold every
     visible pixel of the dot and no black one. Of the centres near the filter's that do, the nearest wins
     (usually the only one)."""
-    reach = _DOT_SLACK + 5
     fitted = []
     for body in bodies:
         body = body.copy()
         for part in np.flatnonzero(~np.isnan(body[:, 0])):
             x, y = int(round(body[part, 0])), int(round(body[part, 1]))
-            (rows, columns), _ = _around(palette_part.shape, x, y, reach)
+            (rows, columns), _ = _around(palette_part.shape, x, y, _DOT_SLACK + 5)
             shown = _component_at(palette_part[rows, columns] == part, y - rows.start, x - columns.start)
-            if shown is None:
-                continue
-            shown = shown + (rows.start, columns.start)
-            candidates = [(dx * dx + dy * dy, x + dx, y + dy) for dy in range(-_DOT_SLACK, _DOT_SLACK + 1)
-                          for dx in range(-_DOT_SLACK, _DOT_SLACK + 1)
-                          if _dot_explains(shown, black, y + dy, x + dx)]
-            if candidates:
-                body[part] = min(candidates)[1:]
+            if shown is not None:
+                centres = _centres_explaining(shown + (rows.start, columns.start), black, np.array([y, x]))
+                if len(centres):
+                    body[part] = centres[0, ::-1]
         fitted.append(body)
     return fitted
+
+
+_SLACK_OFFSETS = np.array(sorted(((dy, dx) for dy in range(-_DOT_SLACK, _DOT_SLACK + 1)
+                                  for dx in range(-_DOT_SLACK, _DOT_SLACK + 1)), key=lambda d: d[0] ** 2 + d[1] ** 2))
+
+
+def _centres_explaining(shown: np.ndarray, black: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    """The (y, x) centres within the slack of ``centre``, nearest first, whose drawn dot covers every
+    ``shown`` pixel and no black one."""
+    centres = centre + _SLACK_OFFSETS
+    offsets = shown[None, :, :] - centres[:, None, :] + 4
+    within = ((offsets >= 0) & (offsets <= 8)).all(axis=2)
+    covers = (within & _DRAWN_STENCIL[np.clip(offsets[..., 0], 0, 8), np.clip(offsets[..., 1], 0, 8)]).all(axis=1)
+    disks = centres[:, None, :] + _DRAWN_DOT[None, :, :]
+    inside = ((disks >= 0) & (disks < black.shape)).all(axis=2)
+    on_black = inside & black[np.clip(disks[..., 0], 0, black.shape[0] - 1), np.clip(disks[..., 1], 0, black.shape[1] - 1)]
+    return centres[covers & ~on_black.any(axis=1)]
 
 
 def _component_at(mask: np.ndarray, y: int, x: int) -> Optional[np.ndarray]:
@@ -1577,16 +1589,6 @@ def _component_at(mask: np.ndarray, y: int, x: int) -> Optional[np.ndarray]:
     pixels = np.argwhere(labels > 0)
     nearest = pixels[np.argmin(np.hypot(*(pixels - (y, x)).T))]
     return np.argwhere(labels == labels[nearest[0], nearest[1]])
-
-
-def _dot_explains(shown: np.ndarray, black: np.ndarray, y: int, x: int) -> bool:
-    """Whether a dot drawn at (x, y) covers every ``shown`` pixel and no black one."""
-    offsets = shown - (y, x)
-    if (np.abs(offsets) > 4).any() or not _DRAWN_STENCIL[offsets[:, 0] + 4, offsets[:, 1] + 4].all():
-        return False
-    disk = _DRAWN_DOT + (y, x)
-    inside = ((disk >= 0) & (disk < black.shape)).all(axis=1)
-    return not black[disk[inside, 0], disk[inside, 1]].any()
 
 
 def _drop_hand_pieces(bodies: List[np.ndarray], blue: np.ndarray, blue_like: Tuple[int, ...], classes: _Classes,
