@@ -979,8 +979,6 @@ def _add_edit(commands) -> None:
     _add_pose_reading_options(parser)
 
 
-
-
 def _add_read_map(commands) -> None:
     parser = _command(commands, "read-map", "read OpenPose map images back into pose JSON", READ_MAP_HELP,
                       run_read_map)

@@ -578,8 +578,8 @@ def test_read_map_reads_a_video_of_maps(tmp_path, capsys):
     start = whole_pixel_bodies(standing_frame(people=2))
     frames = [translate(start, 6 * index, 0) for index in range(4)]
     maps = [render_pose(frame) for frame in frames]
-    Image.fromarray(maps[0]).save(tmp_path / "dance.gif", save_all=True, append_images=[Image.fromarray(m) for m in maps[1:]],
-                                  duration=40)
+    pictures = [Image.fromarray(picture) for picture in maps]
+    pictures[0].save(tmp_path / "dance.gif", save_all=True, append_images=pictures[1:], duration=40)
     writer = cv2.VideoWriter(str(tmp_path / "dance.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 25, (320, 240))
     for picture in maps:
         writer.write(np.ascontiguousarray(picture[:, :, ::-1]))

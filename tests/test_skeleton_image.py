@@ -330,7 +330,6 @@ def test_thick_xinsir_sticks():
         compare(frame, clean, pose_from_skeleton_image(clean, hands=False, face=False), 1.0, 1.0)
 
 
-
 @pytest.mark.parametrize("seed,factor,interpolation", [
     (119, 1.0, "area"),     # an ear whose eye is missing, beside a head without a neck and another body
     (274, 1.0, "area"),     # a nose hidden under an elbow: the stick end lands on an ear standing alone

@@ -1,7 +1,7 @@
 """Checking a skeleton-map parse by drawing it again: the drawing follows the renderer at any scale, and
 the changes it buys (joining pieces, also through a dot renamed nose, dropping joints and echoes, adding
-a joint where its stick ends, a loose ear by its head or a loose wrist by its elbow) are the right ones on maps whose truth is
-known. End-to-end rates are in test_skeleton_image.py."""
+a joint where its stick ends, a loose ear by its head or a loose wrist by its elbow) are the right ones
+on maps whose truth is known. End-to-end rates are in test_skeleton_image.py."""
 from __future__ import annotations
 
 import numpy as np
