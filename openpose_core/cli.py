@@ -567,7 +567,7 @@ def _read_map_video(item: Input, args) -> int:
         return 0
     frames: List[PoseFrame] = []
     try:
-        video = VideoReader(item.path)
+        video = VideoReader(item.path, keep_alpha=True)     # transparent means background, as for one map
     except InputError as error:
         raise Fatal(str(error)) from None
     with video, tqdm(total=video.frame_count or None, unit="frame", desc=PROG, file=sys.stderr,

@@ -106,10 +106,7 @@ def read_image(path: Union[str, "os.PathLike[str]"], keep_alpha: bool = False) -
         with Image.open(name) as opened:
             _check_input_size(opened.width, opened.height, name)
             opened.load()
-            image = ImageOps.exif_transpose(opened)
-            if keep_alpha and (image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info):
-                return np.asarray(image.convert("RGBA"))
-            return as_rgb_uint8(image, name)
+            return pil_pixels(ImageOps.exif_transpose(opened), name, keep_alpha)
     except ImageError:
         raise
     except FileNotFoundError:
@@ -127,6 +124,14 @@ def read_image(path: Union[str, "os.PathLike[str]"], keep_alpha: bool = False) -
         raise ImageError(f"{name}: cannot decode the image (truncated or damaged?): {_first_line(error)}") from None
     except MemoryError:
         raise ImageError(f"{name}: not enough memory to decode the image") from None
+
+
+def pil_pixels(image, name: str, keep_alpha: bool = False) -> np.ndarray:
+    """The RGB uint8 pixels of a PIL image (transparency composited over white), or with ``keep_alpha``
+    RGBA for an image with transparency (see :func:`read_image`)."""
+    if keep_alpha and (image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info):
+        return np.asarray(image.convert("RGBA"))
+    return as_rgb_uint8(image, name)
 
 
 def _check_input_size(width: int, height: int, name: str) -> None:

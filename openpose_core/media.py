@@ -25,7 +25,7 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from .image import as_rgb_uint8
+from .image import as_rgb_uint8, pil_pixels
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".apng", ".bmp", ".dib", ".webp", ".tif", ".tiff",
                               ".gif", ".ppm", ".pgm", ".pbm", ".pnm", ".tga", ".jp2", ".jfif"})
@@ -197,14 +197,15 @@ def _name_uniquely(found: List[Tuple[Path, str, str]]) -> Tuple[List[Input], Lis
 
 class VideoReader:
     """A video opened with OpenCV, or an animated GIF, WebP or PNG opened with Pillow; iterate
-    :meth:`chunks` for RGB frames. Use as a context manager."""
+    :meth:`chunks` for RGB frames (with ``keep_alpha``, an animation's frames with transparency come RGBA,
+    as :func:`image.read_image` gives them). Use as a context manager."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, keep_alpha: bool = False):
         self.path = Path(path)
         if not self.path.is_file():
             raise InputError(f"{path}: no such file")
         if _is_animation(self.path):
-            self._open_animation()
+            self._open_animation(keep_alpha)
         else:
             self._open_video()
 
@@ -221,7 +222,7 @@ class VideoReader:
         self._frames = _video_frames(capture)
         self._close = capture.release
 
-    def _open_animation(self) -> None:
+    def _open_animation(self, keep_alpha: bool) -> None:
         from PIL import Image
         animation = Image.open(self.path)
         try:
@@ -232,7 +233,7 @@ class VideoReader:
         duration = animation.info.get("duration") or 0     # milliseconds per frame
         self.fps = 1000.0 / duration if duration > 10 else _ANIMATION_FPS
         self.frame_count = int(animation.n_frames)
-        self._frames = _animation_frames(animation, str(self.path))
+        self._frames = _animation_frames(animation, str(self.path), keep_alpha)
         self._close = animation.close
 
     def chunks(self, size: int) -> Iterator[List[np.ndarray]]:
@@ -265,12 +266,12 @@ def _video_frames(capture) -> Iterator[np.ndarray]:
         yield cv2.cvtColor(frame, cv2.COLOR_BGR2RGB) if frame.ndim == 3 else as_rgb_uint8(frame)
 
 
-def _animation_frames(animation, name: str) -> Iterator[np.ndarray]:
-    """Each frame as a still image of its format reads (transparency over white)."""
+def _animation_frames(animation, name: str, keep_alpha: bool) -> Iterator[np.ndarray]:
+    """Each frame as a still image of its format reads."""
     for index in range(animation.n_frames):
         try:
             animation.seek(index)
-            yield as_rgb_uint8(animation, name)
+            yield pil_pixels(animation, name, keep_alpha)
         except (OSError, ValueError, EOFError):      # a truncated animation ends, as a truncated video does
             return
 

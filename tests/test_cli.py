@@ -598,6 +598,15 @@ def test_read_map_reads_a_video_of_maps(tmp_path, capsys):
                 got = np.array([(p.x, p.y) for p in ids[person_id].body])
                 assert np.abs(got - [(p.x, p.y) for p in person.body]).max() <= tolerance, (name, person_id)
         (tmp_path / name).with_suffix(".json").unlink()
+    # transparent means background, as in a single map (a transparent pixel over white is no black)
+    clear = [np.dstack([picture, np.where(picture.any(axis=2), 255, 0).astype(np.uint8)]) for picture in maps]
+    for picture in clear:
+        picture[..., :3][picture[..., 3] == 0] = 255
+    clear = [Image.fromarray(picture, "RGBA") for picture in clear]
+    clear[0].save(tmp_path / "clear.png", save_all=True, append_images=clear[1:], duration=40)
+    assert cli.main(["read-map", str(tmp_path / "clear.png"), "-q"]) == 0
+    assert [[(p.x, p.y) for person in frame.people for p in person.body] for frame in read_poses(tmp_path / "clear.json")] \
+        == [[(p.x, p.y) for person in frame.people for p in person.body] for frame in frames]
     write_image(tmp_path / "still.png", 32, 32, 0)
     assert cli.main(["read-map", str(tmp_path / "dance.gif"), str(tmp_path / "still.png"), "-o",
                      str(tmp_path / "all.json")]) == 1
