@@ -205,6 +205,14 @@ def _skip_existing(paths: Sequence[Path], overwrite: bool) -> bool:
     return not overwrite and all(path.exists() for path in paths)
 
 
+def _kept(output: Path, overwrite: bool) -> bool:
+    """Whether ``output`` exists and stays (no ``--overwrite``); says so."""
+    if not _skip_existing([output], overwrite):
+        return False
+    _note(f"skipped: {output} exists (--overwrite replaces it)")
+    return True
+
+
 def _json_bytes(poses, coordinates: str, confidence: str) -> bytes:
     return frames_to_json(poses, coordinates=coordinates, confidence=confidence).encode("utf-8")
 
@@ -500,8 +508,7 @@ def run_render(args) -> int:
 
     if len(frames) == 1 and not (is_list and args.output is None):
         target = _output_file(args.output, source.with_suffix(".png"))
-        if _skip_existing([target], args.overwrite):
-            _note(f"skipped: {target} exists (--overwrite replaces it)")
+        if _kept(target, args.overwrite):
             return 0
         write_atomically(target, draw(frames[0]))
         _note(f"wrote {target}")
@@ -509,8 +516,7 @@ def run_render(args) -> int:
     folder = Path(args.output) if args.output else source.with_suffix("")
     if folder.suffix.lower() == ".png":
         raise Fatal(f"{source}: holds {len(frames)} frames; give -o a folder, or pick one with --frame N")
-    if _skip_existing([folder], args.overwrite):
-        _note(f"skipped: {folder} exists (--overwrite replaces it)")
+    if _kept(folder, args.overwrite):
         return 0
     partial = partial_folder(folder)
     try:
@@ -528,7 +534,7 @@ def run_render(args) -> int:
 def run_read_map(args) -> int:
     inputs, problems = find_inputs(args.maps)
     videos = [item for item in inputs if item.kind == "video"]
-    if videos and len(args.maps) + len(inputs) > 2:
+    if videos and (len(inputs) > 1 or problems):
         raise Fatal(f"{videos[0].path}: a video makes one JSON list on its own: read it in a run of its own")
     for problem in problems:
         _error(problem)
@@ -541,8 +547,7 @@ def run_read_map(args) -> int:
     if not one and (args.output is None or _names_folder(args.output)):
         raise Fatal(f"{len(maps)} maps make one JSON list of frames: name its file with -o OUT.json")
     target = _output_file(args.output, maps[0].path.with_suffix(".json"))
-    if _skip_existing([target], args.overwrite):
-        _note(f"skipped: {target} exists (--overwrite replaces it)")
+    if _kept(target, args.overwrite):
         return 1 if problems else 0
     frames, failed = [], 0
     for item in tqdm(maps, unit="map", desc=PROG, disable=True if args.quiet or one else None, file=sys.stderr,
@@ -562,8 +567,7 @@ def run_read_map(args) -> int:
 def _read_map_video(item: Input, args) -> int:
     """A video (or animated image) of maps: one JSON list, a frame per video frame, people tracked."""
     target = _output_file(args.output, item.path.with_suffix(".json"))
-    if _skip_existing([target], args.overwrite):
-        _note(f"skipped: {target} exists (--overwrite replaces it)")
+    if _kept(target, args.overwrite):
         return 0
     frames: List[PoseFrame] = []
     try:
@@ -654,8 +658,7 @@ def run_edit(args) -> int:
     operations = getattr(args, "operations", None) or []
     if not operations:
         raise Fatal("nothing to do: give at least one editing option (see openpose-core edit --help)")
-    if _skip_existing([target], args.overwrite):
-        _note(f"skipped: {target} exists (--overwrite replaces it)")
+    if _kept(target, args.overwrite):
         return 0
     frames, is_list = _read_pose_file(source, args)
     for name, value in operations:
@@ -723,8 +726,7 @@ def run_convert(args) -> int:
             _error(f"{source}: the output would replace the checkpoint itself; give another -o")
             failed += 1
             continue
-        if _skip_existing([target], args.overwrite):
-            _note(f"skipped: {target} exists (--overwrite replaces it)")
+        if _kept(target, args.overwrite):
             continue
         try:
             written = convert_checkpoint(source, target, args.kind)
