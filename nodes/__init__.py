@@ -8,7 +8,7 @@ from typing import Dict
 
 logger = logging.getLogger(__name__)
 
-MODULES = ("estimator", "loader", "render", "pose_io", "editing", "skeleton")
+MODULES = ("estimator", "loader", "render", "pose_io", "editing", "skeleton", "video")
 
 PIP_NAMES = {"cv2": "opencv-python-headless", "PIL": "pillow", "huggingface_hub": "huggingface-hub",
              "safetensors": "safetensors", "torch": "torch", "numpy": "numpy"}

@@ -13,8 +13,12 @@ from ..openpose_core.retarget import RetargetReport, retarget
 from .common import CATEGORY, MAX_RESOLUTION, POSE_KEYPOINT, PoseKeypointNode, boolean, choice, pose_input
 from .convert import PoseKeypoint, to_frames
 
-PEOPLE_TOOLTIP = ("Person numbers separated by commas (0 = first, -1 = last); blank = everyone. "
-                  "Numbers a frame has no person for are ignored in that frame.")
+PEOPLE_TOOLTIP = ("Person numbers separated by commas (0 = first, -1 = last; or person_id values, see "
+                  "people_by); blank = everyone. Numbers a frame has no person for are ignored in that frame.")
+PEOPLE_BY = ("index", "person_id")
+PEOPLE_BY_TOOLTIP = ("index: the people's order in each frame, which may change from frame to frame in a video; "
+                     "person_id: the id that stays with each person across frames (OpenPose Estimator and "
+                     "Track & Smooth Poses give them).")
 
 
 def parse_people(text: str) -> Optional[List[int]]:
@@ -28,16 +32,24 @@ def parse_people(text: str) -> Optional[List[int]]:
         raise ValueError(f"people: expected numbers separated by commas (0 is the first), got {text!r}") from None
 
 
-def present(people: Optional[List[int]], frame: PoseFrame) -> Optional[List[int]]:
-    """The listed people this frame has, as non-negative indices without repeats (None stays everyone)."""
+def present(people: Optional[List[int]], frame: PoseFrame, by: Optional[str] = None) -> Optional[List[int]]:
+    """The listed people this frame has, as non-negative indices without repeats (None stays everyone);
+    ``by="person_id"`` reads the numbers as person ids."""
     if people is None:
         return None
+    if by == "person_id":
+        return [index for index, person in enumerate(frame.people) if person.person_id in people]
     count = len(frame.people)
     return list(dict.fromkeys(index % count for index in people if -count <= index < count))
 
 
 def people_input() -> tuple:
     return ("STRING", {"default": "", "tooltip": PEOPLE_TOOLTIP})
+
+
+def people_by_input() -> dict:
+    """The optional input that says what the people numbers are (optional, so saved workflows still load)."""
+    return {"people_by": choice(PEOPLE_BY, "index", PEOPLE_BY_TOOLTIP)}
 
 
 def _person_centre(frame: PoseFrame, index: int):
@@ -89,15 +101,17 @@ class EditPose(PoseKeypointNode):
                 "canvas_height": ("INT", {**side, "tooltip": "New canvas height; 0 keeps it."}),
                 "canvas_mode": choice(CANVAS_MODES, "pad_or_crop", "pad_or_crop: same pose size, centred; "
                                       "stretch: scale with the canvas; fit: scale uniformly to fit, centred."),
-            }
+            },
+            "optional": people_by_input(),
         }
 
     def edit(self, pose_keypoint, flip_horizontal: bool, scale: float, rotate: float, translate_x: float,
-             translate_y: float, pivot: str, people: str, canvas_width: int, canvas_height: int, canvas_mode: str):
+             translate_y: float, pivot: str, people: str, canvas_width: int, canvas_height: int, canvas_mode: str,
+             people_by: Optional[str] = None):
         chosen = parse_people(people)
         edited = []
         for frame in to_frames(pose_keypoint):
-            who = present(chosen, frame)
+            who = present(chosen, frame, people_by)
             if pivot == "person":
                 for index in range(len(frame.people)) if who is None else who:
                     centre = _person_centre(frame, index)
@@ -134,16 +148,17 @@ class SelectPeople(PoseKeypointNode):
                 "pose_keypoint": pose_input(),
                 "people": ("STRING", {"default": "0", "tooltip": PEOPLE_TOOLTIP}),
                 "mode": choice(("keep", "remove"), "keep", "Keep only the listed people, or remove them."),
-            }
+            },
+            "optional": people_by_input(),
         }
 
-    def select(self, pose_keypoint, people: str, mode: str):
+    def select(self, pose_keypoint, people: str, mode: str, people_by: Optional[str] = None):
         chosen = parse_people(people)
         frames = to_frames(pose_keypoint)
         if chosen is None:
             return (PoseKeypoint(frames),)
         pick = edit.select_people if mode == "keep" else edit.remove_people
-        return (PoseKeypoint([pick(frame, present(chosen, frame)) for frame in frames]),)
+        return (PoseKeypoint([pick(frame, present(chosen, frame, people_by)) for frame in frames]),)
 
 
 class RemoveParts(PoseKeypointNode):
@@ -161,18 +176,19 @@ class RemoveParts(PoseKeypointNode):
                 "joints": ("STRING", {"default": "",
                                        "tooltip": f"Single joints to remove, comma-separated: {joints}."}),
                 "people": people_input(),
-            }
+            },
+            "optional": people_by_input(),
         }
 
     def remove(self, pose_keypoint, body: bool, left_hand: bool, right_hand: bool, face: bool, feet: bool,
-               joints: str, people: str):
+               joints: str, people: str, people_by: Optional[str] = None):
         chosen = {"body": body, "left_hand": left_hand, "right_hand": right_hand, "face": face, "feet": feet}
         parts = [group for group, on in chosen.items() if on]
         parts += [name.strip() for name in joints.split(",") if name.strip()]
         who = parse_people(people)
         frames = to_frames(pose_keypoint)
         if parts:
-            frames = [edit.remove_parts(frame, parts, people=present(who, frame)) for frame in frames]
+            frames = [edit.remove_parts(frame, parts, people=present(who, frame, people_by)) for frame in frames]
         return (PoseKeypoint(frames),)
 
 

@@ -9,6 +9,7 @@ import torch
 from ..openpose_core.edit import remove_parts
 from ..openpose_core.presets import PRESETS
 from ..openpose_core.render import render_pose
+from ..openpose_core.track import track_people
 from . import host
 from .common import CATEGORY, MAX_RESOLUTION, OPENPOSE_MODEL, POSE_KEYPOINT, boolean, choice, stick_scaling_input
 from .convert import ImageFrames, PoseKeypoint, to_image
@@ -26,7 +27,8 @@ class OpenPoseEstimator:
     RETURN_TYPES = ("IMAGE", POSE_KEYPOINT)
     RETURN_NAMES = ("pose_image", "pose_keypoint")
     OUTPUT_TOOLTIPS = ("Pose maps at the detect size (short side = resolution, sides multiples of 64).",
-                       "Keypoints per frame in pixels of the pose map (canvas = its size), 1.0 for present points.")
+                       "Keypoints per frame in pixels of the pose map (canvas = its size), 1.0 for present points; "
+                       "each person has a person_id that stays with them across the frames of a video.")
 
     @classmethod
     def INPUT_TYPES(cls):
@@ -57,6 +59,7 @@ class OpenPoseEstimator:
         frames = detector.detect_batch(frames_in, detect_resolution=resolution, include_hand=detect_hand,
                                        include_face=detect_face, preset=model.preset(preset),
                                        batch_size=BATCH_SIZE, progress=host.frame_progress(len(frames_in)))
+        frames = track_people(frames)
         maps = [render_pose(frame, body=detect_body, hands=detect_hand, face=detect_face,
                             stick_scaling=scale_stick_for_xinsr_cn) for frame in frames]
         poses = PoseKeypoint(frames if detect_body else [remove_parts(frame, ["body"]) for frame in frames])

@@ -3,13 +3,15 @@ read back into keypoints, so it can be edited, retargeted or re-rendered."""
 from __future__ import annotations
 
 from ..openpose_core.skeleton_image import pose_from_skeleton_image
+from ..openpose_core.track import track_people
 from . import host
 from .common import PoseKeypointNode, boolean
 from .convert import ImageFrames, PoseKeypoint
 
 
 class PoseFromSkeletonImage(PoseKeypointNode):
-    DESCRIPTION = "Reads keypoints back from OpenPose skeleton images (coloured sticks on black), frame by frame."
+    DESCRIPTION = ("Reads keypoints back from OpenPose skeleton images (coloured sticks on black), frame by frame; "
+                   "people get a person_id that stays with them across the frames of a video.")
     FUNCTION = "read"
 
     @classmethod
@@ -29,7 +31,7 @@ class PoseFromSkeletonImage(PoseKeypointNode):
         for picture in frames:
             poses.append(pose_from_skeleton_image(picture, hands=hands, face=face))
             progress(len(poses), len(frames))
-        return (PoseKeypoint(poses),)
+        return (PoseKeypoint(track_people(poses)),)
 
 
 NODE_CLASS_MAPPINGS = {"OpenPoseCorePoseFromSkeletonImage": PoseFromSkeletonImage}

@@ -74,6 +74,16 @@ def points(frame_dict: dict, person: int = 0, key: str = "pose_keypoints_2d") ->
     return np.array(frame_dict["people"][person][key]).reshape(-1, 3)
 
 
+def without_ids(frames: list) -> list:
+    """POSE_KEYPOINT frames without their people's person_id (tracking numbers a batch's people)."""
+    return [{**frame, "people": [{key: value for key, value in person.items() if key != "person_id"}
+                                 for person in frame["people"]]} for frame in frames]
+
+
+def ids(frame_dict: dict) -> list:
+    return [person["person_id"][0] for person in frame_dict["people"]]
+
+
 def check_image(image, frames: int, size=None):
     assert isinstance(image, torch.Tensor) and image.dtype == torch.float32
     assert image.ndim == 4 and image.shape[0] == frames and image.shape[3] == 3
@@ -154,7 +164,8 @@ def test_pack_imports_without_comfyui_and_registers_every_node():
     assert NODE_IDS == sorted([
         "OpenPoseCoreEstimator", "OpenPoseCoreModelLoader", "OpenPoseCoreRenderPose", "OpenPoseCoreLoadPoseJSON",
         "OpenPoseCoreSavePoseJSON", "OpenPoseCoreEditPose", "OpenPoseCoreSelectPeople", "OpenPoseCoreRemoveParts",
-        "OpenPoseCoreRetargetProportions", "OpenPoseCoreInterpolatePoses", "OpenPoseCorePoseFromSkeletonImage"])
+        "OpenPoseCoreRetargetProportions", "OpenPoseCoreInterpolatePoses", "OpenPoseCorePoseFromSkeletonImage",
+        "OpenPoseCoreTrackAndSmoothPoses"])
     assert set(PACK.NODE_DISPLAY_NAME_MAPPINGS) == set(NODE_IDS)
     assert {cls.CATEGORY for cls in PACK.NODE_CLASS_MAPPINGS.values()} == {common.CATEGORY}
 
@@ -252,6 +263,8 @@ def every_node_case(node_id: str, checkpoint_folder: Path, comfy):
         maps = result(run("OpenPoseCoreRenderPose", pose_keypoint=poses, width=0, height=0, fit="stretch", body=True,
                           hands=True, face=True, scale_stick_for_xinsr_cn=False))[0]
         return dict(skeleton_image=maps, hands=True, face=True), 3, (512, 768)
+    if node_id == "OpenPoseCoreTrackAndSmoothPoses":
+        return dict(pose_keypoint=poses, **CLEAN_UP), 3, (512, 768)
     raise AssertionError(f"no case for {node_id}: add one")
 
 
@@ -284,10 +297,36 @@ def test_a_batch_gives_what_single_frames_give(comfy):
     singles = [result(run("OpenPoseCoreEstimator", image=frames[k:k + 1], openpose_model=model, **ESTIMATE))
                for k in range(10)]
     assert torch.equal(images, torch.cat([single[0] for single in singles]))
-    assert list(poses) == [single[1][0] for single in singles]
+    assert without_ids(poses) == without_ids([single[1][0] for single in singles])
     assert [len(frame["people"]) for frame in poses] == [1 + k % 2 for k in range(10)]
     assert images.shape == (10, 128, 128, 3)
     check_pose_keypoint(poses, 10, canvas=(128, 128))
+
+
+def test_people_keep_their_person_id_through_a_batch_and_can_be_selected_by_it(comfy):
+    """A third person walks in on the left of two: the detector lists people left to right, so indices
+    shift, while each person's id stays; Select People, Edit Pose and Remove Parts can pick by id."""
+    three = oracle.grid_of_people(3, 3, 1, seed=0)
+    net = ColourKeyedOracle({LEVELS[0]: three[1:], LEVELS[1]: three[1:], LEVELS[2]: three, LEVELS[3]: three})
+    model = pose_model.PoseModel(PackDetector(net), load_device="cpu", offload_device="cpu")
+    _, poses = result(run("OpenPoseCoreEstimator", image=video(4), openpose_model=model, **{**ESTIMATE, "resolution": 256}))
+    assert [ids(frame) for frame in poses] == [[0, 1], [0, 1], [2, 0, 1], [2, 0, 1]]
+    middle = [points(frame, ids(frame).index(0)) for frame in poses]
+    by_id, = run("OpenPoseCoreSelectPeople", pose_keypoint=poses, people="0", mode="keep", people_by="person_id")
+    assert [ids(frame) for frame in by_id] == [[0]] * 4
+    assert all(np.array_equal(points(frame), want) for frame, want in zip(by_id, middle))
+    by_index, = run("OpenPoseCoreSelectPeople", pose_keypoint=poses, people="0", mode="keep")
+    assert [ids(frame) for frame in by_index] == [[0], [0], [2], [2]]
+    moved, = run("OpenPoseCoreEditPose", pose_keypoint=poses, **{**EDIT, "translate_x": 10.0, "people": "1",
+                                                                 "people_by": "person_id"})
+    for before, after in zip(poses, moved):
+        shift = [points(after, k)[1, 0] - points(before, k)[1, 0] for k in range(len(before["people"]))]
+        assert shift == [10.0 if person_id == 1 else 0.0 for person_id in ids(before)]
+    trimmed, = run("OpenPoseCoreRemoveParts", pose_keypoint=poses, body=False, left_hand=False, right_hand=False,
+                   face=False, feet=False, joints="nose", people="2", people_by="person_id")
+    for frame in trimmed:
+        assert [points(frame, k)[0, 2] for k in range(len(frame["people"]))] == \
+            [0.0 if person_id == 2 else 1.0 for person_id in ids(frame)]
 
 
 def test_the_estimator_reports_every_frame_and_batches_the_network(comfy):
@@ -595,6 +634,56 @@ def test_render_and_skeleton_image_nodes_report_every_frame_and_can_be_cancelled
     with pytest.raises(comfy.model_management.InterruptProcessingException):
         run("OpenPoseCorePoseFromSkeletonImage", skeleton_image=maps, hands=False, face=False)
     comfy.utils.set_progress_bar_global_hook(None)
+
+
+CLEAN_UP = dict(fill_gaps=3, smooth=True, frame_rate=30.0, min_cutoff=0.5, beta=10.0, two_way=True)
+
+
+def jittery_walk(frames: int = 40, seed: int = 0) -> list:
+    """Two people (as another pack gives them: no ids, listed in a random order); the left one stands still,
+    the right one walks right; every point jitters by 2 px, and the walker's left wrist is missing in frames
+    10-11."""
+    rng = np.random.default_rng(seed)
+    video_frames = []
+    for time in range(frames):
+        still, walker = standing(left=-0.25).people[0], standing(left=0.1 + 0.004 * time).people[0]
+        for person in (still, walker):
+            person.body = [Keypoint(p.x + rng.normal(0, 2), p.y + rng.normal(0, 2), p.confidence) for p in person.body]
+        if time in (10, 11):
+            walker.body[7] = None
+        people = [still, walker] if rng.random() < 0.5 else [walker, still]
+        video_frames.append(PoseFrame(people, 512, 768))
+    return pose_keypoint(*video_frames)
+
+
+def test_track_and_smooth_gives_ids_fills_dropouts_and_removes_jitter(comfy):
+    poses = jittery_walk()
+    cleaned, = run("OpenPoseCoreTrackAndSmoothPoses", pose_keypoint=poses, **CLEAN_UP)
+    check_pose_keypoint(cleaned, 40, (512, 768))
+    still_raw = np.array([points(frame, int(points(frame, 0)[1, 0] > points(frame, 1)[1, 0])) for frame in poses])
+    still = []
+    for frame in cleaned:
+        assert sorted(ids(frame)) == [0, 1]
+        still.append(points(frame, ids(frame).index(0)))
+        assert points(frame, ids(frame).index(1))[7, 2] == 1.0, "the walker's missing wrist is filled"
+    still = np.array(still)
+    jitter = lambda body: np.std(body[:, :, :2] - body[:, :, :2].mean(axis=0), axis=0).mean()  # noqa: E731
+    assert jitter(still) < 0.4 * jitter(still_raw)
+    truth = points(pose_keypoint(standing(left=-0.25))[0])[:, :2]
+    error = lambda body: np.hypot(*(body[:, :, :2] - truth).transpose(2, 0, 1)).mean()  # noqa: E731
+    assert error(still) < 0.5 * error(still_raw)
+    plain, = run("OpenPoseCoreTrackAndSmoothPoses", pose_keypoint=poses, **{**CLEAN_UP, "fill_gaps": 0, "smooth": False})
+    assert without_ids(plain) == without_ids(poses) and [len(ids(frame)) for frame in plain] == [2] * 40
+    assert points(plain[10], ids(plain[10]).index(1))[7, 2] == 0.0
+
+
+def test_track_and_smooth_keeps_the_ids_it_is_given(comfy):
+    """Poses already tracked (one person selected by id from the estimator's output) keep their ids."""
+    poses = jittery_walk()
+    first, = run("OpenPoseCoreTrackAndSmoothPoses", pose_keypoint=poses, **{**CLEAN_UP, "smooth": False})
+    walker, = run("OpenPoseCoreSelectPeople", pose_keypoint=first, people="1", mode="keep", people_by="person_id")
+    again, = run("OpenPoseCoreTrackAndSmoothPoses", pose_keypoint=walker, **CLEAN_UP)
+    assert [ids(frame) for frame in again] == [[1]] * 40
 
 
 def test_a_nan_frame_is_named_and_stops_the_run(comfy):
