@@ -236,8 +236,9 @@ class RetargetProportions:
                 "reference_frame": ("INT", {"default": 0, "min": 0, "max": 100000, "step": 1,
                                             "tooltip": "Frame of reference_pose holding the character."}),
                 "reference_person": ("INT", {**person, "tooltip": "Person of that frame (0 = first)."}),
-                "target_person": ("INT", {**person,
-                                           "tooltip": "Person retargeted in every target frame; others are kept."}),
+                "target_person": ("INT", {**person, "max": 100000,
+                                           "tooltip": "Person retargeted in every target frame (a number, or a "
+                                                      "person_id with people_by); others are kept."}),
                 "height": choice(("reference", "target"), "reference", "reference: the character's size; target: "
                                  "scale the result back to the target's standing height (use when the two poses "
                                  "come from canvases of different scales)."),
@@ -247,11 +248,12 @@ class RetargetProportions:
                                          "right_forearm=0.9, hand=1.1' (names without right_/left_ set both sides)."}),
                 "percentile": ("FLOAT", {"default": 75.0, "min": 0.0, "max": 100.0, "step": 1.0,
                                          "tooltip": "Which per-frame length of a target bone counts as its length."}),
-            }
+            },
+            "optional": people_by_input(),
         }
 
     def retarget(self, reference_pose, target_pose, reference_frame: int, reference_person: int, target_person: int,
-                 height: str, anchor: str, overrides: str, percentile: float):
+                 height: str, anchor: str, overrides: str, percentile: float, people_by: Optional[str] = None):
         references = to_frames(reference_pose, name="reference_pose")
         if reference_frame >= len(references):
             raise ValueError(f"reference_frame {reference_frame}: reference_pose has {len(references)} frame(s)")
@@ -260,7 +262,8 @@ class RetargetProportions:
             raise ValueError(f"reference_person {reference_person}: that frame has {len(character.people)} people")
         result = retarget(character, to_frames(target_pose, name="target_pose"), height=height, anchor=anchor,
                           overrides=parse_overrides(overrides), reference_person=reference_person,
-                          target_person=target_person, percentile=percentile)
+                          target_person=target_person, percentile=percentile,
+                          target_id=target_person if people_by == "person_id" else None)
         return (PoseKeypoint(result.frames), describe(result.report))
 
 

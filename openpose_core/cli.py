@@ -641,7 +641,8 @@ def _apply_retarget(frames: List[PoseFrame], reference_path: str, args) -> List[
         raise Fatal(f"{reference_path}: no person {args.reference_person} in its first frame "
                     f"(it has {len(reference.people)})")
     result = retarget(reference, frames, height=args.height, anchor=args.anchor, overrides=dict(args.override or []),
-                      reference_person=args.reference_person, target_person=args.target_person)
+                      reference_person=args.reference_person, target_person=args.target_person,
+                      target_id=args.target_id)
     report = result.report
     kept = list(report.kept)
     listed = ", ".join(kept[:4]) + (", ..." if len(kept) > 4 else "")
@@ -650,6 +651,14 @@ def _apply_retarget(frames: List[PoseFrame], reference_path: str, args) -> List[
           + (f"; target person missing in {len(report.frames_without_person)} frames"
              if report.frames_without_person else ""))
     return result.frames
+
+
+def _check_ids(frames: List[PoseFrame], wanted: List[int], where: str) -> None:
+    """An id that no frame has is a typo, not an empty selection: refuse it, listing the ids there are."""
+    ids = {person.person_id for frame in frames for person in frame.people if person.person_id is not None}
+    if not set(wanted) & ids:
+        listed = ", ".join(str(number) for number in sorted(ids)) or "none"
+        raise Fatal(f"{where}: no person has id {', '.join(map(str, wanted))} (ids in the file: {listed})")
 
 
 def run_edit(args) -> int:
@@ -664,17 +673,15 @@ def run_edit(args) -> int:
     for name, value in operations:
         option = "--" + name.replace("_", "-")
         if name == "retarget":
+            if args.target_id is not None:
+                _check_ids(frames, [args.target_id], f"{source}: --target-id")
             try:
                 frames = _apply_retarget(frames, value, args)
             except ValueError as error:
                 raise Fatal(f"{source}: {option}: {error}") from None
             continue
-        if name == "select_id":     # an id absent from every frame is a typo, not an empty selection
-            ids = {person.person_id for frame in frames for person in frame.people if person.person_id is not None}
-            if not set(value) & ids:
-                listed = ", ".join(str(number) for number in sorted(ids)) or "none"
-                raise Fatal(f"{source}: {option}: no person has id {', '.join(map(str, value))} "
-                            f"(ids in the file: {listed})")
+        if name == "select_id":
+            _check_ids(frames, value, f"{source}: {option}")
         change = _frame_edit(name, value, args.people)
         for index, frame in enumerate(frames):
             where = f"{source}: frame {index}: " if is_list else f"{source}: "
@@ -972,6 +979,9 @@ def _add_edit(commands) -> None:
                           help="keep each frame's neck in place (default) or its lowest ankle's ground line")
     retarget.add_argument("--reference-person", type=_int, default=0, metavar="N")
     retarget.add_argument("--target-person", type=_int, default=0, metavar="N")
+    retarget.add_argument("--target-id", type=_non_negative_int, metavar="ID",
+                          help="retarget the person with this person_id in every frame (a tracked video, where "
+                               "the order of people may change) instead of --target-person")
     retarget.add_argument("--override", type=_override, action="append", metavar="NAME=FACTOR",
                           help="scale a bone or part by FACTOR instead (e.g. thigh=1.1); repeatable")
     written = parser.add_argument_group("output")

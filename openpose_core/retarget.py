@@ -231,11 +231,14 @@ def _ground(posed: Dict[str, np.ndarray], result: Dict[str, np.ndarray]) -> np.n
 
 def retarget(reference: Union[Person, PoseFrame, None], target: Union[PoseFrame, Sequence[PoseFrame]], *,
              height: str = "reference", anchor: str = "neck", overrides: Optional[Dict[str, float]] = None,
-             reference_person: int = 0, target_person: int = 0, percentile: float = 75.0) -> RetargetResult:
+             reference_person: int = 0, target_person: int = 0, target_id: Optional[int] = None,
+             percentile: float = 75.0) -> RetargetResult:
     """Give ``target`` (one frame or a sequence) the bone lengths of ``reference`` keeping the target's angles.
 
     - ``reference``: the character, a :class:`Person` or a frame (its ``reference_person``); ``None`` applies
       only ``overrides``. ``target_person`` is retargeted in every target frame; other people are untouched.
+      ``target_id`` instead picks the person with that ``person_id`` (:func:`openpose_core.track.track_people`)
+      in each frame, which stays the same person through a video while the order of people may not.
     - Target lengths: in 2-D a bone only ever looks shorter than it is (foreshortening), so for each bone the
       ``percentile`` (default 75th, about the median of the longer half) of its per-frame lengths is taken:
       a frame with a limb pointing at the camera cannot shrink the estimate, and a few too-long
@@ -260,8 +263,9 @@ def retarget(reference: Union[Person, PoseFrame, None], target: Union[PoseFrame,
     frames = [target] if isinstance(target, PoseFrame) else list(target)
     if isinstance(reference, PoseFrame):
         reference = reference.people[reference_person]
-    rows = [index for index, frame in enumerate(frames) if -len(frame.people) <= target_person < len(frame.people)]
-    posed = _stack([frames[index].people[target_person] for index in rows])
+    chosen = _target_people(frames, target_person, target_id)
+    rows = sorted(chosen)
+    posed = _stack([frames[index].people[chosen[index]] for index in rows])
     reference_posed = _stack([] if reference is None else [reference])
 
     target_samples = _bone_lengths(posed["body"])
@@ -278,9 +282,9 @@ def retarget(reference: Union[Person, PoseFrame, None], target: Union[PoseFrame,
     unanchored = _ground(posed, result) if anchor == "feet" else np.zeros(len(rows), dtype=bool)
     out = [frame.copy() for frame in frames]
     for k, index in enumerate(rows):
-        person = frames[index].people[target_person]
+        person = frames[index].people[chosen[index]]
         present = [part for part in PART_SIZES if getattr(person, part) is not None]
-        out[index].people[target_person] = with_arrays(person, {part: result[part][k] for part in present})
+        out[index].people[chosen[index]] = with_arrays(person, {part: result[part][k] for part in present})
 
     found = set(rows)
     shown = [part.name for part in _PARTS if not np.isnan(posed[part.group][:, part.rows]).all()]
@@ -294,6 +298,15 @@ def retarget(reference: Union[Person, PoseFrame, None], target: Union[PoseFrame,
         frames_without_person=[index for index in range(len(frames)) if index not in found],
         unanchored_frames=[rows[k] for k in np.flatnonzero(unanchored)], notes=notes)
     return RetargetResult(out, report)
+
+
+def _target_people(frames: List[PoseFrame], index: int, person_id: Optional[int]) -> Dict[int, int]:
+    """Frame number -> the retargeted person's index in it, for the frames that have that person."""
+    if person_id is None:
+        return {number: index % len(frame.people) for number, frame in enumerate(frames)
+                if -len(frame.people) <= index < len(frame.people)}
+    return {number: ids.index(person_id) for number, ids in
+            enumerate([person.person_id for person in frame.people] for frame in frames) if person_id in ids}
 
 
 def _scales(target_lengths: np.ndarray, reference_lengths: np.ndarray, target_sizes: np.ndarray,

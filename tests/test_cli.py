@@ -713,6 +713,14 @@ def test_edit_select_and_retarget_over_a_list(tmp_path, capsys):
     for got, want in zip(read_poses(tmp_path / "re.json"), expected):
         assert all(np.allclose(g.body_array(), w.body_array(), equal_nan=True) for g, w in zip(got.people, want.people))
     assert "retarget:" in capsys.readouterr().err
+    assert cli.main(["edit", str(source), "-o", str(tmp_path / "id.json"), "--retarget", str(reference),
+                     "--target-id", "8"]) == 0
+    expected = retarget(read_poses(reference)[0], read_poses(source), target_id=8).frames
+    for got, want, before in zip(read_poses(tmp_path / "id.json"), expected, read_poses(source)):
+        assert np.allclose(got.people[1].body_array(), want.people[1].body_array(), equal_nan=True)
+        assert not np.allclose(got.people[1].body_array(), before.people[1].body_array(), equal_nan=True)
+        assert np.allclose(got.people[0].body_array(), before.people[0].body_array(), equal_nan=True)
+    capsys.readouterr()
 
     assert cli.main(["edit", str(source), "-o", str(tmp_path / "bad.json"), "--select", "0,5"]) == 1
     [line] = error_lines(capsys.readouterr().err)
@@ -722,6 +730,10 @@ def test_edit_select_and_retarget_over_a_list(tmp_path, capsys):
     assert cli.main(["edit", str(source), "-o", str(tmp_path / "typo.json"), "--select-id", "9"]) == 1
     [line] = error_lines(capsys.readouterr().err)
     assert line.endswith("--select-id: no person has id 9 (ids in the file: 7, 8)")
+    assert cli.main(["edit", str(source), "-o", str(tmp_path / "typo.json"), "--retarget", str(reference),
+                     "--target-id", "9"]) == 1
+    [line] = error_lines(capsys.readouterr().err)
+    assert line.endswith("--target-id: no person has id 9 (ids in the file: 7, 8)")
     assert not any((tmp_path / name).exists() for name in ("bad.json", "none.json", "typo.json"))
 
 

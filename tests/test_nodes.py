@@ -327,6 +327,12 @@ def test_people_keep_their_person_id_through_a_batch_and_can_be_selected_by_it(c
     for frame in trimmed:
         assert [points(frame, k)[0, 2] for k in range(len(frame["people"]))] == \
             [0.0 if person_id == 2 else 1.0 for person_id in ids(frame)]
+    retargeted, _ = run("OpenPoseCoreRetargetProportions", reference_pose=pose_keypoint(standing(scale=0.8)),
+                        target_pose=poses, reference_frame=0, reference_person=0, target_person=0,
+                        height="reference", anchor="neck", overrides="", percentile=75.0, people_by="person_id")
+    for before, after in zip(poses, retargeted):
+        changed = [not np.allclose(points(after, k), points(before, k)) for k in range(len(before["people"]))]
+        assert changed == [person_id == 0 for person_id in ids(before)]
 
 
 def test_the_estimator_reports_every_frame_and_batches_the_network(comfy):

@@ -241,6 +241,27 @@ def test_only_the_chosen_person_changes_and_absent_frames_are_reported():
     assert retarget(reference, frames[0], reference_person=1).frames[0] == frames[0]
 
 
+def test_target_id_follows_the_person_whose_place_in_the_list_changes():
+    """In a tracked video the dancer (id 7) is listed first, then second: target_id retargets them in every
+    frame and leaves the bystander (id 3) alone; frames without the dancer are reported."""
+    dancer = [build(ADULT, pose(seed), neck=(300, 200)) for seed in range(3)]
+    bystander = build(ADULT, STANDING, neck=(800, 200))
+    for person in dancer:
+        person.person_id = 7
+    bystander.person_id = 3
+    frames = [frame_of(dancer[0], bystander), frame_of(bystander, dancer[1]), frame_of(bystander), frame_of(dancer[2])]
+    result = retarget(build(CHILD, STANDING), frames, target_id=7)
+    where = [0, 1, None, 0]
+    for frame, index, original in zip(result.frames, where, frames):
+        for k, person in enumerate(frame.people):
+            if k == index:
+                assert person.person_id == 7
+                assert lengths_of(person)["right_forearm"] == pytest.approx(CHILD["right_forearm"])
+            else:
+                assert person == original.people[k]
+    assert result.report.frames_without_person == [2]
+
+
 def test_retarget_never_changes_its_inputs():
     reference = build(CHILD, STANDING, palm=10, face=5)
     frames = [frame_of(build(ADULT, pose(i), palm=20, face=8, feet=True)) for i in range(3)]
