@@ -28,7 +28,8 @@ Method:
    dots take colour from what is under and beside them: a nose under purple eyes turns pink, a knee
    takes its thigh's green). Dots that are blends of two touching dots whose hues lie either side of
    theirs are dropped (the closest pair explains first: an overlapping l-eye and l-ear make an r-ear);
-   in PNG maps about the drawn size, where a dot shows its exact colour, none is.
+   in PNG maps about the drawn size, where a dot shows its exact colour, none is, and from 0.9x on (and
+   in resized PNG maps) nor is a dot whose core shows its own luma: blending mixes chroma, not luma.
    In shrunk JPEG maps, where chroma has about one sample per dot, the readings of a dot are ranked by
    its core's chroma (less what the ring around it blends in) *and* its luma, which JPEG keeps at full
    resolution: neighbouring palette colours differ in luma by 9-50 levels; readings that fit far worse
@@ -429,7 +430,7 @@ class _Joints:
 
 
 def _find_joints(classes: _Classes, joint: np.ndarray, dots: _Dots, exact: bool = False,
-                 palette_part: Optional[np.ndarray] = None) -> Tuple[_Joints, np.ndarray]:
+                 palette_part: Optional[np.ndarray] = None, blend_luma: bool = False) -> Tuple[_Joints, np.ndarray]:
     """Dots of the 18 joint colours, each with its readings; and the faint colour peaks that join no dot
     (x, y, part, evidence: at least ``_FAINT_DOT_FRACTION``, too weak to found a dot by colour alone).
 
@@ -487,7 +488,7 @@ def _find_joints(classes: _Classes, joint: np.ndarray, dots: _Dots, exact: bool 
         cx, cy, _ = centres[owner]
         rows.append((cx, cy, part, owner, score, first))
     if palette_part is None:        # a dot showing its exact palette colour is no blend of two others
-        rows = _drop_blends(rows, dots.radius)
+        rows = _drop_blends(rows, dots.radius, classes.luma if blend_luma else None)
     faint_peaks = np.array(faint, np.float64).reshape(-1, 4)
     if not rows:
         empty = _Joints(np.zeros((0, 2)), np.zeros(0, int), np.zeros(0, int), np.zeros(0), np.zeros(0, bool))
@@ -697,13 +698,31 @@ def _between_hues(part: int, first: int, second: int) -> bool:
     return 0 < offset < span
 
 
-def _drop_blends(rows: list, radius: float) -> list:
+_OWN_LUMA = 6.0
+"""A core pixel within this many luma levels of a palette colour's luma shows that colour's luma."""
+_OWN_LUMA_SHARE = 0.5
+"""Share of a dot's core that must show its own luma for it to count as a dot, not a blend."""
+
+
+def _shows_own_luma(luma: np.ndarray, x: float, y: float, part: int, others: Tuple[int, int], radius: float) -> bool:
+    """Whether most of the core of the dot at (x, y) has ``part``'s luma, and far fewer pixels either of
+    ``others``'s: JPEG blends only chroma, so a blend of two dots keeps their lumas."""
+    window, distance = _around(luma.shape, x, y, 0.6 * radius)
+    core = luma[window][distance <= 0.6 * radius]
+    if len(core) == 0:
+        return False
+    share = [np.mean(np.abs(core - _BODY_YCC[index, 0]) <= _OWN_LUMA) for index in (part, *others)]
+    return share[0] >= _OWN_LUMA_SHARE and share[0] >= 2 * max(share[1:])
+
+
+def _drop_blends(rows: list, radius: float, luma: Optional[np.ndarray] = None) -> list:
     """Remove dots that are blends: where two touching dots of different colours meet, JPEG's shared
     chroma paints the in-between hue (an l-eye and an l-ear make an r-ear colour between them). Such a
     dot lies on the line between them and its colour lies between theirs; it is weaker than both, or the
     two overlap (then the blend can outshine the dot underneath). Explanations compete: the closest pair
     explains first, and a dot found to be a blend explains nothing else (an l-eye half under its l-ear is
-    not a blend of the r-eye and of the fake r-ear beside it)."""
+    not a blend of the r-eye and of the fake r-ear beside it). With ``luma`` (the image's), a dot whose
+    core shows its own luma, unlike either of the pair's, is no blend of them."""
     best = [(x, y, part, dot, score) for x, y, part, dot, score, primary in rows if primary]
     if len(best) < 3:
         return rows
@@ -721,7 +740,8 @@ def _drop_blends(rows: list, radius: float) -> list:
                 if score >= min(scores) and length > 2.0 * radius:
                     continue
                 offset = xy[index] - xy[first]
-                if 0.15 < float(offset @ along) / length < 0.85 and abs(float(offset @ across)) < 0.6 * radius:
+                if 0.15 < float(offset @ along) / length < 0.85 and abs(float(offset @ across)) < 0.6 * radius \
+                        and not (luma is not None and _shows_own_luma(luma, *xy[index], part, parts, radius)):
                     candidates.append((length, index, first, second))
     fake = set()
     for _, index, first, second in sorted(candidates):
@@ -1383,7 +1403,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     # body: dots and their readings, readings implied by sticks, links, people
     palette_part = _palette_parts(image) if exact and scale >= _WHOLE_DOTS else None
     joint = _joint_weight(classes, scale, exact)
-    joints, faint = _find_joints(classes, joint, dots, exact, palette_part)
+    joints, faint = _find_joints(classes, joint, dots, exact, palette_part, exact or scale >= _SMALL_JPEG)
     blue = _find_blue_dots(classes, joint, dots)[:, :2]     # hand dots, left knees
     small_jpeg = not exact and scale < _SMALL_JPEG
     image_ycc = None if exact else image.astype(np.float32) @ _YCBCR.T.astype(np.float32)

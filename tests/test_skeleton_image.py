@@ -343,6 +343,7 @@ def test_thick_xinsir_sticks():
     (312, 1.0, "area"),     # a whole l-ear (its eye missing) 3 px from its own, mostly hidden, wrist: no echo
     (434, 1.0, "area"),
     (344, 1.0, "area"),     # an l-ear between its l-eye and its wrist: no blend of the two in exact colours
+    (54, 0.5, "area"),      # an l-eye between its r-eye and l-ear: its luma says it is no blend of them
 ])
 def test_clean_maps_hard_scenes(seed, factor, interpolation):
     """Scenes (found among 300 random ones) that once failed, each on a different rule."""
@@ -439,6 +440,9 @@ def test_jpeg_maps_mostly_come_back(factor, interpolation, budget):
     (203, 0.75, "area"),
     (104, 1.0, "area"),      # an l-eye a quarter under its l-ear: JPEG smears their chroma, luma centres it
     (594, 1.0, "area"),
+    (854, 1.0, "area"),      # an l-eye between its r-eye and l-ear, weaker than both: its luma says no blend
+    (374, 1.0, "area"),
+    (514, 1.0, "area"),      # ... and the r-ear hue between that eye and the l-ear is the blend
 ])
 def test_jpeg_hard_scenes(seed, factor, interpolation):
     """JPEG scenes that each once failed on a different rule come back whole."""
@@ -457,6 +461,22 @@ def test_blend_explanations_compete():
     # dots that do not overlap: a blend must be weaker than both
     apart = [(0.0, 0.0, 15, 0, 0.5, True), (4.0, 0.0, 16, 1, 0.6, True), (8.0, 0.0, 17, 2, 0.5, True)]
     assert _drop_blends(apart, radius) == apart
+
+
+def test_a_dot_showing_its_own_luma_is_no_blend():
+    """JPEG blends chroma only: a weak l-eye (luma 105) between its r-eye (80) and l-ear (86) has the hue of
+    their blend, but where its core shows the l-eye's luma it is a dot, and the fake r-ear beside it (whose
+    core shows the eye's and the ear's lumas, not the r-ear's 96) is the blend."""
+    from openpose_core.skeleton_image import _BODY_YCC, _drop_blends
+    radius = 4.0
+    #         l-ear 17          l-eye 15            fake r-ear 16        r-eye 14
+    rows = [(103.0, 229.0, 17, 0, 0.78, True), (109.7, 228.0, 15, 1, 0.65, True),
+            (107.2, 228.1, 16, 2, 0.49, True), (113.6, 229.4, 14, 3, 0.42, True)]
+    luma = np.zeros((300, 200), np.float32)
+    for x, y, part, *_ in rows[:2] + rows[3:]:
+        cv2.circle(luma, (round(x), round(y)), 4, float(_BODY_YCC[part, 0]), -1)
+    assert sorted(row[2] for row in _drop_blends(rows, radius)) == [14, 16, 17]      # by hue alone
+    assert sorted(row[2] for row in _drop_blends(rows, radius, luma)) == [14, 15, 17]
 
 
 def test_half_size_jpeg_maps_are_read_as_far_as_they_can_be():
