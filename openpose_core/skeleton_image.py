@@ -56,7 +56,8 @@ Method:
    dot twice, a little apart in a neighbouring hue) goes. Then each person's head dots are labelled
    together: the readings of its head dots and of loose head dots it reaches (in JPEG also a neighbouring
    head colour toward which a dot's core hue drifted) whose head links sum highest, less what other heads
-   lose, win. Ears (whose shoulder sticks are not drawn) join through their eyes, or else the nearest
+   lose, win; in JPEG about the drawn size a dot's other readings count for as much of its core as
+   shows their luma. Ears (whose shoulder sticks are not drawn) join through their eyes, or else the nearest
    head that lacks them. Unjoined dots stand alone as one-point people if they are strong (less so with
    no dot near, where no blend of two dots can arise, when they lie on black or, in JPEG maps near the
    drawn size, when their core colour names their part away from hands) and unambiguous; a lone blue dot
@@ -704,15 +705,33 @@ _OWN_LUMA_SHARE = 0.5
 """Share of a dot's core that must show its own luma for it to count as a dot, not a blend."""
 
 
+def _luma_share(luma: np.ndarray, x: float, y: float, part: int, radius: float) -> float:
+    """Share of the core of the dot at (x, y) that shows ``part``'s luma."""
+    window, distance = _around(luma.shape, x, y, 0.6 * radius)
+    core = luma[window][distance <= 0.6 * radius]
+    return float(np.mean(np.abs(core - _BODY_YCC[part, 0]) <= _OWN_LUMA)) if len(core) else 0.0
+
+
 def _shows_own_luma(luma: np.ndarray, x: float, y: float, part: int, others: Tuple[int, int], radius: float) -> bool:
     """Whether most of the core of the dot at (x, y) has ``part``'s luma, and far fewer pixels either of
     ``others``'s: JPEG blends only chroma, so a blend of two dots keeps their lumas."""
-    window, distance = _around(luma.shape, x, y, 0.6 * radius)
-    core = luma[window][distance <= 0.6 * radius]
-    if len(core) == 0:
-        return False
-    share = [np.mean(np.abs(core - _BODY_YCC[index, 0]) <= _OWN_LUMA) for index in (part, *others)]
+    share = [_luma_share(luma, x, y, index, radius) for index in (part, *others)]
     return share[0] >= _OWN_LUMA_SHARE and share[0] >= 2 * max(share[1:])
+
+
+def _luma_weighed_heads(joints: _Joints, luma: np.ndarray, radius: float) -> _Joints:
+    """JPEG about the drawn size: a head dot's other readings weighed by how much of its core shows their
+    luma against its best reading's (an l-ear also read as the nose beside it, 10 luma levels darker)."""
+    score = joints.score.copy()
+    for index in np.flatnonzero(~joints.primary & np.isin(joints.part, HEAD_PARTS) & (joints.score > 0)):
+        best = np.flatnonzero(joints.primary & (joints.dot == joints.dot[index]))
+        if len(best) == 0:
+            continue
+        x, y = joints.xy[index]
+        own = _luma_share(luma, x, y, int(joints.part[best[0]]), radius)
+        if own >= _OWN_LUMA_SHARE:
+            score[index] *= min(1.0, _luma_share(luma, x, y, int(joints.part[index]), radius) / own)
+    return _Joints(joints.xy, joints.part, joints.dot, score, joints.primary)
 
 
 def _drop_blends(rows: list, radius: float, luma: Optional[np.ndarray] = None) -> list:
@@ -1425,7 +1444,8 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
         else np.zeros(len(joints), bool)
     groups = _assemble(joints, colour_links, dots.radius, _LONE_DOT_FRACTION[0] if exact else _LONE_DOT_FRACTION[1],
                        classes.black, named)
-    groups = _relabel_heads(groups, joints, links)
+    groups = _relabel_heads(groups, _luma_weighed_heads(joints, classes.luma, dots.radius)
+                            if not exact and scale >= _SMALL_JPEG else joints, links)
     trusted = range(NUM_BODY) if not small_jpeg else frozenset(_EARS) if scale >= _SMALL_DOTS else ()
     groups, shown = _settle_hidden(groups, joints, trusted)
 

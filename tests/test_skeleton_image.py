@@ -443,6 +443,7 @@ def test_jpeg_maps_mostly_come_back(factor, interpolation, budget):
     (854, 1.0, "area"),      # an l-eye between its r-eye and l-ear, weaker than both: its luma says no blend
     (374, 1.0, "area"),
     (514, 1.0, "area"),      # ... and the r-ear hue between that eye and the l-ear is the blend
+    (54, 1.0, "area"),       # an l-ear (its nose hidden) also read as a nose: its luma rules the nose out
 ])
 def test_jpeg_hard_scenes(seed, factor, interpolation):
     """JPEG scenes that each once failed on a different rule come back whole."""
