@@ -734,11 +734,16 @@ def _luma_weighed_heads(joints: _Joints, luma: np.ndarray, radius: float) -> _Jo
     return _Joints(joints.xy, joints.part, joints.dot, score, joints.primary)
 
 
+_BLEND_OUTSHINE = 1.35
+"""A blend of two overlapping dots may outshine the one underneath, but not both by this factor."""
+
+
 def _drop_blends(rows: list, radius: float, luma: Optional[np.ndarray] = None) -> list:
     """Remove dots that are blends: where two touching dots of different colours meet, JPEG's shared
     chroma paints the in-between hue (an l-eye and an l-ear make an r-ear colour between them). Such a
     dot lies on the line between them and its colour lies between theirs; it is weaker than both, or the
-    two overlap (then the blend can outshine the dot underneath). Explanations compete: the closest pair
+    two overlap (then the blend can outshine the dot underneath, though not both of them by far: a dot
+    whose rim JPEG pushed a hue step either way is found again there, weaker, on each side). Explanations compete: the closest pair
     explains first, and a dot found to be a blend explains nothing else (an l-eye half under its l-ear is
     not a blend of the r-eye and of the fake r-ear beside it). With ``luma`` (the image's), a dot whose
     core shows its own luma, unlike either of the pair's, is no blend of them."""
@@ -756,7 +761,7 @@ def _drop_blends(rows: list, radius: float, luma: Optional[np.ndarray] = None) -
                 parts, scores = (best[first][2], best[second][2]), (best[first][4], best[second][4])
                 if not close[first, second] or length == 0 or not _between_hues(part, *parts):
                     continue
-                if score >= min(scores) and length > 2.0 * radius:
+                if score >= min(scores) and length > 2.0 * radius or score >= _BLEND_OUTSHINE * max(scores):
                     continue
                 offset = xy[index] - xy[first]
                 if 0.15 < float(offset @ along) / length < 0.85 and abs(float(offset @ across)) < 0.6 * radius \

@@ -444,6 +444,8 @@ def test_jpeg_maps_mostly_come_back(factor, interpolation, budget):
     (374, 1.0, "area"),
     (514, 1.0, "area"),      # ... and the r-ear hue between that eye and the l-ear is the blend
     (54, 1.0, "area"),       # an l-ear (its nose hidden) also read as a nose: its luma rules the nose out
+    (84, 0.75, "linear"),    # a wrist dot between two echoes of itself in the hues either side: far brighter
+    (233, 0.5, "area"),      # than both, so no blend of them
 ])
 def test_jpeg_hard_scenes(seed, factor, interpolation):
     """JPEG scenes that each once failed on a different rule come back whole."""
