@@ -223,8 +223,7 @@ def _read_pose_file(path: Path, args) -> Tuple[List[PoseFrame], bool]:
     try:
         frames = read_poses(path, coordinates=args.coordinates_in, canvas=args.canvas, strict=not args.lenient,
                             notes=notes)
-        with open(path, "rb") as handle:
-            is_list = handle.read(4096).lstrip().startswith(b"[")
+        is_list = path.is_dir() or _starts_list(path)
     except PoseFormatError as error:
         raise Fatal(f"{path}: {error}") from None
     except OSError as error:
@@ -234,6 +233,11 @@ def _read_pose_file(path: Path, args) -> Tuple[List[PoseFrame], bool]:
     if not frames:
         raise Fatal(f"{path}: holds no pose frames")
     return frames, is_list
+
+
+def _starts_list(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(4096).lstrip().startswith(b"[")
 
 
 def _add_pose_reading_options(parser: argparse.ArgumentParser) -> None:
@@ -513,7 +517,8 @@ def run_render(args) -> int:
         write_atomically(target, draw(frames[0]))
         _note(f"wrote {target}")
         return 0
-    folder = Path(args.output) if args.output else source.with_suffix("")
+    folder = Path(args.output) if args.output else \
+        source.with_name(source.name + "_maps") if source.is_dir() else source.with_suffix("")
     if folder.suffix.lower() == ".png":
         raise Fatal(f"{source}: holds {len(frames)} frames; give -o a folder, or pick one with --frame N")
     if _kept(folder, args.overwrite):
@@ -663,7 +668,7 @@ def _check_ids(frames: List[PoseFrame], wanted: List[int], where: str) -> None:
 
 def run_edit(args) -> int:
     source = Path(args.pose)
-    target = _output_file(args.output, source)
+    target = _output_file(args.output, source.with_name(source.name + ".json") if source.is_dir() else source)
     operations = getattr(args, "operations", None) or []
     if not operations:
         raise Fatal("nothing to do: give at least one editing option (see openpose-core edit --help)")
@@ -928,9 +933,12 @@ def _add_detect(commands) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary line")
 
 
+POSE_ARGUMENT_HELP = "a pose JSON file, or a folder of one-frame files (CMU OpenPose's output for a video)"
+
+
 def _add_render(commands) -> None:
     parser = _command(commands, "render", "draw the OpenPose map of a pose JSON file", RENDER_HELP, run_render)
-    parser.add_argument("pose", metavar="POSE.json")
+    parser.add_argument("pose", metavar="POSE.json", help=POSE_ARGUMENT_HELP)
     parser.add_argument("-o", "--output", metavar="MAP.png|FOLDER",
                         help="output map, or a folder (a list's maps; one map goes in it under the input's name)")
     parser.add_argument("--width", type=_positive_int, metavar="W", help="map width in pixels")
@@ -948,7 +956,7 @@ def _add_render(commands) -> None:
 def _add_edit(commands) -> None:
     parser = _command(commands, "edit", "flip, scale, rotate, select or retarget poses in a JSON file",
                       EDIT_HELP, run_edit)
-    parser.add_argument("pose", metavar="POSE.json")
+    parser.add_argument("pose", metavar="POSE.json", help=POSE_ARGUMENT_HELP)
     parser.add_argument("-o", "--output", required=True, metavar="OUT.json",
                         help="output file, or a folder to write it in under the input's name")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output (also the input)")

@@ -15,6 +15,8 @@ canvas. Dialects read:
 
 Sources: a ``str`` (or ``bytes``) is always JSON text, never a file name (a ComfyUI widget holds text;
 a string that happens to name a file must not change meaning): pass a :class:`pathlib.Path` for files.
+A ``Path`` to a folder reads its ``.json`` files, one frame each in natural name order, as one document:
+what CMU OpenPose writes for a video (errors are placed at the file's name).
 
 Decisions (each is a guess some producer forces on us; the alternatives were worse):
 
@@ -79,6 +81,7 @@ import gc
 import json
 import math
 import os
+import re
 import secrets
 import warnings
 from collections.abc import Mapping
@@ -247,8 +250,8 @@ def _read(source: Source, coordinates: str, canvas: Optional[Canvas], strict: bo
     canvas = None if canvas is None else _canvas_argument(canvas)
     log = _Log(strict, [] if notes is None else notes)
     with _collector_paused():
-        raw = _kept(log.attempt(place, lambda: _read_frame(item, place, log))
-                    for item, place in _frame_items(_load(source)))
+        raw = _kept(log.attempt(place, lambda: _read_frame(_file_frame(item, place), place, log))
+                    for item, place in _source_items(source))
         normalized = coordinates == "normalized" or (coordinates == "auto" and _looks_normalized(raw))
         unsized = [frame for frame in raw if frame.canvas is None]
         fallback = None if canvas or normalized else _extent_canvas(unsized, log)
@@ -307,6 +310,43 @@ def _read_file(path: Path) -> bytes:
     """At most one byte more than the limit, enough to tell that a file is too large."""
     with open(path, "rb") as handle:
         return handle.read(MAX_DOCUMENT_BYTES + 1)
+
+
+def _source_items(source: Source) -> Iterator[Tuple[object, Place]]:
+    """(frame value, place) pairs of a document, or (file, file name) pairs of a folder."""
+    if isinstance(source, os.PathLike) and Path(source).is_dir():
+        return _folder_items(Path(source))
+    return _frame_items(_load(source))
+
+
+def _folder_items(folder: Path) -> Iterator[Tuple[object, Place]]:
+    """A folder of one-frame files (CMU OpenPose's ``--write_json`` output for a video): its ``.json``
+    files in natural name order (``frame_2`` before ``frame_10``), each read when its turn comes."""
+    files = sorted((path for path in folder.iterdir() if path.suffix.lower() == ".json"
+                    and not path.name.startswith(".") and path.is_file()), key=_natural_key)
+    if not files:
+        raise PoseFormatError("", f"the folder {folder} holds no .json files")
+    if len(files) > MAX_FRAMES:
+        raise PoseFormatError("", f"{len(files)} files, more than MAX_FRAMES ({MAX_FRAMES})")
+    return ((path, (path.name,)) for path in files)
+
+
+def _natural_key(path: Path) -> list:
+    """Sort key: digit runs compare as numbers."""
+    return [(0, int(run), "") if run.isdigit() else (1, 0, run) for run in re.split(r"(\d+)", path.name)]
+
+
+def _file_frame(item, place: Place):
+    """A folder's file parsed (its one frame), errors placed at its name; any other item as it is."""
+    if not isinstance(item, Path):
+        return item
+    try:
+        document = _load(item)
+    except PoseFormatError as error:
+        raise _error(place, error.problem) from None
+    if not isinstance(document, Mapping):
+        raise _error(place, f"expected one pose object per file of a folder, got {_kind(document)}")
+    return document
 
 
 def _frame_items(document) -> Iterator[Tuple[object, Place]]:

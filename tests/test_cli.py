@@ -526,6 +526,25 @@ def test_render_a_list_to_a_folder_or_one_frame(tmp_path, capsys):
     assert "--frame" in error_lines(capsys.readouterr().err)[0]
 
 
+def test_render_and_edit_a_folder_of_one_frame_files(tmp_path, capsys):
+    """CMU OpenPose writes a video as one JSON file per frame: the folder is the sequence."""
+    frames = [translate(standing_frame(people=2), 4 * index, 0) for index in range(11)]
+    folder = tmp_path / "clip"
+    folder.mkdir()
+    for index, frame in enumerate(frames):
+        write_poses(folder / f"clip_{index}_keypoints.json", frame)
+    assert cli.main(["render", str(folder)]) == 0
+    maps = tmp_path / "clip_maps"
+    assert listing(maps) == [f"{index:06d}.png" for index in range(11)]
+    assert np.array_equal(read_png(maps / "000010.png"), render_pose(frames[10]))     # clip_10 last
+    assert cli.main(["edit", str(folder), "-o", str(tmp_path / "out") + "/", "--flip"]) == 0
+    edited = read_poses(tmp_path / "out" / "clip.json")
+    flipped = flip_horizontal(frames[3])
+    assert len(edited) == 11 and all(np.allclose(got.body_array()[:, :2], want.body_array()[:, :2], equal_nan=True)
+                                     for got, want in zip(edited[3].people, flipped.people))
+    capsys.readouterr()
+
+
 def test_render_malformed_or_missing_files_are_one_line_errors(tmp_path, capsys):
     malformed = ROOT / "tests" / "data" / "malformed_hand_length.json"
     assert cli.main(["render", str(malformed), "-o", str(tmp_path / "x.png")]) == 1

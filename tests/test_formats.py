@@ -125,6 +125,47 @@ def test_cmu_without_canvas_uses_the_points_extent_and_says_so():
         read_pose(DATA / "cmu_body25.json")
 
 
+def cmu_folder(tmp_path, count: int, name="clip_{:d}_keypoints.json"):
+    """A folder as CMU OpenPose writes a video: one file per frame, frame k's body moved right by k px."""
+    document = json.loads((DATA / "cmu_body25.json").read_text())
+    folder = tmp_path / "clip"
+    folder.mkdir()
+    for frame in range(count):
+        for person in document["people"]:
+            person["pose_keypoints_2d"] = [value + (1 if index % 3 == 0 and value else 0)
+                                           for index, value in enumerate(person["pose_keypoints_2d"])]
+        (folder / name.format(frame)).write_text(json.dumps(document))
+    return folder
+
+
+def test_a_folder_of_cmu_frames_reads_as_one_sequence_in_natural_order(tmp_path):
+    folder = cmu_folder(tmp_path, 12)
+    (folder / "notes.txt").write_text("not a frame")
+    notes = []
+    frames = read_poses(folder, notes=notes)
+    shifts = [frame.people[0].body[1].x - frames[0].people[0].body[1].x for frame in frames]
+    assert shifts == list(range(12))                                          # clip_2 before clip_10
+    # one canvas for the whole sequence: the extent over all frames, said once
+    assert len({(frame.width, frame.height) for frame in frames}) == 1 and len(notes) == 1 and "12 frame" in notes[0]
+    assert read_poses(folder, canvas=CMU_CANVAS)[5].people[1].person_id == 7
+
+
+def test_a_folder_names_the_file_that_is_broken(tmp_path):
+    folder = cmu_folder(tmp_path, 3)
+    (folder / "clip_1_keypoints.json").write_text("{oops")
+    with pytest.raises(PoseFormatError, match=r"^clip_1_keypoints\.json: not valid JSON"):
+        read_poses(folder, canvas=CMU_CANVAS)
+    notes = []
+    assert len(read_poses(folder, canvas=CMU_CANVAS, strict=False, notes=notes)) == 2
+    assert notes[0].endswith("(skipped clip_1_keypoints.json)")
+    (folder / "clip_1_keypoints.json").write_text("[]")
+    with pytest.raises(PoseFormatError, match=r"^clip_1_keypoints\.json: expected one pose object per file"):
+        read_poses(folder, canvas=CMU_CANVAS)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(PoseFormatError, match="holds no .json files"):
+        read_poses(tmp_path / "empty")
+
+
 def test_webui_normalised_padded_canvas_animals_and_213_value_face():
     notes = []
     person = read_pose(DATA / "webui_animals.json", notes=notes).people[0]
