@@ -17,10 +17,15 @@ NO_FILE = "none"
 
 
 def input_json_files() -> List[str]:
-    """``.json`` files in ComfyUI's input folder and its subfolders, as paths relative to it."""
+    """``.json`` files in ComfyUI's input folder and its subfolders, as paths relative to it; and, ending
+    in ``/``, each subfolder holding several (CMU OpenPose writes a video as one file per frame)."""
     root = host.folder_paths().get_input_directory()
-    found = [os.path.relpath(os.path.join(folder, name), root)
-             for folder, _, names in os.walk(root) for name in names if name.lower().endswith(".json")]
+    found = []
+    for folder, _, names in os.walk(root):
+        files = [os.path.relpath(os.path.join(folder, name), root) for name in names if name.lower().endswith(".json")]
+        found += files
+        if len(files) > 1 and folder != root:
+            found.append(os.path.relpath(folder, root) + os.sep)
     return sorted(path.replace(os.sep, "/") for path in found)
 
 
@@ -35,8 +40,9 @@ def _input_path(file: str) -> Path:
 
 
 class LoadPoseJSON(PoseKeypointNode):
-    DESCRIPTION = ("Reads pose JSON: OpenPose/CMU files, sd-webui-controlnet and pose-editor exports, saved "
-                   "POSE_KEYPOINT lists (pixels or normalised, one frame or many).")
+    DESCRIPTION = ("Reads pose JSON: OpenPose/CMU files (also a folder of them, one per video frame), "
+                   "sd-webui-controlnet and pose-editor exports, saved POSE_KEYPOINT lists (pixels or "
+                   "normalised, one frame or many).")
     FUNCTION = "load"
 
     @classmethod
@@ -44,7 +50,8 @@ class LoadPoseJSON(PoseKeypointNode):
         return {
             "required": {
                 "file": choice([NO_FILE] + input_json_files(), NO_FILE,
-                               "A .json file in ComfyUI's input folder; 'none' reads json_text instead."),
+                               "A .json file in ComfyUI's input folder, or a subfolder of one-frame files "
+                               "(ending in /: read as one sequence); 'none' reads json_text instead."),
                 "json_text": ("STRING", {"default": "", "multiline": True,
                                          "tooltip": "Pasted pose JSON, used when file is 'none'."}),
                 "coordinates": choice(COORDINATES, "auto", "auto guesses pixels or normalised 0..1 for the "
@@ -58,7 +65,11 @@ class LoadPoseJSON(PoseKeypointNode):
         if file == NO_FILE:
             return json_text
         path = _input_path(file)
-        return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else file
+        files = sorted(path.glob("*.json")) if path.is_dir() else [path] if path.is_file() else []
+        digest = hashlib.sha256()
+        for each in files:
+            digest.update(each.name.encode() + b"\0" + each.read_bytes())
+        return digest.hexdigest() if files else file
 
     def load(self, file: str, json_text: str, coordinates: str):
         if file != NO_FILE:

@@ -521,6 +521,24 @@ def test_save_numbers_files_like_save_image_and_load_reads_them_back(comfy):
             load.IS_CHANGED(file=outside, json_text="", coordinates="auto")
 
 
+def test_load_reads_a_folder_of_one_frame_files_as_a_sequence(comfy):
+    """CMU OpenPose writes a video as one JSON file per frame: the folder is offered (ending in /) and
+    read as one sequence in natural order (frame_10 after frame_9)."""
+    folder = Path(comfy.folder_paths.get_input_directory()) / "cmu_clip"
+    folder.mkdir()
+    for index in range(11):
+        (folder / f"frame_{index}_keypoints.json").write_text(json.dumps(pose_keypoint(standing(left=0.01 * index))[0]))
+    load = PACK.NODE_CLASS_MAPPINGS["OpenPoseCoreLoadPoseJSON"]
+    choices = load.INPUT_TYPES()["required"]["file"][0]
+    assert "cmu_clip/" in choices and "cmu_clip/frame_10_keypoints.json" in choices
+    loaded, = run("OpenPoseCoreLoadPoseJSON", file="cmu_clip/", json_text="", coordinates="auto")
+    check_pose_keypoint(loaded, 11, (512, 768))
+    assert np.allclose([points(frame)[1, 0] - points(loaded[0])[1, 0] for frame in loaded], 5.12 * np.arange(11))
+    before = load.IS_CHANGED(file="cmu_clip/", json_text="", coordinates="auto")
+    (folder / "frame_3_keypoints.json").write_text(json.dumps(pose_keypoint(standing())[0]))
+    assert load.IS_CHANGED(file="cmu_clip/", json_text="", coordinates="auto") != before
+
+
 def test_load_reads_pasted_text_and_needs_something_to_read(comfy):
     text = json.dumps(pose_keypoint(standing())[0])  # a single frame dict, as editors export
     loaded, = run("OpenPoseCoreLoadPoseJSON", file="none", json_text=text, coordinates="auto")
