@@ -33,8 +33,8 @@ from .detector import OpenposeDetector
 from .formats import PoseFormatError, frames_to_json, read_poses
 from .image import ImageError, output_size, read_image
 from .media import (
-    Input, InputError, VideoReader, encode_png, find_inputs, partial_folder, remove_folder, replace_folder,
-    write_atomically,
+    SEQUENCE_FPS, Input, InputError, VideoReader, encode_png, find_inputs, partial_folder, remove_folder,
+    replace_folder, write_atomically,
 )
 from .pose import BODY_PARTS, FOOT_PARTS, PoseFrame
 from .presets import PART_PRESETS, PRESETS
@@ -420,7 +420,7 @@ def _detect_video(item: Input, work: _Detection, tally: _Tally, bar) -> None:
             input_size = (chunk[0].shape[1], chunk[0].shape[0])
             frames.extend(work.detect(chunk))
             bar.update(len(chunk))
-        fps = video.fps
+        fps = args.fps or video.fps
     if not frames:
         raise InputError(f"{item.path}: no frame could be decoded")
     frames = track_people(frames)
@@ -451,7 +451,7 @@ def run_detect(args) -> int:
     if args.no_map and args.no_json:
         raise Fatal("--no-map and --no-json together leave nothing to write")
     out = _output_folder(Path(args.output))
-    inputs, problems = find_inputs(args.inputs, exclude=out)
+    inputs, problems = find_inputs(args.inputs, exclude=out, sequences=args.sequence)
     for problem in problems:
         _error(problem)
     tally = _Tally(failed=len(problems))
@@ -798,6 +798,11 @@ Outputs are written under temporary names and renamed, so an interrupted run lea
 an input whose outputs all exist is skipped (--overwrite redoes it), so rerunning the same command
 finishes an interrupted job. A video counts as done when its JSON (and frame folder) exist.
 
+image sequences: with --sequence, each folder given is one video whose frames are the images in it
+(not in its sub-folders), in natural name order (frame_2 before frame_10), all of one size:
+  frames/    ->  OUT/frames/000000.png, ...  and  OUT/frames.json, like a video file
+Without it, a folder's images are separate pictures.
+
 video clean-up: people are tracked by keypoint distance (ids as "person_id"). --fill-gaps N fills a
 joint missing for up to N frames by interpolating between the frames around the gap (off by default:
 missing joints are never invented otherwise). --smooth applies the One Euro filter to remove jitter:
@@ -922,6 +927,10 @@ def _add_detect(commands) -> None:
     written.add_argument("--stick-scaling", action="store_true",
                          help="thicker limbs on large maps (for xinsir's SDXL OpenPose ControlNet)")
     video = parser.add_argument_group("videos")
+    video.add_argument("--sequence", action="store_true",
+                       help="a folder given is one video: its images, in natural name order, are the frames")
+    video.add_argument("--fps", type=_number(0, inclusive=False), metavar="FPS",
+                       help=f"frame rate for --smooth (default: the video's; {SEQUENCE_FPS:g} for a --sequence)")
     video.add_argument("--fill-gaps", type=_non_negative_int, default=0, metavar="N",
                        help="fill joints missing for up to N frames by interpolation (default: 0, off)")
     video.add_argument("--smooth", action="store_true", help="One Euro temporal smoothing (see above)")

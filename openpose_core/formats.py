@@ -323,7 +323,7 @@ def _folder_items(folder: Path) -> Iterator[Tuple[object, Place]]:
     """A folder of one-frame files (CMU OpenPose's ``--write_json`` output for a video): its ``.json``
     files in natural name order (``frame_2`` before ``frame_10``), each read when its turn comes."""
     files = sorted((path for path in folder.iterdir() if path.suffix.lower() == ".json"
-                    and not path.name.startswith(".") and path.is_file()), key=_natural_key)
+                    and not path.name.startswith(".") and path.is_file()), key=natural_key)
     if not files:
         raise PoseFormatError("", f"the folder {folder} holds no .json files")
     if len(files) > MAX_FRAMES:
@@ -331,8 +331,8 @@ def _folder_items(folder: Path) -> Iterator[Tuple[object, Place]]:
     return ((path, (path.name,)) for path in files)
 
 
-def _natural_key(path: Path) -> list:
-    """Sort key: digit runs compare as numbers."""
+def natural_key(path: Path) -> list:
+    """Sort key of file names in which digit runs compare as numbers (``frame_2`` before ``frame_10``)."""
     return [(0, int(run), "") if run.isdigit() else (1, 0, run) for run in re.split(r"(\d+)", path.name)]
 
 

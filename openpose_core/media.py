@@ -3,7 +3,7 @@
 - :func:`find_inputs` turns what a user typed (files, folders, glob patterns) into :class:`Input` items
   with the output name each one gets, plus one-line problems for what could not be used.
 - :class:`VideoReader` streams a video's frames in chunks (OpenCV decoding; Pillow for animated GIF,
-  WebP and PNG, which are clips too), so a long video never sits in memory.
+  WebP and PNG, which are clips too; a folder of frame images), so a long video never sits in memory.
 - :func:`write_atomically` writes a file through a temporary name in the same folder and renames it, so an
   interrupted run leaves either the complete file or nothing; :func:`replace_folder` does the same for a
   folder of video frames.
@@ -25,7 +25,8 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from .image import as_rgb_uint8, pil_pixels
+from .formats import natural_key
+from .image import as_rgb_uint8, pil_pixels, read_image
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".apng", ".bmp", ".dib", ".webp", ".tif", ".tiff",
                               ".gif", ".ppm", ".pgm", ".pbm", ".pnm", ".tga", ".jp2", ".jfif"})
@@ -34,6 +35,8 @@ VIDEO_EXTENSIONS = frozenset({".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", "
 """What a folder walk picks up. Files named explicitly (or by a glob) are probed whatever their extension."""
 ANIMATED_EXTENSIONS = frozenset({".gif", ".webp", ".png", ".apng"})
 """Image formats that may hold an animation: such a file is a video (a clip of frames), not one image."""
+SEQUENCE_FPS = 30.0
+"""Frame rate of an image sequence (a folder of frames carries none; the CLI's ``--fps`` sets another)."""
 _ANIMATION_FPS = 10.0
 """Frame rate of an animation whose frames carry no duration (browsers show such GIF frames 0.1 s each)."""
 
@@ -56,12 +59,14 @@ class Input:
 
 # --- finding inputs ------------------------------------------------------------------------------------------
 
-def find_inputs(specs: Sequence[str], exclude: Optional[Path] = None) -> Tuple[List[Input], List[str]]:
+def find_inputs(specs: Sequence[str], exclude: Optional[Path] = None,
+                sequences: bool = False) -> Tuple[List[Input], List[str]]:
     """The inputs named by ``specs`` and a one-line problem for each spec that yields nothing usable.
 
     A file is taken as it is (its kind from the extension, else probed) and named by its stem; a folder is
     walked recursively for image and video extensions (hidden files and folders skipped) and its files are
-    named by their path inside it; a pattern with ``*``, ``?`` or ``[`` that is not an existing path is
+    named by their path inside it, or, with ``sequences``, is one video whose frames are the images in it
+    (see :class:`VideoReader`), named by the folder; a pattern with ``*``, ``?`` or ``[`` that is not an existing path is
     expanded (``**`` included). Files under ``exclude`` (the output folder) are never inputs. A file named
     twice is kept once. When two inputs would get the same name, they are named with their extension
     (``x.jpg``, ``x.png``); inputs still clashing after that are reported, not processed.
@@ -72,7 +77,12 @@ def find_inputs(specs: Sequence[str], exclude: Optional[Path] = None) -> Tuple[L
     for spec in specs:
         before = len(found)
         path = Path(spec)
-        if path.is_dir():
+        if path.is_dir() and sequences:
+            if _sequence_files(path):
+                found.append((path, "video", path.resolve().name))
+            else:
+                problems.append(f"{spec}: no image files in this folder")
+        elif path.is_dir():
             found.extend(_walk(path, excluded))
             if len(found) == before:
                 problems.append(f"{spec}: no image or video files in this folder")
@@ -195,16 +205,25 @@ def _name_uniquely(found: List[Tuple[Path, str, str]]) -> Tuple[List[Input], Lis
 
 # --- decoding ------------------------------------------------------------------------------------------------
 
+def _sequence_files(folder: Path) -> List[Path]:
+    """The images directly in ``folder`` (hidden ones skipped), in natural name order: a video's frames."""
+    return sorted((path for path in folder.iterdir() if not path.name.startswith(".")
+                   and path.suffix.lower() in IMAGE_EXTENSIONS and path.is_file()), key=natural_key)
+
+
 class VideoReader:
-    """A video opened with OpenCV, or an animated GIF, WebP or PNG opened with Pillow; iterate
-    :meth:`chunks` for RGB frames (with ``keep_alpha``, an animation's frames with transparency come RGBA,
-    as :func:`image.read_image` gives them). Use as a context manager."""
+    """A video opened with OpenCV, an animated GIF, WebP or PNG opened with Pillow, or a folder of images
+    (an image sequence: its frames in natural name order, all of one size, at ``SEQUENCE_FPS``); iterate
+    :meth:`chunks` for RGB frames (with ``keep_alpha``, frames with transparency come RGBA, as
+    :func:`image.read_image` gives them). Use as a context manager."""
 
     def __init__(self, path: Path, keep_alpha: bool = False):
         self.path = Path(path)
-        if not self.path.is_file():
+        if self.path.is_dir():
+            self._open_sequence(keep_alpha)
+        elif not self.path.is_file():
             raise InputError(f"{path}: no such file")
-        if _is_animation(self.path):
+        elif _is_animation(self.path):
             self._open_animation(keep_alpha)
         else:
             self._open_video()
@@ -235,6 +254,15 @@ class VideoReader:
         self.frame_count = int(animation.n_frames)
         self._frames = _animation_frames(animation, str(self.path), keep_alpha)
         self._close = animation.close
+
+    def _open_sequence(self, keep_alpha: bool) -> None:
+        files = _sequence_files(self.path)
+        if not files:
+            raise InputError(f"{self.path}: no image files in this folder")
+        self.fps = SEQUENCE_FPS
+        self.frame_count = len(files)
+        self._frames = _sequence_frames(files, keep_alpha)
+        self._close = lambda: None
 
     def chunks(self, size: int) -> Iterator[List[np.ndarray]]:
         """Lists of up to ``size`` decoded RGB uint8 frames, in order, until the video ends (or a frame
@@ -274,6 +302,20 @@ def _animation_frames(animation, name: str, keep_alpha: bool) -> Iterator[np.nda
             yield pil_pixels(animation, name, keep_alpha)
         except (OSError, ValueError, EOFError):      # a truncated animation ends, as a truncated video does
             return
+
+
+def _sequence_frames(files: List[Path], keep_alpha: bool) -> Iterator[np.ndarray]:
+    """Each file read as an image; a file that cannot be read, or whose size differs from the first's, is
+    an error naming it (a video's frames share one size)."""
+    first = None
+    for path in files:
+        frame = read_image(path, keep_alpha=keep_alpha)
+        if first is None:
+            first = frame.shape[:2]
+        elif frame.shape[:2] != first:
+            raise InputError(f"{path}: {frame.shape[1]}x{frame.shape[0]}, but the sequence's first frame is "
+                             f"{first[1]}x{first[0]}: the frames of a sequence must share one size")
+        yield frame
 
 
 def encode_png(rgb: np.ndarray) -> bytes:

@@ -368,6 +368,34 @@ def test_animated_images_are_clips(use_detector, tmp_path):
     assert [sorted(by_id(frame)) for frame in json.loads((out / "dance.json").read_text())] == [[0, 1]] * 4
 
 
+def test_a_folder_of_frames_is_one_video_with_sequence(use_detector, tmp_path, capsys):
+    """--sequence: a folder's images, in natural name order (frame_2 before frame_10), are one video's
+    frames: tracked ids, one JSON list, maps like a video's; without it they are separate pictures."""
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for index in range(12):
+        write_image(frames / f"frame_{index}.png", 192, 128, value=10 + 10 * index)
+    (frames / "notes.txt").write_text("not a frame")
+    with media.VideoReader(frames) as clip:
+        assert (clip.frame_count, clip.fps) == (12, media.SEQUENCE_FPS)
+        shades = [int(picture[0, 0, 0]) for chunk in clip.chunks(5) for picture in chunk]
+    assert shades == [10 + 10 * index for index in range(12)]
+
+    use_detector(FrameOracle(moving_people(12)))
+    out = tmp_path / "out"
+    assert cli.main(["detect", str(frames), "-o", str(out), "--sequence", "--resolution", "256", "-q"]) == 0
+    assert listing(out) == ["frames", "frames.json"] + [f"frames/{index:06d}.png" for index in range(12)]
+    poses = json.loads((out / "frames.json").read_text())
+    assert [sorted(by_id(frame)) for frame in poses] == [[0, 1]] * 4 + [[0, 1, 2]] * 8
+
+    write_image(frames / "frame_12.png", 96, 64)
+    use_detector(FrameOracle(moving_people(13)))
+    assert cli.main(["detect", str(frames), "-o", str(tmp_path / "again"), "--sequence", "-q"]) == 1
+    [line] = error_lines(capsys.readouterr().err)
+    assert line.endswith("frame_12.png: 96x64, but the sequence's first frame is 192x128: the frames of a sequence "
+                         "must share one size")
+
+
 # --- errors, interruptions, atomic writes ------------------------------------------------------------------
 
 def test_interrupted_run_leaves_no_partial_output_and_a_rerun_finishes(use_detector, tmp_path, monkeypatch, capsys):
