@@ -272,7 +272,7 @@ EASINGS = {"linear": lambda t: t, "ease_in_out": lambda t: (1.0 - math.cos(math.
 
 class InterpolatePoses(PoseKeypointNode):
     DESCRIPTION = ("Turns keyframe poses into a sequence: frames_between in-between poses are added between "
-                   "each pair of consecutive keyframes (people matched by position).")
+                   "each pair of consecutive keyframes (people matched by person_id, else by position).")
     FUNCTION = "interpolate"
 
     @classmethod

@@ -312,14 +312,19 @@ def min_cost_assignment(cost: np.ndarray) -> List[Tuple[int, int]]:
 
 
 def match_people(first: Sequence[Person], second: Sequence[Person]) -> List[Tuple[int, int]]:
-    """Pairs ``(i, j)`` matching people of two frames by least total body-centroid distance (optimal
-    assignment); people without any point are matched last, arbitrarily."""
-    if not first or not second:
-        return []
-    a = np.array([_centroid(person) for person in first])
-    b = np.array([_centroid(person) for person in second])
-    distance = np.linalg.norm(a[:, None] - b[None], axis=-1)
-    return min_cost_assignment(np.nan_to_num(distance, nan=1e12))
+    """Pairs ``(i, j)`` matching people of two frames: a ``person_id`` both frames hold pairs its people
+    (tracking knows who is who, also when two people swap places); the others by least total body-centroid
+    distance (optimal assignment), people without any point last, arbitrarily."""
+    second_ids = {person.person_id: j for j, person in enumerate(second) if person.person_id is not None}
+    pairs = [(i, second_ids[person.person_id]) for i, person in enumerate(first) if person.person_id in second_ids]
+    rest_first = [i for i in range(len(first)) if i not in {i for i, _ in pairs}]
+    rest_second = [j for j in range(len(second)) if j not in {j for _, j in pairs}]
+    if rest_first and rest_second:
+        a = np.array([_centroid(first[i]) for i in rest_first])
+        b = np.array([_centroid(second[j]) for j in rest_second])
+        distance = np.linalg.norm(a[:, None] - b[None], axis=-1)
+        pairs += [(rest_first[i], rest_second[j]) for i, j in min_cost_assignment(np.nan_to_num(distance, nan=1e12))]
+    return sorted(pairs)
 
 
 def _blend(near: Person, far: Optional[Person], near_weight: float, far_weight: float) -> Person:
@@ -337,7 +342,7 @@ def _blend(near: Person, far: Optional[Person], near_weight: float, far_weight: 
 def interpolate(a: PoseFrame, b: PoseFrame, t: float) -> PoseFrame:
     """The in-between pose a fraction ``t`` (0..1) of the way from ``a`` to ``b`` (same canvas).
 
-    People are matched by body-centroid distance (:func:`match_people`). Matched points move linearly
+    People are matched by id, else by body-centroid distance (:func:`match_people`). Matched points move linearly
     (``(1 - t) a + t b``, so ``t = 0`` and ``t = 1`` give exactly ``a`` and ``b``). Whatever exists in only one
     frame (a person, a hand, a point) follows the nearer frame: it is shown, held still, while ``t < 0.5`` if it
     is ``a``'s, from ``t >= 0.5`` if it is ``b``'s, and is missing otherwise. People keep the nearer frame's

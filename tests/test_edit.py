@@ -318,6 +318,22 @@ def test_interpolation_matches_people_by_position_and_moves_linearly():
     assert_frames_close(late, edit.translate(b, -10, 5), atol=1e-9)
 
 
+def test_interpolation_pairs_tracked_people_by_id_when_they_swap_places():
+    """Two dancers trade places between keyframes: by position each would stay put; their ids say who is who."""
+    left, right = person_at({1: (100, 100), 8: (100, 200)}), person_at({1: (500, 100), 8: (500, 200)})
+    a = edit.merge([left, right])       # dancer 3 on the left, dancer 9 on the right
+    b = edit.merge([right, left])       # dancer 3 now on the right, dancer 9 on the left
+    for person_a, person_b, person_id in zip(a.people, b.people, (3, 9)):
+        person_a.person_id = person_b.person_id = person_id
+    assert edit.match_people(a.people, b.people) == [(0, 0), (1, 1)]
+    middle = edit.interpolate(a, b, 0.5)
+    assert [person.body[1][0] for person in middle.people] == [300, 300]      # both cross the middle
+    b.people[0].person_id = None        # id 9 still pairs its dancer; the rest pair up among themselves
+    assert edit.match_people(a.people, b.people) == [(0, 0), (1, 1)]
+    b.people[1].person_id = None        # no id in common: by position
+    assert edit.match_people(a.people, b.people) == [(0, 1), (1, 0)]
+
+
 def test_interpolation_points_in_one_pose_follow_the_nearer_pose():
     a = person_at({1: (10, 10), 2: (20, 20)})
     b = person_at({1: (30, 10), 3: (50, 50)})
