@@ -1385,19 +1385,27 @@ def _donor_loss(chosen: List[int], groups: List[List[int]], owner: Dict[int, int
     return loss
 
 
-def _settle_hidden(groups: List[List[int]], joints: _Joints, trusted: Container[int]) -> Tuple[List[List[int]], set]:
+_STRONG = 0.5
+"""Evidence (fraction of a dot) with which a lone dot in a JPEG map from 0.62x up is its own joint, even
+where a stick end put a hidden joint on it."""
+
+
+def _settle_hidden(groups: List[List[int]], joints: _Joints, trusted: Container[int],
+                   strong: float = np.inf) -> Tuple[List[List[int]], set]:
     """A joint hidden under another joint's dot (a reading placed by a stick end) joined its person, but
     its place is unknown when that dot shows as a joint itself. A dot standing alone by its colour is that
     joint when its part is ``trusted``: every part where colours are reliable. In shrunk JPEG maps the
     stick that put a hidden joint on the dot is the better witness, and the lone reading goes; near the
     drawn size ears still stand (an ear's only stick, to its eye, hides under the head dots, so ears often
-    stand alone, and an arm ending by a head puts hidden joints on them). Returns the groups kept and the
-    dots that show."""
+    stand alone, and an arm ending by a head puts hidden joints on them), and so does a dot with ``strong``
+    evidence unless it is blue, the hand dots' colour (a body's wrist hides under its hand's wrist dot).
+    Returns the groups kept and the dots that show."""
     hidden = joints.score <= 0
     hidden_on = {int(joints.dot[index]) for group in groups if len(group) > 1 for index in group if hidden[index]}
 
     def standing(group: List[int]) -> bool:
-        return len(group) > 1 or int(joints.part[group[0]]) in trusted
+        part = int(joints.part[group[0]])
+        return len(group) > 1 or part in trusted or joints.score[group[0]] >= strong and part not in _BLUE_LEG
 
     groups = [group for group in groups if standing(group) or int(joints.dot[group[0]]) not in hidden_on]
     shown = {int(joints.dot[index]) for group in groups if standing(group) for index in group if not hidden[index]}
@@ -1452,7 +1460,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     groups = _relabel_heads(groups, _luma_weighed_heads(joints, classes.luma, dots.radius)
                             if not exact and scale >= _SMALL_JPEG else joints, links)
     trusted = range(NUM_BODY) if not small_jpeg else frozenset(_EARS) if scale >= _SMALL_DOTS else ()
-    groups, shown = _settle_hidden(groups, joints, trusted)
+    groups, shown = _settle_hidden(groups, joints, trusted, _STRONG if small_jpeg and scale >= _SMALL_DOTS else np.inf)
 
     # blue is the hand dots' colour; JPEG moves the hue of small dots a colour step either way
     blue_like = (_BLUE,) if exact else tuple(sorted(_BLUE_LEG))
