@@ -236,6 +236,7 @@ def _read_pose_file(path: Path, args) -> Tuple[List[PoseFrame], bool]:
 
 
 def _starts_list(path: Path) -> bool:
+    """Whether the file's JSON is a list (its first character is ``[``)."""
     with open(path, "rb") as handle:
         return handle.read(4096).lstrip().startswith(b"[")
 

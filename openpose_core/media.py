@@ -65,10 +65,10 @@ def find_inputs(specs: Sequence[str], exclude: Optional[Path] = None,
 
     A file is taken as it is (its kind from the extension, else probed) and named by its stem; a folder is
     walked recursively for image and video extensions (hidden files and folders skipped) and its files are
-    named by their path inside it, or, with ``sequences``, is one video whose frames are the images in it
-    (see :class:`VideoReader`), named by the folder; a pattern with ``*``, ``?`` or ``[`` that is not an existing path is
-    expanded (``**`` included). Files under ``exclude`` (the output folder) are never inputs. A file named
-    twice is kept once. When two inputs would get the same name, they are named with their extension
+    named by their path inside it, or, with ``sequences``, is one video whose frames are the images in it (see
+    :class:`VideoReader`), named by the folder; a pattern with ``*``, ``?`` or ``[`` that is not an existing
+    path is expanded (``**`` included). Files under ``exclude`` (the output folder) are never inputs. A file
+    named twice is kept once. When two inputs would get the same name, they are named with their extension
     (``x.jpg``, ``x.png``); inputs still clashing after that are reported, not processed.
     """
     found: List[Tuple[Path, str, str]] = []  # (path, kind, name)

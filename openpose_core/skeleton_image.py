@@ -57,8 +57,8 @@ Method:
    together: the readings of its head dots and of loose head dots it reaches (in JPEG also a neighbouring
    head colour toward which a dot's core hue drifted) whose head links sum highest, less what other heads
    lose, win; in JPEG about the drawn size a dot's other readings count for as much of its core as
-   shows their luma. Ears (whose shoulder sticks are not drawn) join through their eyes, or else the nearest
-   head that lacks them. Unjoined dots stand alone as one-point people if they are strong (less so with
+   shows their luma. Ears (whose shoulder sticks are not drawn) join through their eyes, or else the
+   nearest head that lacks them. Unjoined dots stand alone as one-point people if they are strong (less so with
    no dot near, where no blend of two dots can arise, when they lie on black or, in JPEG maps near the
    drawn size, when their core colour names their part away from hands) and unambiguous; a lone blue dot
    (the left knee's colour, also every hand dot's) only when no blue dot other than people's joints is
@@ -97,11 +97,11 @@ Limitations (see tests/test_skeleton_image.py for the measured rates):
 - Two people join only through a stick that shows: people whose shared sticks are hidden come back
   split (each piece pure), e.g. a head without its nose is a separate group.
 - JPEG (quality 75) costs a few joints where dots crowd (heads: five dots of neighbouring purples and
-  reds): over 300 random scenes of 1-5 people, 99.98 % of visible joints come back at the drawn size and
-  99.8 % at 0.75x. Maps shrunk to half size *and* JPEG-compressed keep about one chroma sample per dot:
+  reds): over 300 random scenes of 1-5 people, 99.99 % of visible joints come back at the drawn size and
+  99.9 % at 0.75x. Maps shrunk to half size *and* JPEG-compressed keep about one chroma sample per dot:
   a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 97 % come back
   and 2.4 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
-  can still pass for a blue-ish thigh or shin (0.9 % of joints at the drawn size with hands drawn, 2.3 %
+  can still pass for a blue-ish thigh or shin (0.7 % of joints at the drawn size with hands drawn, 2.3 %
   at 0.75x).
 - Hands are read when their dots stand apart (fingers at least a dot or so apart); overlapping dots of
   small hands merge. Face landmark identities are approximate (positions are exact); faces far from
@@ -743,10 +743,11 @@ def _drop_blends(rows: list, radius: float, luma: Optional[np.ndarray] = None) -
     chroma paints the in-between hue (an l-eye and an l-ear make an r-ear colour between them). Such a
     dot lies on the line between them and its colour lies between theirs; it is weaker than both, or the
     two overlap (then the blend can outshine the dot underneath, though not both of them by far: a dot
-    whose rim JPEG pushed a hue step either way is found again there, weaker, on each side). Explanations compete: the closest pair
-    explains first, and a dot found to be a blend explains nothing else (an l-eye half under its l-ear is
-    not a blend of the r-eye and of the fake r-ear beside it). With ``luma`` (the image's), a dot whose
-    core shows its own luma, unlike either of the pair's, is no blend of them."""
+    whose rim JPEG pushed a hue step either way is found again there, weaker, on each side).
+    Explanations compete: the closest pair explains first, and a dot found to be a blend explains nothing
+    else (an l-eye half under its l-ear is not a blend of the r-eye and of the fake r-ear beside it). With
+    ``luma`` (the image's), a dot whose core shows its own luma, unlike either of the pair's, is no blend
+    of them."""
     best = [(x, y, part, dot, score) for x, y, part, dot, score, primary in rows if primary]
     if len(best) < 3:
         return rows
@@ -1460,7 +1461,8 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     groups = _relabel_heads(groups, _luma_weighed_heads(joints, classes.luma, dots.radius)
                             if not exact and scale >= _SMALL_JPEG else joints, links)
     trusted = range(NUM_BODY) if not small_jpeg else frozenset(_EARS) if scale >= _SMALL_DOTS else ()
-    groups, shown = _settle_hidden(groups, joints, trusted, _STRONG if small_jpeg and scale >= _SMALL_DOTS else np.inf)
+    strong = _STRONG if small_jpeg and scale >= _SMALL_DOTS else np.inf
+    groups, shown = _settle_hidden(groups, joints, trusted, strong)
 
     # blue is the hand dots' colour; JPEG moves the hue of small dots a colour step either way
     blue_like = (_BLUE,) if exact else tuple(sorted(_BLUE_LEG))

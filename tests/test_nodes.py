@@ -309,7 +309,8 @@ def test_people_keep_their_person_id_through_a_batch_and_can_be_selected_by_it(c
     three = oracle.grid_of_people(3, 3, 1, seed=0)
     net = ColourKeyedOracle({LEVELS[0]: three[1:], LEVELS[1]: three[1:], LEVELS[2]: three, LEVELS[3]: three})
     model = pose_model.PoseModel(PackDetector(net), load_device="cpu", offload_device="cpu")
-    _, poses = result(run("OpenPoseCoreEstimator", image=video(4), openpose_model=model, **{**ESTIMATE, "resolution": 256}))
+    _, poses = result(run("OpenPoseCoreEstimator", image=video(4), openpose_model=model,
+                          **{**ESTIMATE, "resolution": 256}))
     assert [ids(frame) for frame in poses] == [[0, 1], [0, 1], [2, 0, 1], [2, 0, 1]]
     middle = [points(frame, ids(frame).index(0)) for frame in poses]
     by_id, = run("OpenPoseCoreSelectPeople", pose_keypoint=poses, people="0", mode="keep", people_by="person_id")
@@ -696,7 +697,8 @@ def test_track_and_smooth_gives_ids_fills_dropouts_and_removes_jitter(comfy):
     truth = points(pose_keypoint(standing(left=-0.25))[0])[:, :2]
     error = lambda body: np.hypot(*(body[:, :, :2] - truth).transpose(2, 0, 1)).mean()  # noqa: E731
     assert error(still) < 0.5 * error(still_raw)
-    plain, = run("OpenPoseCoreTrackAndSmoothPoses", pose_keypoint=poses, **{**CLEAN_UP, "fill_gaps": 0, "smooth": False})
+    plain, = run("OpenPoseCoreTrackAndSmoothPoses", pose_keypoint=poses,
+                 **{**CLEAN_UP, "fill_gaps": 0, "smooth": False})
     assert without_ids(plain) == without_ids(poses) and [len(ids(frame)) for frame in plain] == [2] * 40
     assert points(plain[10], ids(plain[10]).index(1))[7, 2] == 0.0
 
