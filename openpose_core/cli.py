@@ -602,8 +602,10 @@ def _read_map(image: np.ndarray, args) -> PoseFrame:
 def _write_read_maps(target: Path, poses, args) -> None:
     write_atomically(target, _json_bytes(poses, args.coordinates, "visibility"))
     frames = [poses] if isinstance(poses, PoseFrame) else poses
-    people = sum(len(frame.people) for frame in frames)
-    _note(f"wrote {target}: {len(frames)} frame{'s' * (len(frames) != 1)}, {people} people")
+    ids = {person.person_id for frame in frames for person in frame.people}
+    people = len(ids) if len(frames) > 1 and None not in ids else sum(len(frame.people) for frame in frames)
+    _note(f"wrote {target}: {len(frames)} frame{'s' * (len(frames) != 1)}, "
+          f"{people} {'person' if people == 1 else 'people'}{' (tracked)' * (len(frames) > 1)}")
 
 
 # --- edit --------------------------------------------------------------------------------------------------

@@ -322,8 +322,9 @@ def _source_items(source: Source) -> Iterator[Tuple[object, Place]]:
 def _folder_items(folder: Path) -> Iterator[Tuple[object, Place]]:
     """A folder of one-frame files (CMU OpenPose's ``--write_json`` output for a video): its ``.json``
     files in natural name order (``frame_2`` before ``frame_10``), each read when its turn comes."""
-    files = sorted((path for path in folder.iterdir() if path.suffix.lower() == ".json"
-                    and not path.name.startswith(".") and path.is_file()), key=natural_key)
+    files = [path for path in folder.iterdir() if path.suffix.lower() == ".json"
+             and not path.name.startswith(".") and path.is_file()]
+    files.sort(key=lambda path: natural_key(path.name))
     if not files:
         raise PoseFormatError("", f"the folder {folder} holds no .json files")
     if len(files) > MAX_FRAMES:
@@ -331,9 +332,9 @@ def _folder_items(folder: Path) -> Iterator[Tuple[object, Place]]:
     return ((path, (path.name,)) for path in files)
 
 
-def natural_key(path: Path) -> list:
+def natural_key(name: str) -> list:
     """Sort key of file names in which digit runs compare as numbers (``frame_2`` before ``frame_10``)."""
-    return [(0, int(run), "") if run.isdigit() else (1, 0, run) for run in re.split(r"(\d+)", path.name)]
+    return [(0, int(run), "") if run.isdigit() else (1, 0, run) for run in re.split(r"(\d+)", name)]
 
 
 def _file_frame(item, place: Place):

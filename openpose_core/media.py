@@ -64,12 +64,13 @@ def find_inputs(specs: Sequence[str], exclude: Optional[Path] = None,
     """The inputs named by ``specs`` and a one-line problem for each spec that yields nothing usable.
 
     A file is taken as it is (its kind from the extension, else probed) and named by its stem; a folder is
-    walked recursively for image and video extensions (hidden files and folders skipped) and its files are
-    named by their path inside it, or, with ``sequences``, is one video whose frames are the images in it (see
-    :class:`VideoReader`), named by the folder; a pattern with ``*``, ``?`` or ``[`` that is not an existing
-    path is expanded (``**`` included). Files under ``exclude`` (the output folder) are never inputs. A file
-    named twice is kept once. When two inputs would get the same name, they are named with their extension
-    (``x.jpg``, ``x.png``); inputs still clashing after that are reported, not processed.
+    walked recursively for image and video extensions (hidden files and folders skipped; natural name order,
+    frame_2 before frame_10) and its files are named by their path inside it, or, with ``sequences``, is one
+    video whose frames are the images in it (see :class:`VideoReader`), named by the folder; a pattern with
+    ``*``, ``?`` or ``[`` that is not an existing path is expanded (``**`` included). Files under ``exclude``
+    (the output folder) are never inputs. A file named twice is kept once. When two inputs would get the same
+    name, they are named with their extension (``x.jpg``, ``x.png``); inputs still clashing after that are
+    reported, not processed.
     """
     found: List[Tuple[Path, str, str]] = []  # (path, kind, name)
     problems: List[str] = []
@@ -109,9 +110,9 @@ def find_inputs(specs: Sequence[str], exclude: Optional[Path] = None,
 def _walk(folder: Path, excluded: Optional[Path]) -> List[Tuple[Path, str, str]]:
     found = []
     for root, folders, files in os.walk(folder):
-        folders[:] = sorted(name for name in folders if not name.startswith(".")
-                            and not _inside(Path(root, name), excluded))
-        for name in sorted(files):
+        folders[:] = sorted((name for name in folders if not name.startswith(".")
+                             and not _inside(Path(root, name), excluded)), key=natural_key)
+        for name in sorted(files, key=natural_key):
             path = Path(root, name)
             if not name.startswith(".") and _is_media_file(path):
                 found.append((path, _kind_from_suffix(path), path.relative_to(folder).with_suffix("").as_posix()))
@@ -207,8 +208,9 @@ def _name_uniquely(found: List[Tuple[Path, str, str]]) -> Tuple[List[Input], Lis
 
 def _sequence_files(folder: Path) -> List[Path]:
     """The images directly in ``folder`` (hidden ones skipped), in natural name order: a video's frames."""
-    return sorted((path for path in folder.iterdir() if not path.name.startswith(".")
-                   and path.suffix.lower() in IMAGE_EXTENSIONS and path.is_file()), key=natural_key)
+    files = [path for path in folder.iterdir() if not path.name.startswith(".")
+             and path.suffix.lower() in IMAGE_EXTENSIONS and path.is_file()]
+    return sorted(files, key=lambda path: natural_key(path.name))
 
 
 class VideoReader:

@@ -612,10 +612,23 @@ def test_read_map_gives_back_the_drawn_poses(tmp_path, capsys):
     # a folder of frames -> one list in frame order
     capsys.readouterr()
     assert cli.main(["read-map", str(tmp_path / "clip"), "--no-hands", "--no-face", "-o", str(tmp_path / "back.json")]) == 0
-    assert "2 frames, 3 people" in capsys.readouterr().err
+    assert "2 frames, 2 people (tracked)" in capsys.readouterr().err
     back = read_poses(tmp_path / "back.json")
     assert [len(f.people) for f in back] == [1, 2]
     assert json.loads((tmp_path / "back.json").read_text())[0]["people"][0]["pose_keypoints_2d"][2] == 1.0
+
+
+def test_read_map_lists_a_folder_of_frames_in_natural_order(tmp_path, capsys):
+    """frame_2 comes before frame_10, as a sequence's frames are meant (not as text sorts them)."""
+    start = whole_pixel_bodies(standing_frame(people=1))
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for index in range(12):
+        cv2.imwrite(str(folder / f"frame_{index}.png"), render_pose(translate(start, 4 * index, 0))[:, :, ::-1])
+    assert cli.main(["read-map", str(folder), "-o", str(tmp_path / "walk.json")]) == 0
+    assert "12 frames, 1 person (tracked)" in capsys.readouterr().err
+    necks = [frame.people[0].body[1].x for frame in read_poses(tmp_path / "walk.json")]
+    assert np.allclose(np.diff(necks), 4)
 
 
 def test_read_map_reads_a_video_of_maps(tmp_path, capsys):
@@ -634,7 +647,7 @@ def test_read_map_reads_a_video_of_maps(tmp_path, capsys):
     for name, tolerance in (("dance.gif", 0.0), ("dance.avi", 2.0)):
         capsys.readouterr()
         assert cli.main(["read-map", str(tmp_path / name), "-q"]) == 0, capsys.readouterr().err
-        assert "4 frames, 8 people" in capsys.readouterr().err
+        assert "4 frames, 2 people (tracked)" in capsys.readouterr().err
         back = read_poses((tmp_path / name).with_suffix(".json"))
         assert len(back) == 4
         for drawn, read in zip(frames, back):
