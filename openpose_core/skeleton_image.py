@@ -561,17 +561,23 @@ def _recolour(joints: _Joints, image_ycc: np.ndarray, radius: float, scale: floa
     return _Joints(joints.xy[keep], joints.part[keep], joints.dot[keep], score[keep], primary[keep])
 
 
+_UNSEEN_APART = 3.0
+"""Dot radii between an unseen dot and every found one: nearer, a bright peak is more often a found dot's
+rim or its blend with a neighbour (an elbow half under an ear reads as the orange of a neck)."""
+
+
 def _add_unseen_dots(joints: _Joints, classes: _Classes, joint: np.ndarray, image_ycc: np.ndarray, dots: "_Dots",
                      scale: float) -> _Joints:
     """Small JPEG maps: dots whose colour filter found nothing, because the stick under them blends into
     the same hue (a knee on its shin), still stand out by brightness (joints are drawn at full value, limbs
-    at 0.6). Bright dots of any hue away from every known dot are added, named by their core colour."""
+    at 0.6). Bright dots of any hue ``_UNSEEN_APART`` radii away from every known dot are added, named by
+    their core colour."""
     member = np.maximum(joint, _dark_blue_weight(classes, image_ycc))
     bright = _windowed_peaks(member, classes.background, dots)
     added = []
     next_dot = int(joints.dot.max()) + 1 if len(joints) else 0
     strongest_first = np.argsort(-bright[:, 2], kind="stable")
-    for index in _keep_apart(bright[:, :2], strongest_first, 0.9 * dots.radius, joints.xy):
+    for index in _keep_apart(bright[:, :2], strongest_first, _UNSEEN_APART * dots.radius, joints.xy):
         x, y, strength = bright[index]
         costs = _core_colour_costs(image_ycc, np.array([x, y]), dots.radius, scale)
         order = np.argsort(costs)
