@@ -590,7 +590,7 @@ def _add_unseen_dots(joints: _Joints, classes: _Classes, joint: np.ndarray, imag
     return joints.appended(added)
 
 
-_FAINT_DOT_APART = 1.5
+_FAINT_DOT_APART = 1.3
 """A faint dot lies at least this many dot radii from every dot found ..."""
 _ONE_STICK_PARTS = frozenset(part for part in range(NUM_BODY) if sum(part in limb for limb in DRAWN_LIMBS) == 1)
 """Wrists, ankles and ears: a faint one, which only one stick can confirm, may as well be the end of another

@@ -447,6 +447,7 @@ def test_jpeg_maps_mostly_come_back(factor, interpolation, budget):
     (74, 0.75, "linear"),    # a strong lone wrist on which a stick end put a hidden neck: the dot is the wrist
     (264, 0.75, "linear"),   # an elbow half under an ear: their blend, orange, would add a made-up neck
     (14, 0.75, "area"),
+    (113, 0.75, "linear"),   # a faint nose on its sticks, 1.25 dot radii from an elbow dot
     (84, 0.75, "linear"),    # a wrist dot between two echoes of itself in the hues either side: far brighter
     (233, 0.5, "area"),      # than both, so no blend of them
 ])
