@@ -100,8 +100,8 @@ Limitations (see tests/test_skeleton_image.py for the measured rates):
   reds): over 300 random scenes of 1-5 people, 99.99 % of visible joints come back at the drawn size and
   99.9 % at 0.75x. Maps shrunk to half size *and* JPEG-compressed keep about one chroma sample per dot:
   a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 97 % come back
-  and 2.4 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
-  can still pass for a blue-ish thigh or shin (0.7 % of joints at the drawn size with hands drawn, 2.3 %
+  and 2.3 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
+  can still pass for a blue-ish thigh or shin (0.7 % of joints at the drawn size with hands drawn, 2.0 %
   at 0.75x).
 - Hands are read when their dots stand apart (fingers at least a dot or so apart); overlapping dots of
   small hands merge. Face landmark identities are approximate (positions are exact); faces far from
