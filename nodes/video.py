@@ -2,24 +2,11 @@
 smoothing) for a POSE_KEYPOINT holding a video's frames."""
 from __future__ import annotations
 
-from typing import List
-
-from ..openpose_core.pose import PoseFrame
 from ..openpose_core.smooth import DEFAULT_BETA, DEFAULT_FILL_GAP, DEFAULT_MIN_CUTOFF, smooth_poses
 from ..openpose_core.smooth import fill_gaps as fill_short_gaps
-from ..openpose_core.track import track_people
+from ..openpose_core.track import tracked
 from .common import PoseKeypointNode, boolean, pose_input
 from .convert import PoseKeypoint, to_frames
-
-
-def tracked(frames: List[PoseFrame]) -> List[PoseFrame]:
-    """The frames as they are when every person has an id unique in its frame (the ids a user may have
-    selected by stay valid); otherwise tracked afresh."""
-    for frame in frames:
-        ids = [person.person_id for person in frame.people]
-        if None in ids or len(set(ids)) < len(ids):
-            return track_people(frames)
-    return frames
 
 
 class TrackAndSmoothPoses(PoseKeypointNode):

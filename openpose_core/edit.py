@@ -317,8 +317,9 @@ def match_people(first: Sequence[Person], second: Sequence[Person]) -> List[Tupl
     distance (optimal assignment), people without any point last, arbitrarily."""
     second_ids = {person.person_id: j for j, person in enumerate(second) if person.person_id is not None}
     pairs = [(i, second_ids[person.person_id]) for i, person in enumerate(first) if person.person_id in second_ids]
-    rest_first = [i for i in range(len(first)) if i not in {i for i, _ in pairs}]
-    rest_second = [j for j in range(len(second)) if j not in {j for _, j in pairs}]
+    paired_first, paired_second = {i for i, _ in pairs}, {j for _, j in pairs}
+    rest_first = [i for i in range(len(first)) if i not in paired_first]
+    rest_second = [j for j in range(len(second)) if j not in paired_second]
     if rest_first and rest_second:
         a = np.array([_centroid(first[i]) for i in rest_first])
         b = np.array([_centroid(second[j]) for j in rest_second])

@@ -113,7 +113,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import Container, Dict, List, Optional, Tuple
+from typing import Container, Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -660,7 +660,6 @@ def _dark_blue_weight(classes: _Classes, image_ycc: np.ndarray) -> np.ndarray:
     return blue * _ramp(-luma_off, -9.0, -5.0) * _ramp(classes.value, 0.3, 0.45)
 
 
-"""Head parts in hue order (280-360 degrees, 20 apart): eyes and ears, then the nose."""
 _NEIGHBOUR_READING = 0.5
 _NEIGHBOUR_DRIFT = 5.0
 """A head dot whose core hue is 5 degrees or more off its best colour, toward a neighbouring head colour,
@@ -705,24 +704,24 @@ def _between_hues(part: int, first: int, second: int) -> bool:
     return 0 < offset < span
 
 
-_OWN_LUMA = 6.0
-"""A core pixel within this many luma levels of a palette colour's luma shows that colour's luma."""
 _OWN_LUMA_SHARE = 0.5
 """Share of a dot's core that must show its own luma for it to count as a dot, not a blend."""
 
 
-def _luma_share(luma: np.ndarray, x: float, y: float, part: int, radius: float) -> float:
-    """Share of the core of the dot at (x, y) that shows ``part``'s luma."""
+def _luma_shares(luma: np.ndarray, x: float, y: float, parts: Sequence[int], radius: float) -> np.ndarray:
+    """Per part: the share of the core of the dot at (x, y) within ``_LUMA_MATCH[0]`` of its luma."""
     window, distance = _around(luma.shape, x, y, 0.6 * radius)
     core = luma[window][distance <= 0.6 * radius]
-    return float(np.mean(np.abs(core - _BODY_YCC[part, 0]) <= _OWN_LUMA)) if len(core) else 0.0
+    if len(core) == 0:
+        return np.zeros(len(parts))
+    return np.mean(np.abs(core[None, :] - _BODY_YCC[list(parts), 0][:, None]) <= _LUMA_MATCH[0], axis=1)
 
 
 def _shows_own_luma(luma: np.ndarray, x: float, y: float, part: int, others: Tuple[int, int], radius: float) -> bool:
     """Whether most of the core of the dot at (x, y) has ``part``'s luma, and far fewer pixels either of
     ``others``'s: JPEG blends only chroma, so a blend of two dots keeps their lumas."""
-    share = [_luma_share(luma, x, y, index, radius) for index in (part, *others)]
-    return share[0] >= _OWN_LUMA_SHARE and share[0] >= 2 * max(share[1:])
+    own, *rivals = _luma_shares(luma, x, y, (part, *others), radius)
+    return own >= _OWN_LUMA_SHARE and own >= 2 * max(rivals)
 
 
 def _luma_weighed_heads(joints: _Joints, luma: np.ndarray, radius: float) -> _Joints:
@@ -733,10 +732,10 @@ def _luma_weighed_heads(joints: _Joints, luma: np.ndarray, radius: float) -> _Jo
         best = np.flatnonzero(joints.primary & (joints.dot == joints.dot[index]))
         if len(best) == 0:
             continue
-        x, y = joints.xy[index]
-        own = _luma_share(luma, x, y, int(joints.part[best[0]]), radius)
+        parts = (int(joints.part[best[0]]), int(joints.part[index]))
+        own, this = _luma_shares(luma, *joints.xy[index], parts, radius)
         if own >= _OWN_LUMA_SHARE:
-            score[index] *= min(1.0, _luma_share(luma, x, y, int(joints.part[index]), radius) / own)
+            score[index] *= min(1.0, this / own)
     return _Joints(joints.xy, joints.part, joints.dot, score, joints.primary)
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from .edit import PART_SIZES, with_arrays
 from .pose import Person, PoseFrame, points_to_array
-from .track import MIN_SIZE_FRACTION, bbox_diagonal
+from .track import MIN_SIZE_FRACTION, bbox_diagonal, has_track_ids
 
 DEFAULT_MIN_CUTOFF = 0.5
 """Hz. The cutoff for a still point: at 30 fps an exponential average giving the new sample weight 0.095,
@@ -80,10 +80,9 @@ class OneEuroFilter:
 def _person_ids(frame: PoseFrame) -> List[int]:
     """The frame's person ids; refuses frames that were not tracked (ids missing or repeated)."""
     ids = [person.person_id for person in frame.people]
-    if None in ids:
-        raise ValueError("every person needs a person_id; run track_people() on the frames first")
-    if len(set(ids)) < len(ids):
-        raise ValueError(f"a frame has the same person_id twice: {ids}")
+    if not has_track_ids(frame):
+        raise ValueError(f"every person needs a person_id, none twice in a frame (got {ids}); "
+                         "run track_people() on the frames first")
     return ids
 
 

@@ -133,3 +133,15 @@ def track_people(frames: Sequence[PoseFrame], *, max_gap: int = 30,
     """
     tracker = PoseTracker(max_gap=max_gap, max_distance=max_distance)
     return [tracker.update(frame) for frame in frames]
+
+
+def has_track_ids(frame: PoseFrame) -> bool:
+    """Whether every person of ``frame`` has a ``person_id``, none twice (as :func:`track_people` gives)."""
+    ids = [person.person_id for person in frame.people]
+    return None not in ids and len(set(ids)) == len(ids)
+
+
+def tracked(frames: Sequence[PoseFrame]) -> List[PoseFrame]:
+    """``frames`` as they are when they carry track ids already (so ids a user selected by stay valid),
+    else :func:`track_people` of them."""
+    return list(frames) if all(has_track_ids(frame) for frame in frames) else track_people(frames)
