@@ -354,18 +354,20 @@ def test_head_dots_are_labelled_together():
     """A head without neck in JPEG: the nose's colour also reads as the ear next to it, and that reading's
     touching link to the eye is (slightly) the best one. Joining best link first takes the nose as the ear
     and leaves the real ear alone; labelling the head's dots together gives one five-point head."""
-    from openpose_core.skeleton_image import _Joints, _Link, _relabel_heads
+    from openpose_core.skeleton_image.dots import Joints
+    from openpose_core.skeleton_image.heads import relabel_heads
+    from openpose_core.skeleton_image.sticks import Link
 
     #             15      nose: 0, 17   17 (true)  14      16
     xy = np.array([[140, 260], [145, 265], [145, 265], [133, 263], [148, 260], [153, 262]], float)
-    joints = _Joints(xy, np.array([15, 0, 17, 17, 14, 16]), np.array([0, 1, 1, 2, 3, 4]),
-                     np.array([0.75, 0.47, 0.37, 0.75, 0.53, 0.75]), np.array([True, True, False, True, True, True]))
-    links = [_Link(0.363, 0, 2), _Link(0.353, 0, 3), _Link(0.328, 4, 5), _Link(0.300, 1, 4), _Link(0.272, 1, 0)]
+    joints = Joints(xy, np.array([15, 0, 17, 17, 14, 16]), np.array([0, 1, 1, 2, 3, 4]),
+                    np.array([0.75, 0.47, 0.37, 0.75, 0.53, 0.75]), np.array([True, True, False, True, True, True]))
+    links = [Link(0.363, 0, 2), Link(0.353, 0, 3), Link(0.328, 4, 5), Link(0.300, 1, 4), Link(0.272, 1, 0)]
     greedy = [[0, 2], [4, 5], [3]]         # what best-link-first joining makes of it
-    relabelled = _relabel_heads(greedy, joints, links)
+    relabelled = relabel_heads(greedy, joints, links)
     assert [sorted(joints.part[index] for index in group) for group in relabelled] == [[0, 14, 15, 16, 17]]
     # a head already right stays as it is
-    assert _relabel_heads([[0, 1, 3, 4, 5]], joints, links) == [[0, 1, 3, 4, 5]]
+    assert relabel_heads([[0, 1, 3, 4, 5]], joints, links) == [[0, 1, 3, 4, 5]]
 
 
 # ---- body: JPEG ------------------------------------------------------------------------------------------
@@ -424,7 +426,7 @@ def test_jpeg_maps_mostly_come_back(factor, interpolation, budget):
     (99, 0.75, "linear"),    # an upper arm mostly under the hip and leg sticks drawn after it
     (9, 0.75, "linear"),     # a lone ear dot on which another person's forearm ends
     (138, 0.75, "linear"),   # an elbow and wrist each found twice, 2 px apart: the echoes join each other
-    # redrawing the parse (skeleton_refit) settles these:
+    # redrawing the parse (skeleton_image.redraw) settles these:
     (194, 0.75, "linear"),   # a joint that a blend of two dots made up
     (229, 0.75, "area"),     # a person in two pieces whose stick between them looks too patchy
     (74, 0.75, "area"),
@@ -460,7 +462,7 @@ def test_blend_explanations_compete():
     """An l-eye (300 degrees) half under its l-ear (340) blends into an r-ear's hue (320) that outshines
     the eye; the eye also lies between the r-eye (280) and that fake r-ear. The closest pair explains
     first: the fake r-ear goes, and the eye, whose explanation needed the fake, stays."""
-    from openpose_core.skeleton_image import _drop_blends
+    from openpose_core.skeleton_image.dots import _drop_blends
     radius = 3.0
     rows = [(197.0, 249.0, 14, 0, 0.58, True), (189.7, 250.3, 16, 1, 0.56, True),
             (188.2, 251.9, 17, 2, 0.54, True), (192.2, 249.4, 15, 3, 0.33, True)]
@@ -474,14 +476,15 @@ def test_a_dot_showing_its_own_luma_is_no_blend():
     """JPEG blends chroma only: a weak l-eye (luma 105) between its r-eye (80) and l-ear (86) has the hue of
     their blend, but where its core shows the l-eye's luma it is a dot, and the fake r-ear beside it (whose
     core shows the eye's and the ear's lumas, not the r-ear's 96) is the blend."""
-    from openpose_core.skeleton_image import _BODY_YCC, _drop_blends
+    from openpose_core.skeleton_image.colours import BODY_YCC
+    from openpose_core.skeleton_image.dots import _drop_blends
     radius = 4.0
     #         l-ear 17          l-eye 15            fake r-ear 16        r-eye 14
     rows = [(103.0, 229.0, 17, 0, 0.78, True), (109.7, 228.0, 15, 1, 0.65, True),
             (107.2, 228.1, 16, 2, 0.49, True), (113.6, 229.4, 14, 3, 0.42, True)]
     luma = np.zeros((300, 200), np.float32)
     for x, y, part, *_ in rows[:2] + rows[3:]:
-        cv2.circle(luma, (round(x), round(y)), 4, float(_BODY_YCC[part, 0]), -1)
+        cv2.circle(luma, (round(x), round(y)), 4, float(BODY_YCC[part, 0]), -1)
     assert sorted(row[2] for row in _drop_blends(rows, radius)) == [14, 16, 17]      # by hue alone
     assert sorted(row[2] for row in _drop_blends(rows, radius, luma)) == [14, 15, 17]
 
@@ -655,7 +658,7 @@ def test_big_hands_are_not_read_as_people(seed, factor, interpolation, jpeg):
 
 def _face_person(rng: np.random.Generator, size: Tuple[int, int]) -> Person:
     """A person with a large face (eyes 70-90 px apart) whose head joints sit on its landmarks."""
-    from openpose_core.skeleton_image import _MEAN_FACE
+    from openpose_core.skeleton_image.face import _MEAN_FACE
 
     width, height = size
     eyes = rng.uniform(70, 90)

@@ -9,7 +9,7 @@ import pytest
 
 from openpose_core.pose import NUM_BODY, Keypoint, Person, PoseFrame
 from openpose_core.render import render_pose
-from openpose_core.skeleton_refit import Redraw, add_missing_joints, refit
+from openpose_core.skeleton_image.redraw import Redraw, add_missing_joints, refit
 from tests.test_skeleton_image import degrade, drawn_position, random_scene
 
 UPPER = [0, 1, 2, 3, 4, 5, 6, 7, 14, 15, 16, 17]

@@ -1,6 +1,6 @@
 """Check a skeleton-map parse by drawing it again (analysis by synthesis).
 
-:mod:`skeleton_image` reads people from colour evidence one dot and one stick at a time. In shrunk JPEG
+The parse (:mod:`.read`) reads people from colour evidence one dot and one stick at a time. In shrunk JPEG
 maps that evidence is weak: the stick between two pieces of a person may look too patchy to join them,
 and a blend of two dots may pass for one more joint. Drawing the parsed people the way the renderer does
 (at the map's scale, supersampled, then area-averaged like a resized map) and comparing the drawing with
@@ -37,8 +37,8 @@ from typing import Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from .pose import HEAD_PARTS, NUM_BODY
-from .render import BODY_COLORS, BODY_RADIUS, DRAWN_LIMBS, LIMB_COLORS, STICK_WIDTH
+from ..pose import HEAD_PARTS, NUM_BODY
+from ..render import BODY_COLORS, BODY_RADIUS, DRAWN_LIMBS, LIMB_COLORS, STICK_WIDTH
 
 _SIGMA = 1.0            # blur of map and drawing, map pixels
 _SUPERSAMPLE = 2        # drawing pixels per drawn (unscaled) pixel

@@ -1,0 +1,188 @@
+"""People from links: readings joined best link first, lone dots kept or dropped, hidden joints settled, and
+ears (whose shoulder sticks are not drawn) given to their heads."""
+from __future__ import annotations
+
+from typing import Container, Dict, List, Optional, Tuple
+
+import numpy as np
+
+from ..pose import HEAD_PARTS
+from .colours import BLUE_LEG
+from .dots import Joints, MIN_DOT_FRACTION
+from .geometry import RING, pairwise, sample
+from .sticks import Link
+
+
+_APART_LONE_FRACTION = 0.25
+"""Evidence a lone dot needs (instead of ``LONE_DOT_FRACTION``) on black with no other dot near: it cannot be
+a blend of two."""
+_OWN_DOT_SCORE = 0.75
+"""A reading with evidence of 3/4 of a whole dot is a dot of its own, never an echo of a neighbour's."""
+
+
+def assemble(joints: Joints, links: List[Link], radius: float, lone: float, black: np.ndarray,
+             named: np.ndarray) -> List[List[int]]:
+    """Join readings along links, best first (Kruskal-style), never putting two readings of one part in a
+    person and never using two readings of one dot (a hidden joint placed by a stick end may share its
+    dot). Dots left unlinked become one-point groups of their best colour when their evidence reaches
+    ``lone`` (or, with no other dot near, ``_APART_LONE_FRACTION`` for a dot on ``black`` and
+    ``MIN_DOT_FRACTION`` for a reading its core colour names: see :func:`named_alone`)."""
+    count = len(joints)
+    owner = list(range(count))
+    members: Dict[int, List[int]] = {index: [index] for index in range(count)}
+    held: Dict[int, set] = {index: {int(joints.part[index])} for index in range(count)}
+    claimed: Dict[int, int] = {}
+
+    def find(index: int) -> int:
+        while owner[index] != index:
+            owner[index] = owner[owner[index]]
+            index = owner[index]
+        return index
+
+    # a reading placed by a stick end (score 0) is a joint hidden under that dot: it neither needs nor
+    # takes the dot
+    hidden = joints.score <= 0
+    for link in sorted(links, key=lambda link: -link.score):
+        ends = [end for end in (link.first, link.second) if not hidden[end]]
+        if any(claimed.get(int(joints.dot[end]), end) != end for end in ends):
+            continue
+        a, b = find(link.first), find(link.second)
+        if a == b or held[a] & held[b]:
+            continue
+        if len(members[a]) < len(members[b]):
+            a, b = b, a
+        owner[b] = a
+        members[a].extend(members.pop(b))
+        held[a] |= held.pop(b)
+        for end in ends:
+            claimed[int(joints.dot[end])] = end
+    # a group must hold two readings of found dots (a dot joined only to a hidden joint stands alone), and
+    # not only echoes of a larger group's dots
+    joined = list(members.values())
+    echoes = _echo_groups(joined, joints, radius)
+    groups, claimed = [], dict(claimed)
+    for number, group in enumerate(joined):
+        if sum(1 for index in group if not hidden[index]) >= 2 and number not in echoes:
+            groups.append(group)
+        else:
+            for index in group:
+                if claimed.get(int(joints.dot[index])) == index:
+                    del claimed[int(joints.dot[index])]
+    used = joints.xy[list(claimed.values())] if claimed else np.zeros((0, 2))
+    best = {int(dot): score for dot, score, primary in zip(joints.dot, joints.score, joints.primary) if primary}
+    ambiguous = {int(dot) for dot, score, primary in zip(joints.dot, joints.score, joints.primary)
+                 if not primary and score >= 0.75 * best.get(int(dot), 0.0) and score > 0}
+    centres = joints.xy[joints.primary]
+    for index in np.flatnonzero(joints.primary):
+        dot = int(joints.dot[index])
+        # a blend of two touching dots needs a neighbour, a crumb of a stick the stick: a dot with no other
+        # dot near stands alone more easily on black, or when its core colour names it
+        alone = np.sum(np.hypot(*(centres - joints.xy[index]).T) < 2.5 * radius) <= 1
+        needed = lone
+        if alone and float(sample(black, joints.xy[index] + (radius + 2.0) * RING, False).mean()) >= 0.75:
+            needed = min(lone, _APART_LONE_FRACTION)
+        elif alone and named[index]:
+            needed = min(lone, MIN_DOT_FRACTION)
+        if dot in claimed or dot in ambiguous or joints.score[index] < needed:
+            continue
+        # a second reading of a dot that is already part of someone, found a little apart, is not a joint;
+        # a dot that shows most of its disk is (an l-ear whose eye is missing, on its own mostly hidden wrist)
+        echo = joints.score[index] < _OWN_DOT_SCORE
+        if echo and len(used) and (np.hypot(*(used - joints.xy[index]).T) < 0.8 * radius).any():
+            continue
+        groups.append([int(index)])
+    return [sorted(group) for group in groups]
+
+
+def _echo_groups(groups: List[List[int]], joints: Joints, radius: float) -> set:
+    """Numbers of the groups (of two found dots or more) whose found dots all lie within 0.8 radius of a
+    larger group's: JPEG may find a dot a second time, a little apart and in a neighbouring hue, and the
+    echoes of two joined dots join each other along the same stick."""
+    found = [[index for index in group if joints.score[index] > 0] for group in groups]
+    echoes, taken = set(), np.zeros((0, 2))
+    for number in sorted(range(len(groups)), key=lambda number: -len(groups[number])):
+        if len(found[number]) < 2:
+            continue
+        xy = joints.xy[found[number]]
+        if len(taken) and (pairwise(xy, taken) < 0.8 * radius).any(axis=1).all():
+            echoes.add(number)
+        else:
+            taken = np.concatenate([taken, xy])
+    return echoes
+
+
+STRONG = 0.5
+"""Evidence (fraction of a dot) with which a lone dot in a JPEG map from 0.62x up is its own joint, even
+where a stick end put a hidden joint on it."""
+
+
+def settle_hidden(groups: List[List[int]], joints: Joints, trusted: Container[int],
+                  strong: float = np.inf) -> Tuple[List[List[int]], set]:
+    """A joint hidden under another joint's dot (a reading placed by a stick end) joined its person, but
+    its place is unknown when that dot shows as a joint itself. A dot standing alone by its colour is that
+    joint when its part is ``trusted``: every part where colours are reliable. In shrunk JPEG maps the
+    stick that put a hidden joint on the dot is the better witness, and the lone reading goes; near the
+    drawn size ears still stand (an ear's only stick, to its eye, hides under the head dots, so ears often
+    stand alone, and an arm ending by a head puts hidden joints on them), and so does a dot with ``strong``
+    evidence unless it is blue, the hand dots' colour (a body's wrist hides under its hand's wrist dot).
+    Returns the groups kept and the dots that show."""
+    hidden = joints.score <= 0
+    hidden_on = {int(joints.dot[index]) for group in groups if len(group) > 1 for index in group if hidden[index]}
+
+    def standing(group: List[int]) -> bool:
+        part = int(joints.part[group[0]])
+        return len(group) > 1 or part in trusted or joints.score[group[0]] >= strong and part not in BLUE_LEG
+
+    groups = [group for group in groups if standing(group) or int(joints.dot[group[0]]) not in hidden_on]
+    shown = {int(joints.dot[index]) for group in groups if standing(group) for index in group if not hidden[index]}
+    return groups, shown
+
+
+EARS = {16: (14, 2), 17: (15, 5)}
+"""ear -> (eye, shoulder) of the same side."""
+
+
+def adopt_ears(bodies: List[np.ndarray]) -> List[np.ndarray]:
+    """Ears have no drawn limb but the one to their eye; an ear standing alone (its eye missing or its
+    stick hidden) joins the nearest person that lacks that ear, has the same side's shoulder or a nose, and
+    whose head is near: within 1.5 neck-nose lengths of the nose (or 2.5 neck-shoulder lengths of the
+    neck when the nose is missing, or 2.5 nose-eye/ear lengths for a head on its own)."""
+    present = [~np.isnan(body[:, 0]) for body in bodies]
+    lone = [index for index, mask in enumerate(present) if mask.sum() == 1 and np.flatnonzero(mask)[0] in EARS]
+    taken = set()
+    for index in lone:
+        ear = int(np.flatnonzero(present[index])[0])
+        eye, shoulder = EARS[ear]
+        point = bodies[index][ear]
+        best, best_distance = None, np.inf
+        for other, body in enumerate(bodies):
+            mask = present[other]
+            if other == index or mask.sum() < 2 or mask[ear]:
+                continue
+            head, reach = _head_reach(body, mask)
+            if head is None or not (mask[shoulder] or mask[0]):
+                continue
+            distance = float(np.hypot(*(point - head)))
+            if distance <= reach and distance < best_distance:
+                best, best_distance = other, distance
+        if best is not None:
+            bodies[best][ear] = point
+            present[best][ear] = True
+            taken.add(index)
+    return [body for index, body in enumerate(bodies) if index not in taken]
+
+
+def _head_reach(body: np.ndarray, mask: np.ndarray) -> Tuple[Optional[np.ndarray], float]:
+    """Where a person's head is and how far from it an ear may be: measured from the neck and shoulders,
+    or for a head without them, from its eyes and ears."""
+    if mask[0] and mask[1]:
+        return body[0], 1.5 * float(np.hypot(*(body[0] - body[1])))
+    lengths = [float(np.hypot(*(body[1] - body[side]))) for side in (2, 5) if mask[1] and mask[side]]
+    if mask[0] and lengths:
+        return body[0], 1.5 * max(lengths)
+    if mask[1] and lengths:
+        return body[1], 2.5 * max(lengths)
+    spans = [float(np.hypot(*(body[0] - body[part]))) for part in HEAD_PARTS[:-1] if mask[0] and mask[part]]
+    if spans:
+        return body[0], 2.5 * max(spans)
+    return None, 0.0

@@ -1,0 +1,121 @@
+"""Final joint positions: JPEG joints re-centred on their luma, PNG joints fitted to their exact drawn
+pixels, and whole-pixel points nudged to the float the renderer draws on that pixel."""
+from __future__ import annotations
+
+from typing import List, Optional
+
+import cv2
+import numpy as np
+
+from .colours import BODY_HUE_STEP, BODY_YCC, Classes, LUMA_MATCH, hue_weight, ramp
+from .dots import Dots, MIN_DOT_FRACTION, vertex
+from .geometry import window_around
+
+
+_LOOSE_HUE = (25.0, 40.0)       # hue difference (degrees) that still counts fully / no longer counts
+_RECENTRE_REACH = 2             # pixels a joint may move
+
+
+def centre_by_luma(bodies: List[np.ndarray], classes: Classes, joint: np.ndarray, dots: Dots,
+                   native: bool) -> List[np.ndarray]:
+    """JPEG keeps luma at full resolution but smears chroma across dot edges: a dot half under a later
+    dot of a neighbouring hue (an l-eye under its l-ear) reads off-centre by colour alone. Each joint is
+    re-centred, within ``_RECENTRE_REACH``, on the matched filter of the pixels with its luma and (loosely)
+    its hue, unless another person holds that part within 2.5 dot radii: the same colour and luma, the
+    two would pull together."""
+    result = []
+    for index, body in enumerate(bodies):
+        body = body.copy()
+        for part in np.flatnonzero(~np.isnan(body[:, 0])):
+            others = np.array([other[part] for number, other in enumerate(bodies) if number != index]).reshape(-1, 2)
+            if not (np.hypot(*(others - body[part]).T) < 2.5 * dots.radius).any():
+                body[part] = _luma_centre(int(part), body[part], classes, joint, dots, native)
+        result.append(body)
+    return result
+
+
+def _luma_centre(part: int, point: np.ndarray, classes: Classes, joint: np.ndarray, dots: Dots,
+                 native: bool) -> np.ndarray:
+    reach = _RECENTRE_REACH
+    (rows, columns), _ = window_around(joint.shape, point[0], point[1], reach + dots.pad + 1)
+    luma = ramp(-np.abs(classes.luma[rows, columns] - BODY_YCC[part, 0]), -LUMA_MATCH[1], -LUMA_MATCH[0])
+    hue = hue_weight(classes.hue[rows, columns], part * BODY_HUE_STEP, *_LOOSE_HUE)
+    member = joint[rows, columns] * hue * luma
+    score = dots.score(member, classes.background[rows, columns])
+    cx, cy = int(round(point[0])) - columns.start, int(round(point[1])) - rows.start
+    top, left = max(cy - reach, 0), max(cx - reach, 0)
+    window = score[top:cy + reach + 1, left:cx + reach + 1]
+    if window.size == 0 or window.max() < MIN_DOT_FRACTION * dots.area:
+        return point
+    y, x = np.unravel_index(int(np.argmax(window)), window.shape)
+    y, x = y + top, x + left
+    if not native:
+        x, y = x + vertex(score[y, max(x - 1, 0):x + 2], x > 0), y + vertex(score[max(y - 1, 0):y + 2, x], y > 0)
+    return np.array([x + columns.start, y + rows.start], np.float64)
+
+
+_DRAWN_STENCIL = cv2.circle(np.zeros((9, 9), np.uint8), (4, 4), 4, 1, -1) > 0
+"""A body dot as the renderer draws it at the drawn size (radius 4 about the middle pixel)."""
+_DRAWN_DOT = np.argwhere(_DRAWN_STENCIL) - 4
+_DOT_SLACK = 2      # pixels a dot's fitted centre may lie from the filter's
+
+
+def fit_drawn_dots(bodies: List[np.ndarray], palette_part: np.ndarray, black: np.ndarray) -> List[np.ndarray]:
+    """PNG maps at the drawn size: a dot partly under later drawing is centred by the matched filter on
+    its visible part, up to a pixel off. Its exact pixels pin it down: the drawn disk must hold every
+    visible pixel of the dot and no black one. Of the centres near the filter's that do, the nearest wins
+    (usually the only one)."""
+    fitted = []
+    for body in bodies:
+        body = body.copy()
+        for part in np.flatnonzero(~np.isnan(body[:, 0])):
+            x, y = int(round(body[part, 0])), int(round(body[part, 1]))
+            (rows, columns), _ = window_around(palette_part.shape, x, y, _DOT_SLACK + 5)
+            shown = _component_at(palette_part[rows, columns] == part, y - rows.start, x - columns.start)
+            if shown is not None:
+                centres = _centres_explaining(shown + (rows.start, columns.start), black, np.array([y, x]))
+                if len(centres):
+                    body[part] = centres[0, ::-1]
+        fitted.append(body)
+    return fitted
+
+
+_SLACK_OFFSETS = np.array(sorted(((dy, dx) for dy in range(-_DOT_SLACK, _DOT_SLACK + 1)
+                                  for dx in range(-_DOT_SLACK, _DOT_SLACK + 1)), key=lambda d: d[0] ** 2 + d[1] ** 2))
+
+
+def _centres_explaining(shown: np.ndarray, black: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    """The (y, x) centres within the slack of ``centre``, nearest first, whose drawn dot covers every
+    ``shown`` pixel and no black one."""
+    centres = centre + _SLACK_OFFSETS
+    offsets = shown[None, :, :] - centres[:, None, :] + 4
+    within = ((offsets >= 0) & (offsets <= 8)).all(axis=2)
+    covers = (within & _DRAWN_STENCIL[np.clip(offsets[..., 0], 0, 8), np.clip(offsets[..., 1], 0, 8)]).all(axis=1)
+    disks = centres[:, None, :] + _DRAWN_DOT[None, :, :]
+    inside = ((disks >= 0) & (disks < black.shape)).all(axis=2)
+    on_black = inside & black[np.clip(disks[..., 0], 0, black.shape[0] - 1),
+                              np.clip(disks[..., 1], 0, black.shape[1] - 1)]
+    return centres[covers & ~on_black.any(axis=1)]
+
+
+def _component_at(mask: np.ndarray, y: int, x: int) -> Optional[np.ndarray]:
+    """The (y, x) pixels of the 8-connected piece of ``mask`` nearest to (y, x), or None."""
+    count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    if count <= 1:
+        return None
+    pixels = np.argwhere(labels > 0)
+    nearest = pixels[np.argmin(np.hypot(*(pixels - (y, x)).T))]
+    return np.argwhere(labels == labels[nearest[0], nearest[1]])
+
+
+def drawn_on_pixel(xy: np.ndarray, size: np.ndarray, dtype) -> np.ndarray:
+    """The smallest values >= ``xy`` (whole pixels) that ``render`` draws on pixel ``xy``."""
+    values = xy.astype(dtype)
+    target = np.floor(xy)
+    extent = size.astype(dtype)
+    for _ in range(8):
+        low = ~np.isnan(values) & (np.floor(values / extent * extent) < target)
+        if not low.any():
+            break
+        values[low] = np.nextafter(values[low], dtype(np.inf))
+    return values.astype(np.float64)

@@ -1,0 +1,151 @@
+"""The whole reading of a skeleton map, step by step (see the package docstring for the method)."""
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+
+from ..pose import HEAD_PARTS, NUM_BODY, Keypoint, Person, PoseFrame
+from .colours import (
+    BLUE, BLUE_LEG, SMALL_DOTS, SMALL_JPEG, WHOLE_DOTS, YCBCR, as_rgb, classify, exact_colours, joint_weight,
+    palette_parts, require_background,
+)
+from .dots import Dots, LONE_DOT_FRACTION, dot_scale, find_joints
+from .face import find_face_dots, find_faces
+from .geometry import pairwise
+from .hands import attach_hands, by_hand, drop_hand_pieces, find_blue_dots, label_hands, link_hand_dots
+from .heads import relabel_heads
+from .people import EARS, STRONG, adopt_ears, assemble, settle_hidden
+from .placing import centre_by_luma, drawn_on_pixel, fit_drawn_dots
+from .readings import (
+    add_faint_dots, add_unseen_dots, luma_weighed_heads, named_alone, neighbouring_head_readings, recolour,
+)
+from .redraw import Redraw, add_missing_joints, refit
+from .sticks import add_stick_ends, limb_links
+
+
+def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face: bool = True) -> PoseFrame:
+    """Read an OpenPose control map (RGB, black background, standard colours) back into a PoseFrame.
+
+    The frame's canvas is the image size; points are in its pixels with confidence 1.0. ``hands`` and
+    ``face`` choose whether hand and face points are recovered. See the package docstring for the method.
+    Raises ``ImageError`` for an image that is not mostly black background (a photo, say).
+    """
+    image = as_rgb(image_rgb)
+    height, width = image.shape[:2]
+    classes = classify(image)
+    require_background(classes)
+    exact = exact_colours(image)
+    sx, sy = dot_scale(classes, exact)
+    dots = Dots.make(sx, sy)
+    scale = 0.5 * (sx + sy)
+    # drawn at this size (then maybe JPEG-compressed): dots are disks centred on whole pixels
+    native = max(abs(sx - 1.0), abs(sy - 1.0)) < (0.1 if exact else 0.06)
+
+    # body: dots and their readings, readings implied by sticks, links, people
+    palette_part = palette_parts(image) if exact and scale >= WHOLE_DOTS else None
+    joint = joint_weight(classes, scale, exact)
+    joints, faint = find_joints(classes, joint, dots, exact, palette_part, exact or scale >= SMALL_JPEG)
+    blue = find_blue_dots(classes, joint, dots)[:, :2]     # hand dots, left knees
+    small_jpeg = not exact and scale < SMALL_JPEG
+    image_ycc = None if exact else image.astype(np.float32) @ YCBCR.T.astype(np.float32)
+    if small_jpeg:
+        joints = recolour(joints, image_ycc, dots.radius, scale)
+        joints = add_unseen_dots(joints, classes, joint, image_ycc, dots, scale)
+        joints = add_faint_dots(joints, faint, blue, image_ycc, dots.radius, scale)
+    if native:
+        joints.xy = np.rint(joints.xy)
+    joints = add_stick_ends(joints, classes, dots, scale)
+    # JPEG heads: readings one hue step off, for the head search only
+    colour_readings = len(joints)
+    if not exact:
+        joints = neighbouring_head_readings(joints, classes, dots.radius)
+    points, parts = joints.xy, joints.part
+    links = limb_links(joints, classes, dots, scale)
+    colour_links = [link for link in links if max(link.first, link.second) < colour_readings]
+    named = named_alone(joints, image_ycc, blue, dots.radius, scale) if not exact and scale >= SMALL_DOTS \
+        else np.zeros(len(joints), bool)
+    groups = assemble(joints, colour_links, dots.radius, LONE_DOT_FRACTION[0] if exact else LONE_DOT_FRACTION[1],
+                      classes.black, named)
+    groups = relabel_heads(groups, luma_weighed_heads(joints, classes.luma, dots.radius)
+                           if not exact and scale >= SMALL_JPEG else joints, links)
+    trusted = range(NUM_BODY) if not small_jpeg else frozenset(EARS) if scale >= SMALL_DOTS else ()
+    strong = STRONG if small_jpeg and scale >= SMALL_DOTS else np.inf
+    groups, shown = settle_hidden(groups, joints, trusted, strong)
+
+    # blue is the hand dots' colour; JPEG moves the hue of small dots a colour step either way
+    blue_like = (BLUE,) if exact else tuple(sorted(BLUE_LEG))
+    bodies, lone_blue = [], []
+    for group in groups:
+        body = np.full((NUM_BODY, 2), np.nan)
+        for index in group:
+            if joints.score[index] <= 0 and int(joints.dot[index]) in shown:
+                continue
+            body[parts[index]] = points[index]
+        (lone_blue if len(group) == 1 and parts[group[0]] in blue_like else bodies).append(body)
+    bodies = adopt_ears(bodies)
+    redraw = None if exact else Redraw(image, scale)
+    if redraw is not None:
+        bodies = refit(redraw, bodies, rename_noses=scale < SMALL_DOTS)
+
+    # hands: blue dots that are not bodies' (blue-like) joints, joined by the thin coloured hand lines
+    if redraw is not None:
+        bodies = drop_hand_pieces(bodies, blue, blue_like, classes, dots, scale)
+        # a limb dot by a hand may be a blurred hand dot or line of its hue
+        loose = joints.primary & (joints.score > 0) & (np.isin(joints.part, HEAD_PARTS) |
+                                                       ~by_hand(joints.xy, blue, dots.radius))
+        loose_dots = [(int(joints.part[index]), joints.xy[index]) for index in np.flatnonzero(loose)]
+        bodies = add_missing_joints(redraw, bodies, loose_dots, stick_ends=scale < SMALL_DOTS)
+        if scale >= SMALL_DOTS:
+            bodies = centre_by_luma(bodies, classes, joint, dots, native)
+    taken = np.array([body[part] for body in bodies for part in blue_like
+                      if not np.isnan(body[part, 0])]).reshape(-1, 2)
+    if len(taken) and len(blue):
+        blue = blue[np.min(pairwise(blue, taken), axis=1) > 0.6 * dots.radius]
+    if native:
+        blue = np.rint(blue)
+    hand_links = link_hand_dots(blue, classes, dots, scale)
+    found_hands = label_hands(blue, hand_links)
+    # a lone blue dot is a left knee (with no hip and no ankle) unless it may be part of a hand: a dot of
+    # a hand found, or a blue dot a few dot sizes from others (hand lines may hide under the dots)
+    hand_dots = blue[sorted({index for _, used in found_hands for index in used})].reshape(-1, 2)
+    for body in lone_blue:
+        point = body[~np.isnan(body[:, 0])][:1]
+        on_hand = len(hand_dots) and np.hypot(*(hand_dots - point).T).min() < 0.6 * dots.radius
+        if not on_hand and not by_hand(point, blue, dots.radius, own=0.6)[0]:
+            bodies.append(body)
+
+    hand_of: Dict[Tuple[int, str], np.ndarray] = {}
+    if hands and found_hands:
+        hand_points = [hand for hand, _ in found_hands]
+        for hand, place in zip(hand_points, attach_hands(bodies, hand_points, dots.radius, classes)):
+            if place is None:
+                bodies.append(np.full((NUM_BODY, 2), np.nan))
+                place = ("left_hand", len(bodies) - 1)
+            hand_of[(place[1], place[0])] = hand
+
+    faces = find_faces(bodies, find_face_dots(classes, sx, sy), dots.radius) if face else {}
+
+    if palette_part is not None and native:
+        bodies = fit_drawn_dots(bodies, palette_part, classes.black)
+    if native:
+        # renderers draw at int(x / W * W) (float64 for bodies, float32 for hands and face), which for a
+        # whole x is sometimes x - 1: nudge points up to the next float that draws on their own pixel
+        size = np.array([width, height], np.float64)
+        bodies = [drawn_on_pixel(body, size, np.float64) for body in bodies]
+        hand_of = {key: drawn_on_pixel(points, size, np.float32) for key, points in hand_of.items()}
+        faces = {key: drawn_on_pixel(np.rint(points), size, np.float32) for key, points in faces.items()}
+
+    order = sorted(range(len(bodies)), key=lambda index: -int((~np.isnan(bodies[index][:, 0])).sum()))
+    people = []
+    for index in order:
+        person = Person(body=_to_points(bodies[index]))
+        person.face = _to_points(faces[index]) if index in faces else None
+        person.left_hand = _to_points(hand_of[(index, "left_hand")]) if (index, "left_hand") in hand_of else None
+        person.right_hand = _to_points(hand_of[(index, "right_hand")]) if (index, "right_hand") in hand_of else None
+        people.append(person)
+    return PoseFrame(people, width, height)
+
+
+def _to_points(xy: np.ndarray) -> List[Optional[Keypoint]]:
+    return [None if np.isnan(x) else Keypoint(float(x), float(y), 1.0) for x, y in xy]

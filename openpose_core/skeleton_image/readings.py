@@ -1,0 +1,191 @@
+"""Naming dots in JPEG maps by their core colour: shrunk JPEG keeps about one chroma sample per dot but luma
+at full resolution, so a dot's core chroma *and* luma choose between its readings, and dots the colour
+filters missed (by brightness, or faint colour peaks) are added."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..pose import HEAD_PARTS, NUM_BODY
+from ..render import DRAWN_LIMBS
+from .colours import (
+    BLUE, BODY_CHROMA_ANGLE, BODY_HUE_STEP, BODY_YCC, Classes, DIMMED, OWN_LUMA_SHARE, core_hue, dark_blue_weight,
+    luma_shares,
+)
+from .dots import Dots, Joints, LONE_DOT_FRACTION, MIN_DOT_FRACTION, windowed_peaks
+from .geometry import keep_apart, window_around
+from .hands import by_hand
+
+
+_SECOND_COLOUR_COST = 4.0
+"""A dot found by brightness alone also gets its second best colour as a reading if it costs at most 4
+more (about two standard deviations)."""
+_RULED_OUT_COST = 9.0
+"""A reading whose colour fits a dot's core three standard deviations worse than its best one is ruled out."""
+_ANGLE_SPREAD = 6.0
+_LUMA_SPREAD = 6.0
+"""How far (degrees of chroma angle, luma levels) a JPEG dot's core drifts from its palette colour: about
+one standard deviation, measured on the dots of random scenes at 0.5x-1x, quality 75."""
+
+
+def _core_colour_costs(image_ycc: np.ndarray, centre: np.ndarray, radius: float, scale: float,
+                       brightness: float = 1.0) -> np.ndarray:
+    """Per body part (18): how badly the dot at ``centre`` fits that part's colour (at ``brightness``:
+    ``DIMMED`` for the limb of the same colour), as a sum of squared standardised chroma-angle and luma
+    errors.
+
+    JPEG halves the chroma resolution and quantises it coarsely: a small dot's chroma is a blend of its own
+    and its surroundings' (up to ~16 degrees of hue off, past half-way to the next palette colour). So the
+    ring just outside the dot is taken out of the core's chroma in proportion to the chroma footprint (half
+    at 0.5x, nothing at the drawn size). Luma keeps full resolution and fine steps, and the palette's
+    neighbouring colours differ in luma by 9-50 levels, so the two together name the dot."""
+    window, distance = window_around(image_ycc.shape, centre[0], centre[1], radius + 3.0)
+    patch = image_ycc[window]
+    if patch.size == 0:
+        return np.zeros(NUM_BODY)
+    core = distance <= max(1.0, 0.45 * radius)
+    if not core.any():
+        core = distance <= distance.min()
+    ring = (distance > radius + 0.5) & (distance <= radius + 2.5)
+    own = float(np.clip(scale, 0.5, 1.0))
+    core_colour = patch[core].mean(axis=0)
+    ring_colour = patch[ring].mean(axis=0) if ring.any() else np.zeros(3)
+    chroma = (core_colour[1:] - (1.0 - own) * ring_colour[1:]) / own
+    angle = np.degrees(np.arctan2(chroma[1], chroma[0]))
+    angle_error = (angle - BODY_CHROMA_ANGLE + 180.0) % 360.0 - 180.0
+    return (angle_error / _ANGLE_SPREAD) ** 2 + ((core_colour[0] - brightness * BODY_YCC[:, 0]) / _LUMA_SPREAD) ** 2
+
+
+def recolour(joints: Joints, image_ycc: np.ndarray, radius: float, scale: float) -> Joints:
+    """Shrunk JPEG maps: choose between a dot's readings by its core's chroma *and* luma (see
+    :func:`_core_colour_costs`): the best fitting reading becomes the dot's best one, every reading's
+    evidence is weighed by how well the core fits it, and readings the core rules out go (a stick that
+    ends on the dot could otherwise still join them; a covered joint there comes back as a stick end).
+    Head readings stay: five touching head dots blend, and :func:`relabel_heads` weighs them together."""
+    score, primary, keep = joints.score.copy(), np.zeros(len(joints), bool), np.ones(len(joints), bool)
+    for dot_id in np.unique(joints.dot):
+        rows = np.flatnonzero(joints.dot == dot_id)
+        costs = _core_colour_costs(image_ycc, joints.xy[rows[0]], radius, scale)[joints.part[rows]]
+        score[rows] = joints.score[rows] * np.exp(-0.5 * (costs - costs.min()))
+        primary[rows[int(np.argmin(costs))]] = True
+        keep[rows] = (costs <= costs.min() + _RULED_OUT_COST) | np.isin(joints.part[rows], HEAD_PARTS)
+    return Joints(joints.xy[keep], joints.part[keep], joints.dot[keep], score[keep], primary[keep])
+
+
+_UNSEEN_APART = 3.0
+"""Dot radii between an unseen dot and every found one: nearer, a bright peak is more often a found dot's
+rim or its blend with a neighbour (an elbow half under an ear reads as the orange of a neck)."""
+
+
+def add_unseen_dots(joints: Joints, classes: Classes, joint: np.ndarray, image_ycc: np.ndarray, dots: Dots,
+                    scale: float) -> Joints:
+    """Small JPEG maps: dots whose colour filter found nothing, because the stick under them blends into
+    the same hue (a knee on its shin), still stand out by brightness (joints are drawn at full value, limbs
+    at 0.6). Bright dots of any hue ``_UNSEEN_APART`` radii away from every known dot are added, named by
+    their core colour."""
+    member = np.maximum(joint, dark_blue_weight(classes, image_ycc))
+    bright = windowed_peaks(member, classes.background, dots)
+    added = []
+    next_dot = int(joints.dot.max()) + 1 if len(joints) else 0
+    strongest_first = np.argsort(-bright[:, 2], kind="stable")
+    for index in keep_apart(bright[:, :2], strongest_first, _UNSEEN_APART * dots.radius, joints.xy):
+        x, y, strength = bright[index]
+        costs = _core_colour_costs(image_ycc, np.array([x, y]), dots.radius, scale)
+        order = np.argsort(costs)
+        for rank, candidate in enumerate(order[:2]):
+            if rank and costs[candidate] > costs[order[0]] + _SECOND_COLOUR_COST:
+                break
+            evidence = strength / dots.area * float(np.exp(-0.5 * (costs[candidate] - costs[order[0]])))
+            added.append((np.array([x, y]), int(candidate), next_dot, evidence, rank == 0))
+        next_dot += 1
+    return joints.appended(added)
+
+
+_FAINT_DOT_APART = 1.3
+"""A faint dot lies at least this many dot radii from every dot found (and ``HAND_REACH`` radii from every
+blue dot but its own)."""
+_ONE_STICK_PARTS = frozenset(part for part in range(NUM_BODY) if sum(part in limb for limb in DRAWN_LIMBS) == 1)
+"""Wrists, ankles and ears: a faint one, which only one stick can confirm, may as well be the end of another
+person's stick of that limb passing by."""
+
+
+def add_faint_dots(joints: Joints, faint: np.ndarray, blue: np.ndarray, image_ycc: np.ndarray, radius: float,
+                   scale: float) -> Joints:
+    """Small JPEG maps: a dot on its sticks (a left hip between the cyan and azure sticks) takes their
+    chroma, and its colour filter finds too little of it. A faint colour peak (see :func:`find_joints`)
+    of a joint with two sticks or more, away from every dot and from hands, is still that part's dot when
+    its core colour names that part (see :func:`_core_names`)."""
+    faint = faint[~np.isin(faint[:, 2].astype(int), list(_ONE_STICK_PARTS))]
+    faint = faint[~by_hand(faint[:, :2], blue, radius)]
+    strongest_first = np.argsort(-faint[:, 3], kind="stable")
+    named = [index for index in strongest_first
+             if _core_names(image_ycc, faint[index, :2], int(faint[index, 2]), radius, scale)]
+    next_dot = int(joints.dot.max()) + 1 if len(joints) else 0
+    kept = keep_apart(faint[:, :2], named, _FAINT_DOT_APART * radius, joints.xy)
+    return joints.appended([(faint[index, :2], int(faint[index, 2]), next_dot + number, float(faint[index, 3]), True)
+                            for number, index in enumerate(kept)])
+
+
+def named_alone(joints: Joints, image_ycc: np.ndarray, blue: np.ndarray, radius: float,
+                scale: float) -> np.ndarray:
+    """Which weak readings (a dot's best, with evidence below a lone dot's) name their part by their core
+    colour (see :func:`_core_names`), away from hands. In a JPEG map drawn near full size such a dot may
+    stand alone when no other dot is near: the weak fakes that the lone evidence keeps out are blends of
+    two neighbouring dots, and the blurred rims of hand dots and lines, which take every hue. Blue is left
+    out: a blue dot is barely brighter than the blue neck-nose stick (luma 29 against 17), so its core
+    colour cannot tell them apart; smaller JPEG dots are too washed out to tell any dot from a stick."""
+    weak = np.flatnonzero(joints.primary & (joints.score >= MIN_DOT_FRACTION)
+                          & (joints.score < LONE_DOT_FRACTION[1]) & (joints.part != BLUE))
+    weak = weak[~by_hand(joints.xy[weak], blue, radius)]
+    named = np.zeros(len(joints), bool)
+    named[[index for index in weak if _core_names(image_ycc, joints.xy[index], int(joints.part[index]), radius,
+                                                  scale)]] = True
+    return named
+
+
+def _core_names(image_ycc: np.ndarray, centre: np.ndarray, part: int, radius: float, scale: float) -> bool:
+    """Whether the core colour of a dot at ``centre`` names ``part``: it rules out every other part and fits
+    the full-value colour better than any (dimmed) stick's."""
+    costs = _core_colour_costs(image_ycc, centre, radius, scale)
+    as_stick = _core_colour_costs(image_ycc, centre, radius, scale, DIMMED)
+    return np.delete(costs, part).min() >= costs[part] + _RULED_OUT_COST and as_stick.min() >= costs[part]
+
+
+_NEIGHBOUR_READING = 0.5
+_NEIGHBOUR_DRIFT = 5.0
+"""A head dot whose core hue is 5 degrees or more off its best colour, toward a neighbouring head colour,
+gets that colour as a reading at half its evidence."""
+
+
+def neighbouring_head_readings(joints: Joints, classes: Classes, radius: float) -> Joints:
+    """JPEG maps: a head dot blends with the touching dots of neighbouring hues, so its best colour may be
+    one step off. A dot whose core hue has drifted toward a neighbouring head colour gets that colour as
+    a weak reading, and the head's links decide (:func:`relabel_heads`)."""
+    parts_of = joints.parts_by_dot()
+    added = []
+    for index in np.flatnonzero(joints.primary & np.isin(joints.part, HEAD_PARTS)):
+        position = HEAD_PARTS.index(int(joints.part[index]))
+        drift = core_hue(classes, joints.xy[index], radius) - int(joints.part[index]) * BODY_HUE_STEP
+        drift = (drift + 180.0) % 360.0 - 180.0
+        step = int(np.sign(drift))
+        if abs(drift) < _NEIGHBOUR_DRIFT or not 0 <= position + step < len(HEAD_PARTS):
+            continue
+        part = HEAD_PARTS[position + step]
+        if part not in parts_of[int(joints.dot[index])]:
+            added.append((joints.xy[index], part, int(joints.dot[index]),
+                          _NEIGHBOUR_READING * float(joints.score[index]), False))
+    return joints.appended(added)
+
+
+def luma_weighed_heads(joints: Joints, luma: np.ndarray, radius: float) -> Joints:
+    """JPEG about the drawn size: a head dot's other readings weighed by how much of its core shows their
+    luma against its best reading's (an l-ear also read as the nose beside it, 10 luma levels darker)."""
+    score = joints.score.copy()
+    for index in np.flatnonzero(~joints.primary & np.isin(joints.part, HEAD_PARTS) & (joints.score > 0)):
+        best = np.flatnonzero(joints.primary & (joints.dot == joints.dot[index]))
+        if len(best) == 0:
+            continue
+        parts = (int(joints.part[best[0]]), int(joints.part[index]))
+        own, this = luma_shares(luma, *joints.xy[index], parts, radius)
+        if own >= OWN_LUMA_SHARE:
+            score[index] *= min(1.0, this / own)
+    return Joints(joints.xy, joints.part, joints.dot, score, joints.primary)
