@@ -1,0 +1,98 @@
+"""``openpose-core render``: draw the OpenPose map of a pose file."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Tuple
+
+from ..media import encode_png, partial_folder, remove_folder, replace_folder, write_atomically
+from ..pose import PoseFrame
+from ..render import FIT_MODES, render_pose
+from .arguments import name_list, positive_int, whole_number
+from .common import (
+    DRAWN_PARTS, POSE_ARGUMENT_HELP, Fatal, add_pose_reading_options, command, keeps_existing, output_file,
+    print_note, read_pose_file,
+)
+
+
+def _render_size(frame: PoseFrame, width: Optional[int], height: Optional[int]) -> Tuple[Optional[int], Optional[int]]:
+    """Both sides given: as given; one: the other keeps the frame's aspect; none: the frame's canvas."""
+    if width is None and height is None:
+        return None, None
+    if height is None:
+        height = max(1, round(width * frame.height / frame.width))
+    if width is None:
+        width = max(1, round(height * frame.width / frame.height))
+    return width, height
+
+
+def run_render(args) -> int:
+    source = Path(args.pose)
+    frames, is_list = read_pose_file(source, args)
+    if args.frame is not None:
+        if not -len(frames) <= args.frame < len(frames):
+            raise Fatal(f"{source}: --frame {args.frame} is out of range (the file has {len(frames)} frames)")
+        frames, is_list = [frames[args.frame]], False
+    parts = set(args.parts)
+
+    def draw(frame: PoseFrame) -> bytes:
+        width, height = _render_size(frame, args.width, args.height)
+        try:
+            canvas = render_pose(frame, width, height, body="body" in parts, hands="hands" in parts,
+                                 face="face" in parts, fit=args.fit, stick_scaling=args.stick_scaling)
+        except ValueError as error:     # a canvas too large for memory
+            raise Fatal(f"{source}: {error}") from None
+        return encode_png(canvas)
+
+    if len(frames) == 1 and not (is_list and args.output is None):
+        target = output_file(args.output, source.with_suffix(".png"))
+        if keeps_existing(target, args.overwrite):
+            return 0
+        write_atomically(target, draw(frames[0]))
+        print_note(f"wrote {target}")
+        return 0
+    folder = Path(args.output) if args.output else\
+        source.with_name(source.name + "_maps") if source.is_dir() else source.with_suffix("")
+    if folder.suffix.lower() == ".png":
+        raise Fatal(f"{source}: holds {len(frames)} frames; give -o a folder, or pick one with --frame N")
+    if keeps_existing(folder, args.overwrite):
+        return 0
+    partial = partial_folder(folder)
+    try:
+        for index, frame in enumerate(frames):
+            (partial / f"{index:06d}.png").write_bytes(draw(frame))
+        replace_folder(partial, folder)
+    finally:
+        remove_folder(partial)
+    print_note(f"wrote {len(frames)} maps to {folder}/")
+    return 0
+
+
+RENDER_HELP = """\
+Draw the ControlNet OpenPose map of a pose JSON file (OpenPose, sd-webui-controlnet or ComfyUI
+POSE_KEYPOINT; pixel or normalised coordinates).
+
+A single pose is drawn to -o (default: the JSON's name with .png). A list of poses (a video) is drawn
+to a folder of frames 000000.png, 000001.png, ... (-o, default: the JSON's name without extension),
+or pick one with --frame N. The map has the pose's canvas size unless --width/--height say otherwise
+(one of them alone keeps the aspect ratio); --fit says how the canvas is mapped onto another size:
+stretch (independent x/y scaling), contain (whole pose inside, black borders), cover (fill, crop).
+An existing output is kept unless --overwrite.
+"""
+
+
+def add_render(commands) -> None:
+    parser = command(commands, "render", "draw the OpenPose map of a pose JSON file", RENDER_HELP, run_render)
+    parser.add_argument("pose", metavar="POSE.json", help=POSE_ARGUMENT_HELP)
+    parser.add_argument("-o", "--output", metavar="MAP.png|FOLDER",
+                        help="output map, or a folder (a list's maps; one map goes in it under the input's name)")
+    parser.add_argument("--width", type=positive_int, metavar="W", help="map width in pixels")
+    parser.add_argument("--height", type=positive_int, metavar="H", help="map height in pixels")
+    parser.add_argument("--fit", choices=FIT_MODES, default="stretch",
+                        help="how the pose canvas maps onto another size (default: stretch)")
+    parser.add_argument("--parts", type=name_list(DRAWN_PARTS), default=list(DRAWN_PARTS), metavar="LIST",
+                        help="what to draw, from body,hands,face (default: all three)")
+    parser.add_argument("--stick-scaling", action="store_true", help="thicker limbs on large maps (xinsir SDXL)")
+    parser.add_argument("--frame", type=whole_number, metavar="N",
+                        help="draw only frame N of a list (0-based; -1 is the last)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    add_pose_reading_options(parser)
