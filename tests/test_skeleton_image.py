@@ -321,6 +321,15 @@ def test_clean_maps_property(seed, count, factor, interpolation, canvas):
     run_case(seed, count, factor, interpolation, size=canvas)
 
 
+@pytest.mark.parametrize("seed,jpeg", [(1, None), (2, None), (3, None), (5, 75), (15, 75)])
+def test_large_canvases_come_back(seed, jpeg):
+    """On a 2048 x 2048 canvas a limb's stick is hundreds of pixels long, and the renderer turns it by its
+    angle truncated to whole degrees: its ends lie up to 5 px off the line between its joints, beyond its
+    half width. Sticks are sampled along the axis the renderer drew, so long limbs still join their
+    people."""
+    run_case(seed, 1 + seed % 5, jpeg=jpeg, size=(2048, 2048))
+
+
 def test_thick_xinsir_sticks():
     """Maps drawn with ``stick_scaling`` (sticks 2-3x thicker on large canvases) read back the same way."""
     for seed in range(6):

@@ -42,19 +42,20 @@ Method:
    hue JPEG moved.
 5. People (:mod:`.sticks`, :mod:`.people`, :mod:`.heads`). For each of the 17 drawn limbs and each pair
    of readings of its two parts, the stick the renderer would have drawn between them (an ellipse whose
-   long axis joins the centres, minus the two dots on top) is sampled: it must show the limb's colour on
-   a good share of what later sticks leave uncovered, and almost never black (other colours count as
-   covered; so does the next limb's colour where it crosses the stick, or where it is the blend of the
-   stick with the stick two colours on or a dot drawn over it, while elsewhere a neighbouring limb's
-   colour means the stick is that limb's; black where JPEG cancelled the chroma of a dark blue stick
-   drawn over it is cover too). A link ending on a dot drawn over a longer stick of the same limb gives
-   way to that stick when its far dot has nothing else. Dots too close for their stick to show are joined
-   at a low score when no black lies between them: head dots (whose short sticks hide under them, or in
-   JPEG take a neighbouring hue) on that alone, others when the limb's colour shows on the line between
-   them (and off it: a hand line is thin). Links are merged best first (Kruskal style) into people that
-   never hold two readings of one part or two readings of one dot; a person made only of second finds of
-   a larger person's dots (JPEG may find a dot twice, a little apart in a neighbouring hue) goes. Then
-   each person's head dots are labelled together: the readings of its head dots and of loose head dots it
+   long axis joins the centres, or on a long stick is turned off that line by up to a degree as the
+   renderer does, minus the two dots on top) is sampled: it must show the limb's colour on a good share
+   of what later sticks leave uncovered, and almost never black (other colours count as covered; so does
+   the next limb's colour where it crosses the stick, or where it is the blend of the stick with the
+   stick two colours on or a dot drawn over it, while elsewhere a neighbouring limb's colour means the
+   stick is that limb's; black where JPEG cancelled the chroma of a dark blue stick drawn over it is
+   cover too). A link ending on a dot drawn over a longer stick of the same limb gives way to that stick
+   when its far dot has nothing else. Dots too close for their stick to show are joined at a low score
+   when no black lies between them: head dots (whose short sticks hide under them, or in JPEG take a
+   neighbouring hue) on that alone, others when the limb's colour shows on the line between them (and off
+   it: a hand line is thin). Links are merged best first (Kruskal style) into people that never hold two
+   readings of one part or two readings of one dot; a person made only of second finds of a larger
+   person's dots (JPEG may find a dot twice, a little apart in a neighbouring hue) goes. Then each
+   person's head dots are labelled together: the readings of its head dots and of loose head dots it
    reaches (in JPEG also a neighbouring head colour toward which a dot's core hue drifted) whose head
    links sum highest, less what other heads lose, win; in JPEG about the drawn size a dot's other
    readings count for as much of its core as shows their luma. Ears (whose shoulder sticks are not drawn)

@@ -49,12 +49,6 @@ def points_between(start: np.ndarray, end: np.ndarray, count: int) -> np.ndarray
     return start[:, None, :] + fractions[None, :, None] * (end - start)[:, None, :]
 
 
-def dark_lines(start: np.ndarray, end: np.ndarray, black: np.ndarray, count: int = 7) -> np.ndarray:
-    """How many of ``count`` points strictly between each start and end are black (n)."""
-    line = points_between(start, end, count)
-    return sample(black, line.reshape(-1, 2), False).reshape(len(start), -1).sum(axis=1)
-
-
 RING = np.stack([np.cos(np.linspace(0, 2 * np.pi, 16, endpoint=False)),
                  np.sin(np.linspace(0, 2 * np.pi, 16, endpoint=False))], axis=1)
 """16 unit directions: a ring of samples around a dot."""

@@ -11,7 +11,7 @@ from ..pose import NUM_BODY
 from ..render import DRAWN_LIMBS, STICK_WIDTH
 from .colours import BLUE_LEG, BODY_YCC, Classes, DIMMED
 from .dots import Dots, Joints, LONE_DOT_FRACTION, MIN_DOT_FRACTION
-from .geometry import dark_lines, directions, points_between, sample
+from .geometry import directions, sample
 
 
 def add_stick_ends(joints: Joints, classes: Classes, dots: Dots, scale: float) -> Joints:
@@ -36,18 +36,19 @@ def add_stick_ends(joints: Joints, classes: Classes, dots: Dots, scale: float) -
         if len(targets) == 0:
             continue
         starts = np.repeat(joints.xy[index][None, :], len(ends), axis=0)
-        open_line = dark_lines(starts, ends, black) <= 2
-        line = points_between(starts, ends, 9)
-        colours = sample(classes.limb, line.reshape(-1, 2), -1).reshape(len(ends), -1)
         for limb, (part_a, part_b) in enumerate(DRAWN_LIMBS):
             if here not in (part_a, part_b):
                 continue
             other = part_b if here == part_a else part_a
+            ordered = (starts, ends) if here == part_a else (ends, starts)
+            # quick rejection: the limb's colour must show somewhere on the stick's axis, black hardly
+            line = _drawn_lines(*ordered, half_width, 9)
+            shown = (sample(classes.limb, line.reshape(-1, 2), -1).reshape(line.shape[:3]) == limb).sum(axis=2)
+            hopeful = (_fewest_dark(_drawn_lines(*ordered, half_width, 7), black) <= 2) & (shown.max(axis=1) >= 2)
             found = []
-            # quick rejection: the limb's colour must show somewhere on the line
-            hopeful = open_line & ((colours == limb).sum(axis=1) >= 2)
             for target, end in zip(targets[hopeful], ends[hopeful]):
-                support = _stick_support(joints.xy[index], end, limb, classes, black, half_width, dots.radius, margin)
+                pair = (joints.xy[index], end) if here == part_a else (end, joints.xy[index])
+                support = _stick_support(*pair, limb, classes, black, half_width, dots.radius, margin)
                 if support[0] is not None \
                         and not _stick_goes_on(joints.xy[index], end, limb, classes, dots.radius, scale):
                     found.append((support[0], int(target), end))
@@ -75,13 +76,60 @@ def _stick_goes_on(start: np.ndarray, end: np.ndarray, limb: int, classes: Class
     return float((sample(classes.limb, points.reshape(-1, 2), -1) == limb).mean()) >= 0.2
 
 
-def _stick_samples(start: np.ndarray, end: np.ndarray, half_width: float, dot_radius: float,
+_OFF_LINE = 0.5
+"""Share of a stick's half width by which a turned axis must move its ends off the line between its
+joints to be tried (see :func:`_drawn_axes`): nearer, the line's samples show the stick as well."""
+
+
+_POSITION_ERROR = 2.0
+"""Pixels by which the joints read back at the two ends of a stick may together be off across it."""
+
+
+def _drawn_axes(start: np.ndarray, end: np.ndarray, half_width: float) -> np.ndarray:
+    """Unit vectors (..., 3 candidates, 2) along the long axis of the limb ellipse drawn from each
+    ``start`` joint (the limb's first part) to its ``end``: the line between them first. The renderer
+    turns the ellipse by the angle from end to start truncated to whole degrees, so a long stick runs up
+    to a degree off that line (5 px off at the ends of a 600 px stick, more than its half width), and
+    joints read back a little off can move that angle across a whole degree. So the truncated angle, and
+    the neighbouring whole degree that ``_POSITION_ERROR`` reaches, are candidates too where they move
+    the stick's ends ``_OFF_LINE`` of its ``half_width`` or more off the line (elsewhere they repeat the
+    line)."""
+    offset = np.asarray(start, np.float64) - np.asarray(end, np.float64)
+    length = np.hypot(offset[..., 0], offset[..., 1])
+    angle = np.degrees(np.arctan2(offset[..., 1], offset[..., 0]))
+    spread = np.minimum(np.degrees(_POSITION_ERROR / np.maximum(length, 1e-9)), 1.0)
+    first, low, high = np.trunc(angle), np.trunc(angle - spread), np.trunc(angle + spread)
+    candidates = [angle]
+    for turned in (first, np.where(low != first, low, high)):
+        off_line = 0.5 * length * np.abs(np.sin(np.radians(turned - angle))) >= _OFF_LINE * half_width
+        candidates.append(np.where(off_line, turned, angle))
+    angles = np.radians(np.stack(candidates, axis=-1))
+    return np.stack([np.cos(angles), np.sin(angles)], axis=-1)
+
+
+def _drawn_lines(start: np.ndarray, end: np.ndarray, half_width: float, count: int) -> np.ndarray:
+    """``count`` evenly spaced points strictly inside the long axis of each stick drawn from ``start`` to
+    ``end`` (n x 2 each), for each candidate axis (see :func:`_drawn_axes`): n x 3 x count x 2."""
+    half = 0.5 * np.hypot(*(end - start).T)
+    fractions = np.linspace(-1.0, 1.0, count + 2)[1:-1]
+    steps = fractions[None, None, :, None] * half[:, None, None, None]
+    return ((start + end) / 2)[:, None, None, :] + steps * _drawn_axes(start, end, half_width)[:, :, None, :]
+
+
+def _fewest_dark(lines: np.ndarray, black: np.ndarray) -> np.ndarray:
+    """How many points on the least dark of each stick's candidate axes (n x 3 x count x 2) are black (n)."""
+    dark = sample(black, lines.reshape(-1, 2), False).reshape(lines.shape[:3]).sum(axis=2)
+    return dark.min(axis=1)
+
+
+def _stick_samples(start: np.ndarray, end: np.ndarray, along: np.ndarray, half_width: float, dot_radius: float,
                    margin: float) -> np.ndarray:
-    """Points (n x 2) inside the limb ellipse the renderer would draw from ``start`` to ``end``, shrunk by
-    ``margin``, and outside the two end dots grown by ``margin``."""
-    length, along, across = directions(start, end)
+    """Points (n x 2) inside the limb ellipse drawn from ``start`` to ``end`` with its long axis ``along``
+    (see :func:`_drawn_axes`), shrunk by ``margin``, and outside the two end dots grown by ``margin``."""
+    length = float(np.hypot(*(end - start)))
     if length < 1e-6:
         return np.zeros((0, 2))
+    across = np.array([-along[1], along[0]])
     semi_major, semi_minor = length / 2 - margin, half_width - margin
     if semi_major <= 0 or semi_minor <= 0:
         return np.zeros((0, 2))
@@ -91,11 +139,10 @@ def _stick_samples(start: np.ndarray, end: np.ndarray, half_width: float, dot_ra
     uu, vv = np.meshgrid(u, v)
     uu, vv = uu.ravel(), vv.ravel()
     inside = (uu / semi_major) ** 2 + (vv / semi_minor) ** 2 <= 1.0
+    points = (start + end) / 2 + uu[inside, None] * along + vv[inside, None] * across
     clear = dot_radius + margin
-    far = ((uu + length / 2) ** 2 + vv ** 2 > clear ** 2) & ((uu - length / 2) ** 2 + vv ** 2 > clear ** 2)
-    keep = inside & far
-    middle = (start + end) / 2
-    return middle + uu[keep, None] * along + vv[keep, None] * across
+    far = (np.hypot(*(points - start).T) > clear) & (np.hypot(*(points - end).T) > clear)
+    return points[far]
 
 
 _TOUCHING_SCORE = 0.2
@@ -133,13 +180,31 @@ class Link:
 
 def _stick_support(point_a: np.ndarray, point_b: np.ndarray, limb: int, classes: Classes, black: np.ndarray,
                    half_width: float, radius: float, margin: float) -> Tuple[Optional[float], int, int, int, int]:
-    """How well the stick of ``limb`` drawn between two dot centres shows: (score or None, samples, own
-    colour, neighbouring colour, black). The stick must show the limb's dimmed colour on a share of what
-    later drawing leaves uncovered (cover, and its blends with the stick, are neutral) and almost never
-    black (black that JPEG made of the stick beside a dot aside, and on the seam of a dark stick drawn
-    over it when enough of the stick shows); its score shrinks toward 0 for short sticks, whose few
-    samples are weak evidence."""
-    samples = _stick_samples(point_a, point_b, half_width, radius, margin)
+    """How well the stick of ``limb`` drawn from the dot at ``point_a`` (the limb's first joint) to the one
+    at ``point_b`` shows (see :func:`_support_along`), along the first of its candidate axes that shows it
+    (see :func:`_drawn_axes`)."""
+    axes = _drawn_axes(point_a, point_b, half_width)
+    support = _support_along(point_a, point_b, axes[0], limb, classes, black, half_width, radius, margin)
+    for number in range(1, len(axes)):
+        if support[0] is not None:
+            return support
+        if not any(np.array_equal(axes[number], tried) for tried in axes[:number]):
+            turned = _support_along(point_a, point_b, axes[number], limb, classes, black, half_width, radius, margin)
+            if turned[0] is not None:
+                return turned
+    return support
+
+
+def _support_along(point_a: np.ndarray, point_b: np.ndarray, along: np.ndarray, limb: int, classes: Classes,
+                   black: np.ndarray, half_width: float, radius: float,
+                   margin: float) -> Tuple[Optional[float], int, int, int, int]:
+    """How well the stick of ``limb`` drawn between two dot centres with its long axis ``along`` shows:
+    (score or None, samples, own colour, neighbouring colour, black). The stick must show the limb's
+    dimmed colour on a share of what later drawing leaves uncovered (cover, and its blends with the
+    stick, are neutral) and almost never black (black that JPEG made of the stick beside a dot aside, and
+    on the seam of a dark stick drawn over it when enough of the stick shows); its score shrinks toward 0
+    for short sticks, whose few samples are weak evidence."""
+    samples = _stick_samples(point_a, point_b, along, half_width, radius, margin)
     total = len(samples)
     if total == 0:
         return None, 0, 0, 0, 0
@@ -218,8 +283,8 @@ def limb_links(joints: Joints, classes: Classes, dots: Dots, scale: float) -> Li
         i, j = i[keep], j[keep]
         if len(i) == 0:
             continue
-        # quick rejection: black on the straight line between the centres means no stick
-        dark = dark_lines(joints.xy[i], joints.xy[j], black)
+        # quick rejection: black on the stick's axis means no stick
+        dark = _fewest_dark(_drawn_lines(joints.xy[i], joints.xy[j], half_width, 7), black)
         for a, b in zip(i[dark <= 2], j[dark <= 2]):
             point_a, point_b = joints.xy[a], joints.xy[b]
             # how well each dot's colour fits the reading; readings placed at stick ends (score 0) come
