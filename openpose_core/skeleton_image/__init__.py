@@ -15,27 +15,30 @@ Method:
 1. Colours (:mod:`.colours`). Pixels go to HSV. Every palette colour is fully saturated: hue names the
    part (18 body hues 20 degrees apart), value separates joints (drawn at V = 1) from their 0.6-dimmed
    limbs; black is background, white a face dot. Whether a good part of the drawn pixels keep exact
-   palette colours tells a PNG map (maybe resized) from a JPEG one.
+   palette colours tells a PNG map (maybe resized) from a JPEG one; whether all of them do, a map resized
+   by sampling pixels (nearest neighbour).
 2. Scale (:mod:`.dots`). Dots are filled disks of radius 4 at the drawn size; the most common size of the
    dot-shaped blobs of one hue (half-value threshold, which resizing preserves) gives the resize factor.
 3. Joint dots (:mod:`.dots`, in JPEG maps :mod:`.readings`). For each body hue a matched filter scores
    every position as a dot centre: that hue's bright pixels inside the disk count for it, black inside
    and that hue just outside the disk count against it, anything else (whatever later drawing put on top)
    is neutral. A dot partly covered by later limbs, joints, hands or faces is thus still centred on its
-   visible arc. In PNG maps about the drawn size a dot must also show its colour exactly somewhere (a
-   bright hand line of a nearby hue never does). Peaks of all hues are grouped into dots; a dot keeps
-   every hue that also peaks there as an alternative *reading* (small JPEG dots take colour from what is
-   under and beside them: a nose under purple eyes turns pink, a knee takes its thigh's green). Dots that
-   are blends of two touching dots whose hues lie either side of theirs are dropped (the closest pair
-   explains first: an overlapping l-eye and l-ear make an r-ear); in PNG maps about the drawn size, where
-   a dot shows its exact colour, none is, and from 0.9x on (and in resized PNG maps) nor is a dot whose
-   core shows its own luma: blending mixes chroma, not luma. In shrunk JPEG maps, where chroma has about
-   one sample per dot, the readings of a dot are ranked by its core's chroma (less what the ring around
-   it blends in) *and* its luma, which JPEG keeps at full resolution: neighbouring palette colours differ
-   in luma by 9-50 levels; readings that fit far worse than the best go. Dots that no colour filter found
-   are added, named the same way: bright ones (a knee on its own-coloured shin) and blue ones by luma
-   (pure blue is darker than its sticks); so are faint colour peaks away from dots and hands (a hip
-   taking its sticks' chroma) whose core colour names one part only and fits a dot better than a stick.
+   visible arc. In PNG maps about the drawn size, and in maps resized by sampling pixels, a dot must also
+   show its colour exactly somewhere (a bright hand line of a nearby hue never does); in the latter a dot
+   is a crisp blob whose centre may fall between pixels, so its evidence is also taken half a pixel off.
+   Peaks of all hues are grouped into dots; a dot keeps every hue that also peaks there as an alternative
+   *reading* (small JPEG dots take colour from what is under and beside them: a nose under purple eyes
+   turns pink, a knee takes its thigh's green). Dots that are blends of two touching dots whose hues lie
+   either side of theirs are dropped (the closest pair explains first: an overlapping l-eye and l-ear
+   make an r-ear); in PNG maps about the drawn size, where a dot shows its exact colour, none is, and
+   from 0.9x on (and in resized PNG maps) nor is a dot whose core shows its own luma: blending mixes
+   chroma, not luma. In shrunk JPEG maps, where chroma has about one sample per dot, the readings of a
+   dot are ranked by its core's chroma (less what the ring around it blends in) *and* its luma, which
+   JPEG keeps at full resolution: neighbouring palette colours differ in luma by 9-50 levels; readings
+   that fit far worse than the best go. Dots that no colour filter found are added, named the same way:
+   bright ones (a knee on its own-coloured shin) and blue ones by luma (pure blue is darker than its
+   sticks); so are faint colour peaks away from dots and hands (a hip taking its sticks' chroma) whose
+   core colour names one part only and fits a dot better than a stick.
 4. Stick ends (:mod:`.sticks`). A drawn limb's stick leaving a dot ends at the dot of the limb's other
    joint; the dot at the far end of a stick of that limb's colour gets that joint as a low-priority
    reading. This finds joints whose dot is covered (the body's wrist under a hand's wrist dot) or whose

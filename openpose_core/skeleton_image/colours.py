@@ -89,15 +89,18 @@ def _packed(image: np.ndarray) -> np.ndarray:
     return (image[..., 0].astype(np.int32) << 16) | (image[..., 1].astype(np.int32) << 8) | image[..., 2]
 
 
-def exact_colours(image: np.ndarray) -> bool:
-    """Whether the drawn pixels keep exact palette colours (a PNG map, maybe resized) rather than JPEG's
-    approximations. Resizing blends only the rims of dots and sticks: about half or more of the drawn
-    pixels stay exact (cubic at 0.75x: ~0.5, linear: ~0.75); after JPEG almost none do (~0.5 % at quality
-    75, ~2 % at 95)."""
+def palette_share(image: np.ndarray) -> float:
+    """The share of the drawn pixels that keep an exact palette colour. It tells a PNG map, maybe resized,
+    from a JPEG one (``EXACT_SHARE``), and a map drawn or resized by sampling pixels (``CRISP_SHARE``):
+    resizing that blends (area, linear, cubic) leaves only about half to 90 % exact, on the rims of dots
+    and sticks (cubic at 0.75x: ~0.5, linear: ~0.75); nearest-neighbour sampling keeps every one; after
+    JPEG almost none stay (~0.5 % at quality 75, ~2 % at 95)."""
     drawn = _packed(image)[image.max(axis=2) >= 64]
-    if drawn.size == 0:
-        return True
-    return float(np.isin(drawn, _PALETTE).mean()) >= 0.2
+    return float(np.isin(drawn, _PALETTE).mean()) if drawn.size else 1.0
+
+
+EXACT_SHARE = 0.2
+CRISP_SHARE = 0.99
 
 
 _PALETTE = np.array(sorted({(r << 16) | (g << 8) | b for r, g, b in

@@ -2,6 +2,7 @@
 the 18 body colours with every plausible reading of each (blends of two touching dots dropped)."""
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
@@ -59,11 +60,13 @@ def dot_scale(classes: Classes, exact: bool = True) -> Tuple[float, float]:
     return max(scale * np.sqrt(ratio), 0.25), max(scale / np.sqrt(ratio), 0.25)
 
 
-def _disk_kernel(radius_x: float, radius_y: float, half_x: int, half_y: int, supersample: int = 8) -> np.ndarray:
-    """Pixel coverage of an axis-aligned ellipse centred on the middle of a (2 half_y + 1, 2 half_x + 1) grid."""
+def _disk_kernel(radius_x: float, radius_y: float, half_x: int, half_y: int, supersample: int = 8,
+                 shift: Tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
+    """Pixel coverage of an axis-aligned ellipse centred ``shift`` (x, y) from the middle of a
+    (2 half_y + 1, 2 half_x + 1) grid."""
     offsets = (np.arange(supersample) + 0.5) / supersample - 0.5
-    ys = np.arange(-half_y, half_y + 1)[:, None] + offsets[None, :]
-    xs = np.arange(-half_x, half_x + 1)[:, None] + offsets[None, :]
+    ys = np.arange(-half_y, half_y + 1)[:, None] + offsets[None, :] - shift[1]
+    xs = np.arange(-half_x, half_x + 1)[:, None] + offsets[None, :] - shift[0]
     inside = ((xs[None, :, None, :] / radius_x) ** 2 + (ys[:, None, :, None] / radius_y) ** 2) <= 1.0
     return inside.mean(axis=(2, 3)).astype(np.float32)
 
@@ -78,6 +81,7 @@ class Dots:
     outer: np.ndarray
     area: float
     pad: int
+    between: Tuple[Tuple[np.ndarray, np.ndarray], ...]     # (inner, outer) centred half a pixel off
 
     @classmethod
     def make(cls, sx: float, sy: float, disk_area: float = _DISK_AREA) -> "Dots":
@@ -87,11 +91,25 @@ class Dots:
         half_x, half_y = int(np.ceil(rx + margin + 0.5)), int(np.ceil(ry + margin + 0.5))
         inner = _disk_kernel(rx, ry, half_x, half_y)
         outer = _disk_kernel(rx + margin, ry + margin, half_x, half_y)
-        return cls(0.5 * (rx + ry), inner, outer, float(inner.sum()), max(half_x, half_y) + 1)
+        between = tuple((_disk_kernel(rx, ry, half_x, half_y, shift=shift),
+                         _disk_kernel(rx + margin, ry + margin, half_x, half_y, shift=shift))
+                        for shift in itertools.product((-0.5, 0.0, 0.5), repeat=2) if shift != (0.0, 0.0))
+        return cls(0.5 * (rx + ry), inner, outer, float(inner.sum()), max(half_x, half_y) + 1, between)
 
     def score(self, member: np.ndarray, background: np.ndarray) -> np.ndarray:
-        inside = cv2.filter2D(2.0 * member - background, -1, self.inner, borderType=cv2.BORDER_CONSTANT)
-        ring = cv2.filter2D(member, -1, self.outer, borderType=cv2.BORDER_CONSTANT)
+        return self._score(member, background, self.inner, self.outer)
+
+    def score_between(self, member: np.ndarray, background: np.ndarray) -> np.ndarray:
+        """The best score of a centre at most half a pixel from each pixel in x and y: a crisp dot (resized
+        by sampling pixels) may be centred between pixels, where a disk centred on a pixel leaves half a
+        pixel of it outside."""
+        scores = [self._score(member, background, inner, outer) for inner, outer in self.between]
+        return np.maximum.reduce([self.score(member, background)] + scores)
+
+    @staticmethod
+    def _score(member: np.ndarray, background: np.ndarray, inner: np.ndarray, outer: np.ndarray) -> np.ndarray:
+        inside = cv2.filter2D(2.0 * member - background, -1, inner, borderType=cv2.BORDER_CONSTANT)
+        ring = cv2.filter2D(member, -1, outer, borderType=cv2.BORDER_CONSTANT)
         return inside - ring
 
 
@@ -199,7 +217,8 @@ class Joints:
 
 
 def find_joints(classes: Classes, joint: np.ndarray, dots: Dots, exact: bool = False,
-                palette_part: Optional[np.ndarray] = None, blend_luma: bool = False) -> Tuple[Joints, np.ndarray]:
+                palette_part: Optional[np.ndarray] = None, blend_luma: bool = False,
+                crisp: bool = False) -> Tuple[Joints, np.ndarray]:
     """Dots of the 18 joint colours, each with its readings; and the faint colour peaks that join no dot
     (x, y, part, evidence: at least ``_FAINT_DOT_FRACTION``, too weak to found a dot by colour alone).
 
@@ -220,6 +239,10 @@ def find_joints(classes: Classes, joint: np.ndarray, dots: Dots, exact: bool = F
         for part in np.flatnonzero(mass >= 0.5 * low):
             member = weight * hue_weight(hue, part * BODY_HUE_STEP)
             found = _peaks(dots.score(member, background), low, 0.9 * dots.radius)
+            if len(found) and crisp:
+                # a crisp dot centred between pixels: its evidence is the filter's centred there
+                between = dots.score_between(member, background)
+                found = [(x, y, max(score, float(between[int(round(y)), int(round(x))]))) for x, y, score in found]
             if len(found) and exact:
                 # exact colours: place the dot with a narrow hue window, so that the blended rim of a
                 # neighbouring colour (one step round the wheel) under or beside it does not pull it

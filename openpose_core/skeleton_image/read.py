@@ -7,8 +7,8 @@ import numpy as np
 
 from ..pose import HEAD_PARTS, NUM_BODY, Keypoint, Person, PoseFrame
 from .colours import (
-    BLUE, BLUE_LEG, SMALL_DOTS, SMALL_JPEG, WHOLE_DOTS, YCBCR, as_rgb, classify, exact_colours, joint_weight,
-    palette_parts, require_background,
+    BLUE, BLUE_LEG, CRISP_SHARE, EXACT_SHARE, SMALL_DOTS, SMALL_JPEG, WHOLE_DOTS, YCBCR, as_rgb, classify,
+    joint_weight, palette_parts, palette_share, require_background,
 )
 from .dots import Dots, LONE_DOT_FRACTION, dot_scale, find_joints
 from .face import find_face_dots, find_faces
@@ -35,17 +35,20 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     height, width = image.shape[:2]
     classes = classify(image)
     require_background(classes)
-    exact = exact_colours(image)
+    share = palette_share(image)
+    exact = share >= EXACT_SHARE
     sx, sy = dot_scale(classes, exact)
     dots = Dots.make(sx, sy)
     scale = 0.5 * (sx + sy)
     # drawn at this size (then maybe JPEG-compressed): dots are disks centred on whole pixels
     native = max(abs(sx - 1.0), abs(sy - 1.0)) < (0.1 if exact else 0.06)
+    # resized by sampling pixels (nearest neighbour): crisp dots, whose centres may fall between pixels
+    crisp = share >= CRISP_SHARE and not native
 
     # body: dots and their readings, readings implied by sticks, links, people
-    palette_part = palette_parts(image) if exact and scale >= WHOLE_DOTS else None
+    palette_part = palette_parts(image) if exact and (scale >= WHOLE_DOTS or crisp) else None
     joint = joint_weight(classes, scale, exact)
-    joints, faint = find_joints(classes, joint, dots, exact, palette_part, exact or scale >= SMALL_JPEG)
+    joints, faint = find_joints(classes, joint, dots, exact, palette_part, exact or scale >= SMALL_JPEG, crisp)
     blue = find_blue_dots(classes, joint, dots)[:, :2]     # hand dots, left knees
     small_jpeg = not exact and scale < SMALL_JPEG
     image_ycc = None if exact else image.astype(np.float32) @ YCBCR.T.astype(np.float32)
