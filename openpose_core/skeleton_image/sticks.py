@@ -11,7 +11,7 @@ from ..pose import NUM_BODY
 from ..render import DRAWN_LIMBS, STICK_WIDTH
 from .colours import BLUE_LEG, BODY_YCC, Classes, DIMMED
 from .dots import Dots, Joints, LONE_DOT_FRACTION, MIN_DOT_FRACTION
-from .geometry import directions, sample
+from .geometry import directions, points_between, sample
 
 
 def add_stick_ends(joints: Joints, classes: Classes, dots: Dots, scale: float) -> Joints:
@@ -36,15 +36,14 @@ def add_stick_ends(joints: Joints, classes: Classes, dots: Dots, scale: float) -
         if len(targets) == 0:
             continue
         starts = np.repeat(joints.xy[index][None, :], len(ends), axis=0)
+        open_line = _dark_count(points_between(starts, ends, 7), black) <= 2
+        colours = sample(classes.limb, points_between(starts, ends, 9).reshape(-1, 2), -1).reshape(len(ends), -1)
         for limb, (part_a, part_b) in enumerate(DRAWN_LIMBS):
             if here not in (part_a, part_b):
                 continue
             other = part_b if here == part_a else part_a
-            ordered = (starts, ends) if here == part_a else (ends, starts)
-            # quick rejection: the limb's colour must show somewhere on the stick's axis, black hardly
-            line = _drawn_lines(*ordered, half_width, 9)
-            shown = (sample(classes.limb, line.reshape(-1, 2), -1).reshape(line.shape[:3]) == limb).sum(axis=2)
-            hopeful = (_fewest_dark(_drawn_lines(*ordered, half_width, 7), black) <= 2) & (shown.max(axis=1) >= 2)
+            # quick rejection: the limb's colour must show somewhere on the line, black hardly
+            hopeful = open_line & ((colours == limb).sum(axis=1) >= 2)
             found = []
             for target, end in zip(targets[hopeful], ends[hopeful]):
                 pair = (joints.xy[index], end) if here == part_a else (end, joints.xy[index])
@@ -118,8 +117,12 @@ def _drawn_lines(start: np.ndarray, end: np.ndarray, half_width: float, count: i
 
 def _fewest_dark(lines: np.ndarray, black: np.ndarray) -> np.ndarray:
     """How many points on the least dark of each stick's candidate axes (n x 3 x count x 2) are black (n)."""
-    dark = sample(black, lines.reshape(-1, 2), False).reshape(lines.shape[:3]).sum(axis=2)
-    return dark.min(axis=1)
+    return _dark_count(lines, black).min(axis=-1)
+
+
+def _dark_count(lines: np.ndarray, black: np.ndarray) -> np.ndarray:
+    """How many points of each line (... x count x 2) are black (...)."""
+    return sample(black, lines.reshape(-1, 2), False).reshape(lines.shape[:-1]).sum(axis=-1)
 
 
 def _stick_samples(start: np.ndarray, end: np.ndarray, along: np.ndarray, half_width: float, dot_radius: float,
