@@ -108,7 +108,9 @@ Limitations (see tests/test_skeleton_image.py for the measured rates):
   a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 97 % come back
   and 2.3 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
   can still pass for a blue-ish thigh or shin (0.7 % of joints at the drawn size with hands drawn, 2.0 %
-  at 0.75x).
+  at 0.75x). Maps shrunk by sampling pixels (nearest neighbour) and then JPEG-compressed are harder still:
+  the half-pixel dot evidence that rescues their PNG form is not used in JPEG maps, where it made two
+  people's close same-part dots swap.
 - Hands are read when their dots stand apart (fingers at least a dot or so apart); overlapping dots of
   small hands merge. Face landmark identities are approximate (positions are exact); faces far from
   the mean shape may come back partly out of order.
