@@ -56,6 +56,11 @@ def _sits_on(points: np.ndarray, hand: np.ndarray, radius: float) -> bool:
     return bool(nearest.min() < 0.6 * radius and ((nearest < 2.0 * radius) | on_line).all())
 
 
+MIN_LONE_HAND = 3
+"""Points a hand that sits on no person needs to come back on a person of its own: two dots joined by one
+line of a hand colour are more often a false link between two fingertips of a hand found already (their
+labels then wrong) than a hand."""
+
 _HAND_PARENT = np.array([start for start, _ in HAND_EDGES])
 _HAND_CHILD = np.array([end for _, end in HAND_EDGES])
 _BLUE_HUE = 240.0

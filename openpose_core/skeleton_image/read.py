@@ -13,7 +13,9 @@ from .colours import (
 from .dots import Dots, LONE_DOT_FRACTION, dot_scale, find_joints
 from .face import find_face_dots, find_faces
 from .geometry import pairwise
-from .hands import attach_hands, by_hand, drop_hand_pieces, find_blue_dots, label_hands, link_hand_dots
+from .hands import (
+    MIN_LONE_HAND, attach_hands, by_hand, drop_hand_pieces, find_blue_dots, label_hands, link_hand_dots,
+)
 from .heads import relabel_heads
 from .people import EARS, STRONG, adopt_ears, assemble, settle_hidden
 from .placing import centre_by_luma, drawn_on_pixel, fit_drawn_dots
@@ -123,6 +125,8 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
         hand_points = [hand for hand, _ in found_hands]
         for hand, place in zip(hand_points, attach_hands(bodies, hand_points, dots.radius, classes)):
             if place is None:
+                if np.count_nonzero(~np.isnan(hand[:, 0])) < MIN_LONE_HAND:
+                    continue
                 bodies.append(np.full((NUM_BODY, 2), np.nan))
                 place = ("left_hand", len(bodies) - 1)
             hand_of[(place[1], place[0])] = hand
