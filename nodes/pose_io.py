@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import List
 
+from ..openpose_core.folders import folder_files
 from ..openpose_core.formats import CONFIDENCES, COORDINATES, write_poses
 from . import host
 from .common import CATEGORY, PoseKeypointNode, choice, pose_input
@@ -65,7 +66,7 @@ class LoadPoseJSON(PoseKeypointNode):
         if file == NO_FILE:
             return json_text
         path = _input_path(file)
-        files = sorted(path.glob("*.json")) if path.is_dir() else [path] if path.is_file() else []
+        files = folder_files(path, {".json"}) if path.is_dir() else [path] if path.is_file() else []
         digest = hashlib.sha256()
         for each in files:
             digest.update(each.name.encode() + b"\0" + each.read_bytes())

@@ -81,7 +81,6 @@ import gc
 import json
 import math
 import os
-import re
 import secrets
 import warnings
 from collections.abc import Mapping
@@ -93,6 +92,7 @@ from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence,
 
 import numpy as np
 
+from .folders import folder_files
 from .pose import NUM_BODY, NUM_FACE, NUM_FEET, NUM_HAND, Keypoint, Person, PoseFrame, points_to_array
 
 __all__ = [
@@ -322,19 +322,12 @@ def _source_items(source: Source) -> Iterator[Tuple[object, Place]]:
 def _folder_items(folder: Path) -> Iterator[Tuple[object, Place]]:
     """A folder of one-frame files (CMU OpenPose's ``--write_json`` output for a video): its ``.json``
     files in natural name order (``frame_2`` before ``frame_10``), each read when its turn comes."""
-    files = [path for path in folder.iterdir() if path.suffix.lower() == ".json"
-             and not path.name.startswith(".") and path.is_file()]
-    files.sort(key=lambda path: natural_key(path.name))
+    files = folder_files(folder, {".json"})
     if not files:
         raise PoseFormatError("", f"the folder {folder} holds no .json files")
     if len(files) > MAX_FRAMES:
         raise PoseFormatError("", f"{len(files)} files, more than MAX_FRAMES ({MAX_FRAMES})")
     return ((path, (path.name,)) for path in files)
-
-
-def natural_key(name: str) -> list:
-    """Sort key of file names in which digit runs compare as numbers (``frame_2`` before ``frame_10``)."""
-    return [(0, int(run), "") if run.isdigit() else (1, 0, run) for run in re.split(r"(\d+)", name)]
 
 
 def _file_frame(item, place: Place):

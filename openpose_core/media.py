@@ -25,7 +25,7 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from .formats import natural_key
+from .folders import folder_files, natural_key
 from .image import as_rgb_uint8, pil_pixels, read_image
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".apng", ".bmp", ".dib", ".webp", ".tif", ".tiff",
@@ -79,7 +79,7 @@ def find_inputs(specs: Sequence[str], exclude: Optional[Path] = None,
         before = len(found)
         path = Path(spec)
         if path.is_dir() and sequences:
-            if _sequence_files(path):
+            if folder_files(path, IMAGE_EXTENSIONS):
                 found.append((path, "video", path.resolve().name))
             else:
                 problems.append(f"{spec}: no image files in this folder")
@@ -206,13 +206,6 @@ def _name_uniquely(found: List[Tuple[Path, str, str]]) -> Tuple[List[Input], Lis
 
 # --- decoding ------------------------------------------------------------------------------------------------
 
-def _sequence_files(folder: Path) -> List[Path]:
-    """The images directly in ``folder`` (hidden ones skipped), in natural name order: a video's frames."""
-    files = [path for path in folder.iterdir() if not path.name.startswith(".")
-             and path.suffix.lower() in IMAGE_EXTENSIONS and path.is_file()]
-    return sorted(files, key=lambda path: natural_key(path.name))
-
-
 class VideoReader:
     """A video opened with OpenCV, an animated GIF, WebP or PNG opened with Pillow, or a folder of images
     (an image sequence: its frames in natural name order, all of one size, at ``SEQUENCE_FPS``); iterate
@@ -258,7 +251,7 @@ class VideoReader:
         self._close = animation.close
 
     def _open_sequence(self, keep_alpha: bool) -> None:
-        files = _sequence_files(self.path)
+        files = folder_files(self.path, IMAGE_EXTENSIONS)
         if not files:
             raise InputError(f"{self.path}: no image files in this folder")
         self.fps = SEQUENCE_FPS

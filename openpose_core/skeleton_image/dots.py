@@ -100,11 +100,10 @@ class Dots:
         return self._score(member, background, self.inner, self.outer)
 
     def score_between(self, member: np.ndarray, background: np.ndarray) -> np.ndarray:
-        """The best score of a centre at most half a pixel from each pixel in x and y: a crisp dot (resized
-        by sampling pixels) may be centred between pixels, where a disk centred on a pixel leaves half a
-        pixel of it outside."""
-        scores = [self._score(member, background, inner, outer) for inner, outer in self.between]
-        return np.maximum.reduce([self.score(member, background)] + scores)
+        """The best score of a centre half a pixel from each pixel in x, y or both: a crisp dot (resized by
+        sampling pixels) may be centred between pixels, where a disk centred on a pixel leaves half a pixel
+        of it outside."""
+        return np.maximum.reduce([self._score(member, background, inner, outer) for inner, outer in self.between])
 
     @staticmethod
     def _score(member: np.ndarray, background: np.ndarray, inner: np.ndarray, outer: np.ndarray) -> np.ndarray:
