@@ -323,7 +323,9 @@ def _without_partial_sticks(links: List[Link], joints: Joints, classes: Classes,
     """Drop a link that ends on a dot lying on a longer stick of the same limb from the same joint when the
     limb's colour goes on past that dot, and the far dot is strong enough to stand alone and joined by
     nothing else (hidden joints, and the dot on the stick, aside): the dot on the stick, another person's
-    joint, is only drawn over it, and the stick goes on to the joint's true partner."""
+    joint, is only drawn over it, and the stick goes on to the joint's true partner. When the link takes
+    a dot on the stick by a reading other than its best (an ankle on another person's shin also read as
+    the knee), the far dot may be joined to others too."""
     half_width = STICK_WIDTH * scale
     joined: Dict[int, set] = {}
     for link in links:
@@ -344,7 +346,8 @@ def _without_partial_sticks(links: List[Link], joints: Joints, classes: Classes,
         for number, far in others:
             on_top = {int(joints.dot[near]), int(joints.dot[far])}
             if any(_on_stick(joints.xy[far], start, joints.xy[partner], half_width)
-                   and joined.get(int(joints.dot[partner]), set()) <= on_top for partner in partners) \
+                   and (not joints.primary[far] or joined.get(int(joints.dot[partner]), set()) <= on_top)
+                   for partner in partners) \
                     and _stick_goes_on(start, joints.xy[far], limb, classes, radius, scale):
                 partial.add(number)
     return [link for number, link in enumerate(links) if number not in partial]
