@@ -32,28 +32,36 @@ def drop_hand_pieces(bodies: List[np.ndarray], blue: np.ndarray, blue_like: Tupl
                      dots: Dots, scale: float) -> List[np.ndarray]:
     """JPEG maps: two hand dots joined by a blurred hand line (hand lines run through every hue) can pass
     for a blue shin or thigh, and a bit of hand line in a blue-like hue for its other end. A body piece
-    made only of blue-like parts that sits on a hand (three points or more, found among all blue dots):
-    a point on one of its dots, every point within two dot radii of them or a dot radius of its lines, is
-    that hand, not a body."""
-    hands = [hand for hand, used in label_hands(blue, link_hand_dots(blue, classes, dots, scale)) if len(used) >= 3]
+    made only of blue-like parts that sits on hands is hand, not body: a point on a dot of a hand (a piece
+    of three points or more, found among all blue dots), every point within two dot radii of the dots of
+    any hand piece or a dot radius of their lines (JPEG may break a hand into pieces, and the body piece
+    then spans two)."""
+    pieces = [(hand, len(used)) for hand, used in label_hands(blue, link_hand_dots(blue, classes, dots, scale))]
+    hands = [hand for hand, size in pieces if size >= 3]
     kept = []
     for body in bodies:
         present = np.flatnonzero(~np.isnan(body[:, 0]))
         blue_only = len(present) and set(present.tolist()) <= set(blue_like)
-        if blue_only and any(_sits_on(body[present], hand, dots.radius) for hand in hands):
+        if blue_only and hands and _sits_on(body[present], hands, [hand for hand, _ in pieces], dots.radius):
             continue
         kept.append(body)
     return kept
 
 
-def _sits_on(points: np.ndarray, hand: np.ndarray, radius: float) -> bool:
-    """Whether one of ``points`` is a dot of ``hand`` (21 x 2, NaN = not found) and each lies within two
-    dot radii of its dots or one of its lines."""
-    nearest = np.min(pairwise(points, hand[~np.isnan(hand[:, 0])]), axis=1)
-    drawn = ~np.isnan(hand[_HAND_PARENT, 0] + hand[_HAND_CHILD, 0])
-    starts, ends = hand[_HAND_PARENT[drawn]], hand[_HAND_CHILD[drawn]]
-    on_line = np.array([len(starts) and segment_distances(point, starts, ends).min() < radius for point in points])
-    return bool(nearest.min() < 0.6 * radius and ((nearest < 2.0 * radius) | on_line).all())
+def _sits_on(points: np.ndarray, hands: List[np.ndarray], pieces: List[np.ndarray], radius: float) -> bool:
+    """Whether one of ``points`` is a dot of ``hands`` and each lies within two dot radii of the dots of
+    the hand ``pieces`` (``hands`` and smaller pieces: each 21 x 2, NaN = not found) or one dot radius of
+    their lines."""
+    nearest = [np.min(pairwise(points, _found(np.vstack(group))), axis=1) for group in (hands, pieces)]
+    lines = np.vstack([np.stack([piece[_HAND_PARENT], piece[_HAND_CHILD]], axis=1) for piece in pieces])
+    lines = lines[~np.isnan(lines).any(axis=(1, 2))]
+    on_line = np.array([len(lines) and segment_distances(point, lines[:, 0], lines[:, 1]).min() < radius
+                        for point in points])
+    return bool(nearest[0].min() < 0.6 * radius and ((nearest[1] < 2.0 * radius) | on_line).all())
+
+
+def _found(points: np.ndarray) -> np.ndarray:
+    return points[~np.isnan(points[:, 0])]
 
 
 MIN_LONE_HAND = 3
