@@ -32,7 +32,8 @@ from openpose_core.image import ImageError
 from openpose_core.pose import NUM_BODY, Keypoint, Person, PoseFrame
 from openpose_core.render import BODY_COLORS, DRAWN_LIMBS, LIMB_COLORS, render_pose
 from openpose_core.skeleton_image import pose_from_skeleton_image
-from openpose_core.skeleton_image.colours import BLUE_LEG
+from openpose_core.skeleton_image.colours import BLUE_LEG, EXACT_SHARE, classify, palette_share
+from openpose_core.skeleton_image.dots import dot_scale
 
 # ---- plausible random people ------------------------------------------------------------------------
 
@@ -597,6 +598,12 @@ def test_an_ear_without_its_eye_joins_its_person():
         assert len(holder) == 1 and holder[0].present() > 1, (seed, report)
 
 
+def scene_with_hands(seed: int) -> PoseFrame:
+    """1-3 people whose hands (a sixth of the body long) lie over their own and others' bodies."""
+    return random_scene(np.random.default_rng(800 + seed), 1 + seed % 3,
+                        CANVASES[seed % len(CANVASES)] if seed % 2 else (768, 768), hands=True, hand_length=0.15)
+
+
 @pytest.mark.parametrize("factor,jpeg,budget", [(1.0, None, 0.0), (1.0, 75, 0.03), (0.75, 75, 0.06)])
 def test_bodies_under_hands(factor, jpeg, budget):
     """Hands drawn over bodies (their wrist dot covers the body's wrist; blue hand dots share the left
@@ -607,9 +614,7 @@ def test_bodies_under_hands(factor, jpeg, budget):
     can pass for a blue shin when the rest of their hand is not found: a small budget."""
     reports = []
     for seed in range(10):
-        rng = np.random.default_rng(800 + seed)
-        frame = random_scene(rng, 1 + seed % 3, CANVASES[seed % len(CANVASES)] if seed % 2 else (768, 768),
-                             hands=True, hand_length=0.15)
+        frame = scene_with_hands(seed)
         drawn = render_pose(frame, face=False)
         image, fx, fy = degrade(drawn, factor, "linear", jpeg)
         parsed = pose_from_skeleton_image(image, face=False)
@@ -624,12 +629,27 @@ def test_blue_leg_pieces_spanning_two_hand_pieces_are_hand(seed):
     """JPEG may break a hand into several pieces, and two of its dots joined by a blurred hand line, read
     as a blue thigh or shin, may lie on two of them: such a body piece is still hand (0.75x, seeds 0-119:
     invented body joints 77 -> 69)."""
-    frame = random_scene(np.random.default_rng(800 + seed), 1 + seed % 3,
-                         CANVASES[seed % len(CANVASES)] if seed % 2 else (768, 768), hands=True, hand_length=0.15)
+    frame = scene_with_hands(seed)
     drawn = render_pose(frame, face=False)
     image, fx, fy = degrade(drawn, 0.75, "linear", 75)
     report = compare(frame, drawn, pose_from_skeleton_image(image, face=False), fx, fy, strict=False)
     assert not [part for _, part, _ in report["invented"] if part in BLUE_LEG], report["invented"]
+
+
+@pytest.mark.parametrize("seed,factor,interpolation,hands", [(177, 0.75, "linear", True), (216, 0.75, "linear", True),
+                                                             (165, 0.5, "area", False)])
+def test_scale_of_maps_with_few_dots_among_crumbs(seed, factor, interpolation, hands):
+    """The map's scale comes from the size most dots share. In a shrunk JPEG with few body dots, crumbs of
+    dots split between two hues and of blurred hand lines could outnumber them (a scale of 0.3-0.4 read for
+    0.75, and every joint lost): only components as bright as a dot's middle vote."""
+    frame = scene_with_hands(seed) if hands else random_scene(np.random.default_rng(seed), 1 + seed % 5,
+                                                              CANVASES[seed % len(CANVASES)])
+    drawn = render_pose(frame, face=False)
+    image, fx, fy = degrade(drawn, factor, interpolation, 75)
+    classes = classify(image)
+    assert dot_scale(classes, palette_share(image) >= EXACT_SHARE)[0] == pytest.approx(fx, rel=0.1)
+    report = compare(frame, drawn, pose_from_skeleton_image(image, face=False), fx, fy, strict=False)
+    assert report["missed"] == [] and report["mixed"] == [], report
 
 
 def _hand_points(hand) -> np.ndarray:

@@ -18,25 +18,36 @@ _DISK_AREA = 49.0                         # pixels of cv2.circle(radius 4, fille
 FACE_DISK_AREA = 29.0                     # cv2.circle(radius 3, filled)
 
 
+_DOT_PEAK = 0.85
+"""Value a dot's middle keeps through resizing and JPEG; crumbs of a dot split between two hue classes, and
+bits of sticks (drawn at 0.6) or blurred hand lines, mostly stay below it."""
+
+
 def dot_scale(classes: Classes, exact: bool = True) -> Tuple[float, float]:
     """(sx, sy): how much the image was resized since drawing, from the complete-looking joint dots.
 
     A dot blurred by resizing keeps its area above half its value, so components of V >= 0.5 pixels of
-    one hue class measure it."""
+    one hue class measure it. Only components that reach a dot's peak value choose the common size: in a
+    map with few dots (a crop, a shrunk JPEG with hands) crumbs could outnumber them."""
     index = (np.rint(classes.hue / BODY_HUE_STEP).astype(np.int16) % NUM_BODY)
     bright = (classes.value >= 0.5) & (classes.saturation >= MIN_SATURATION)
     index = np.where(bright, index, -1)
-    stats = []
+    stats, peaks = [], []
     for part in range(NUM_BODY):
         mask = index == part
         rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
         if len(rows) == 0:
             continue
-        crop = mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].astype(np.uint8)
-        stats.append(cv2.connectedComponentsWithStats(crop, connectivity=8)[2][1:])
+        window = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+        count, labels, found, _ = cv2.connectedComponentsWithStats(mask[window].astype(np.uint8), connectivity=8)
+        peak = np.zeros(count, np.float32)
+        np.maximum.at(peak, labels, classes.value[window])
+        stats.append(found[1:])
+        peaks.append(peak[1:])
     if not stats:
         return 1.0, 1.0
     found = np.concatenate(stats).astype(np.float64)
+    peak = np.concatenate(peaks)
     area, width, height = found[:, cv2.CC_STAT_AREA], found[:, cv2.CC_STAT_WIDTH], found[:, cv2.CC_STAT_HEIGHT]
     fill, aspect = area / (width * height), width / height
     # a whole disk fills ~60-80 % of its box (49 / 81 at native size) and is about as wide as high
@@ -46,12 +57,19 @@ def dot_scale(classes: Classes, exact: bool = True) -> Tuple[float, float]:
         if not complete.any():
             return 1.0, 1.0
     # whole dots share one size: take the most common size (crumbs of JPEG'd hand lines are smaller and
-    # scattered, dots merged with a stick of their own hue larger and scattered), on a log scale
-    sizes = np.sort(area[complete])
+    # scattered, dots merged with a stick of their own hue larger and scattered), on a log scale, among the
+    # components as bright as a dot's middle; then, near it, the size most components share (JPEG leaves
+    # some whole dots a little dimmer)
+    order = np.argsort(area[complete], kind="stable")     # ties go to the smaller size
+    sizes, voters = area[complete][order], peak[complete][order] >= _DOT_PEAK
+    if not voters.any():
+        voters[:] = True
     logs = np.log(sizes)
     window = np.log(1.3)
-    counts = np.array([np.sum(np.abs(logs - value) <= window) for value in logs])
-    common = sizes[np.abs(logs - logs[int(np.argmax(counts))]) <= window]
+    within = np.abs(logs[:, None] - logs[None, :]) <= window
+    near = within[int(np.argmax((within & voters).sum(axis=1)))]
+    centre = int(np.argmax(np.where(near, within.sum(axis=1), -1)))
+    common = sizes[within[centre]]
     # (JPEG frays the dots' edges below half value: a higher percentile makes up for it)
     scale = float(np.sqrt(np.percentile(common, 60 if exact else 75) / _DISK_AREA))
     ratio = float(np.clip(np.median(aspect[complete]), 0.5, 2.0))
