@@ -32,7 +32,7 @@ def dot_scale(classes: Classes, exact: bool = True) -> Tuple[float, float]:
     index = (np.rint(classes.hue / BODY_HUE_STEP).astype(np.int16) % NUM_BODY)
     bright = (classes.value >= 0.5) & (classes.saturation >= MIN_SATURATION)
     index = np.where(bright, index, -1)
-    stats, peaks = [], []
+    stats, lits = [], []
     for part in range(NUM_BODY):
         mask = index == part
         rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
@@ -40,14 +40,14 @@ def dot_scale(classes: Classes, exact: bool = True) -> Tuple[float, float]:
             continue
         window = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
         count, labels, found, _ = cv2.connectedComponentsWithStats(mask[window].astype(np.uint8), connectivity=8)
-        peak = np.zeros(count, np.float32)
-        np.maximum.at(peak, labels, classes.value[window])
+        lit = np.zeros(count, bool)
+        lit[labels[mask[window] & (classes.value[window] >= _DOT_PEAK)]] = True
         stats.append(found[1:])
-        peaks.append(peak[1:])
+        lits.append(lit[1:])
     if not stats:
         return 1.0, 1.0
     found = np.concatenate(stats).astype(np.float64)
-    peak = np.concatenate(peaks)
+    lit = np.concatenate(lits)
     area, width, height = found[:, cv2.CC_STAT_AREA], found[:, cv2.CC_STAT_WIDTH], found[:, cv2.CC_STAT_HEIGHT]
     fill, aspect = area / (width * height), width / height
     # a whole disk fills ~60-80 % of its box (49 / 81 at native size) and is about as wide as high
@@ -61,7 +61,7 @@ def dot_scale(classes: Classes, exact: bool = True) -> Tuple[float, float]:
     # components as bright as a dot's middle; then, near it, the size most components share (JPEG leaves
     # some whole dots a little dimmer)
     order = np.argsort(area[complete], kind="stable")     # ties go to the smaller size
-    sizes, voters = area[complete][order], peak[complete][order] >= _DOT_PEAK
+    sizes, voters = area[complete][order], lit[complete][order]
     if not voters.any():
         voters[:] = True
     logs = np.log(sizes)
