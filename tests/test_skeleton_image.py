@@ -28,6 +28,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from openpose_core.edit import crop
 from openpose_core.image import ImageError
 from openpose_core.pose import NUM_BODY, Keypoint, Person, PoseFrame
 from openpose_core.render import BODY_COLORS, DRAWN_LIMBS, LIMB_COLORS, render_pose
@@ -342,6 +343,22 @@ def test_maps_shrunk_by_sampling_pixels_come_back(seed, factor, interpolation):
     exact colour but leaves crisp dots whose centres may fall between pixels, where a disk centred on a
     pixel sees half a pixel of the dot outside it: shrunk, such a dot was too weak to count."""
     run_case(seed, 1 + seed % 5, factor, interpolation)
+
+
+@pytest.mark.parametrize("seed,factor,interpolation,jpeg", [(0, 1.0, "area", None), (1, 1.0, "area", None),
+                                                         (5, 1.0, "area", None), (55, 0.75, "linear", 75)])
+def test_cropped_maps_come_back(seed, factor, interpolation, jpeg):
+    """A map cropped to a window half its width and height (dots cut at the border, few left whole) still
+    gives its scale and every visible joint; seed 55 (JPEG at 0.75x) was read at scale 0.32 and lost."""
+    frame = random_scene(np.random.default_rng(seed), 1 + seed % 5, CANVASES[seed % len(CANVASES)])
+    clean = render_pose(frame, hands=False, face=False)
+    height, width = clean.shape[:2]
+    left, top = (int(value) for value in np.random.default_rng(1000 + seed).integers(0, (width // 2 + 1,
+                                                                                        height // 2 + 1)))
+    clean = np.ascontiguousarray(clean[top:top + height // 2, left:left + width // 2])
+    frame = crop(frame, left, top, width // 2, height // 2)
+    image, fx, fy = degrade(clean, factor, interpolation, jpeg)
+    compare(frame, clean, pose_from_skeleton_image(image, hands=False, face=False), fx, fy)
 
 
 def test_hand_lines_in_maps_shrunk_by_sampling_pixels_are_no_joints():

@@ -19,6 +19,8 @@ Method:
    by sampling pixels (nearest neighbour).
 2. Scale (:mod:`.dots`). Dots are filled disks of radius 4 at the drawn size; the most common size of the
    dot-shaped blobs of one hue (half-value threshold, which resizing preserves) gives the resize factor.
+   Only blobs as bright as a dot's middle choose that size: in a map with few dots (a crop, a shrunk JPEG
+   with hands), crumbs of dots split between two hues and of blurred hand lines could outnumber them.
 3. Joint dots (:mod:`.dots`, in JPEG maps :mod:`.readings`). For each body hue a matched filter scores
    every position as a dot centre: that hue's bright pixels inside the disk count for it, black inside
    and that hue just outside the disk count against it, anything else (whatever later drawing put on top)
@@ -91,7 +93,7 @@ Method:
    is returned on a person without body when it has three points or more (two dots joined by one line
    there are mostly a false link between two fingertips). In JPEG maps a body piece made only of blue-ish
    joints on a hand's dots and lines (two hand dots joined by a hand line pass for a blue thigh) is that
-   hand's.
+   hand's, also when JPEG broke the hand into pieces and the body piece spans two.
 8. Face (``face``, :mod:`.face`). White dots (radius 3) go to the nearest head (else the nearest person)
    and are put in landmark order by fitting an approximate mean face (similarity transform + optimal
    matching).
@@ -108,8 +110,8 @@ Limitations (see tests/test_skeleton_image.py for the measured rates):
   reds): over 300 random scenes of 1-5 people, 99.99 % of visible joints come back at the drawn size and
   99.9 % at 0.75x. Maps shrunk to half size *and* JPEG-compressed keep about one chroma sample per dot:
   a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 97 % come back
-  and 2.3 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
-  can still pass for a blue-ish thigh or shin (0.7 % of joints at the drawn size with hands drawn, 2.0 %
+  and 2.2 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
+  can still pass for a blue-ish thigh or shin (0.6 % of joints at the drawn size with hands drawn, 1.8 %
   at 0.75x). Maps shrunk by sampling pixels (nearest neighbour) and then JPEG-compressed are harder still:
   the half-pixel dot evidence that rescues their PNG form is not used in JPEG maps, where it made two
   people's close same-part dots swap.
