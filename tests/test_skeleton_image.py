@@ -353,8 +353,8 @@ def test_cropped_maps_come_back(seed, factor, interpolation, jpeg):
     frame = random_scene(np.random.default_rng(seed), 1 + seed % 5, CANVASES[seed % len(CANVASES)])
     clean = render_pose(frame, hands=False, face=False)
     height, width = clean.shape[:2]
-    left, top = (int(value) for value in np.random.default_rng(1000 + seed).integers(0, (width // 2 + 1,
-                                                                                        height // 2 + 1)))
+    corner = np.random.default_rng(1000 + seed).integers(0, (width // 2 + 1, height // 2 + 1))
+    left, top = int(corner[0]), int(corner[1])
     clean = np.ascontiguousarray(clean[top:top + height // 2, left:left + width // 2])
     frame = crop(frame, left, top, width // 2, height // 2)
     image, fx, fy = degrade(clean, factor, interpolation, jpeg)
@@ -657,8 +657,8 @@ def test_blue_leg_pieces_spanning_two_hand_pieces_are_hand(seed):
                                                              (165, 0.5, "area", False)])
 def test_scale_of_maps_with_few_dots_among_crumbs(seed, factor, interpolation, hands):
     """The map's scale comes from the size most dots share. In a shrunk JPEG with few body dots, crumbs of
-    dots split between two hues and of blurred hand lines could outnumber them (a scale of 0.3-0.4 read for
-    0.75, and every joint lost): only components as bright as a dot's middle vote."""
+    dots split between two hues and of blurred hand lines could outnumber them (the scale read as 0.3-0.4,
+    and every joint lost): only components as bright as a dot's middle choose the size."""
     frame = scene_with_hands(seed) if hands else random_scene(np.random.default_rng(seed), 1 + seed % 5,
                                                               CANVASES[seed % len(CANVASES)])
     drawn = render_pose(frame, face=False)

@@ -36,13 +36,14 @@ def drop_hand_pieces(bodies: List[np.ndarray], blue: np.ndarray, blue_like: Tupl
     of three points or more, found among all blue dots), every point within two dot radii of the dots of
     any hand piece or a dot radius of their lines (JPEG may break a hand into pieces, and the body piece
     then spans two)."""
-    pieces = [(hand, len(used)) for hand, used in label_hands(blue, link_hand_dots(blue, classes, dots, scale))]
-    hands = [hand for hand, size in pieces if size >= 3]
+    labelled = label_hands(blue, link_hand_dots(blue, classes, dots, scale))
+    pieces = [hand for hand, _ in labelled]
+    hands = [hand for hand, used in labelled if len(used) >= 3]
     kept = []
     for body in bodies:
         present = np.flatnonzero(~np.isnan(body[:, 0]))
         blue_only = len(present) and set(present.tolist()) <= set(blue_like)
-        if blue_only and hands and _sits_on(body[present], hands, [hand for hand, _ in pieces], dots.radius):
+        if blue_only and hands and _sits_on(body[present], hands, pieces, dots.radius):
             continue
         kept.append(body)
     return kept
@@ -52,7 +53,7 @@ def _sits_on(points: np.ndarray, hands: List[np.ndarray], pieces: List[np.ndarra
     """Whether one of ``points`` is a dot of ``hands`` and each lies within two dot radii of the dots of
     the hand ``pieces`` (``hands`` and smaller pieces: each 21 x 2, NaN = not found) or one dot radius of
     their lines."""
-    nearest = [np.min(pairwise(points, _found(np.vstack(group))), axis=1) for group in (hands, pieces)]
+    nearest = [np.min(pairwise(points, _present(np.vstack(group))), axis=1) for group in (hands, pieces)]
     lines = np.vstack([np.stack([piece[_HAND_PARENT], piece[_HAND_CHILD]], axis=1) for piece in pieces])
     lines = lines[~np.isnan(lines).any(axis=(1, 2))]
     on_line = np.array([len(lines) and segment_distances(point, lines[:, 0], lines[:, 1]).min() < radius
@@ -60,7 +61,7 @@ def _sits_on(points: np.ndarray, hands: List[np.ndarray], pieces: List[np.ndarra
     return bool(nearest[0].min() < 0.6 * radius and ((nearest[1] < 2.0 * radius) | on_line).all())
 
 
-def _found(points: np.ndarray) -> np.ndarray:
+def _present(points: np.ndarray) -> np.ndarray:
     return points[~np.isnan(points[:, 0])]
 
 
