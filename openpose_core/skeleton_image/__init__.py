@@ -54,22 +54,23 @@ Method:
    stick two colours on or a dot drawn over it, while elsewhere a neighbouring limb's colour means the
    stick is that limb's; black where JPEG cancelled the chroma of a dark blue stick drawn over it is
    cover too). A link ending on a dot drawn over a longer stick of the same limb gives way to that stick
-   when its far dot has nothing else. Dots too close for their stick to show are joined at a low score
-   when no black lies between them: head dots (whose short sticks hide under them, or in JPEG take a
-   neighbouring hue) on that alone, others when the limb's colour shows on the line between them (and off
-   it: a hand line is thin). Links are merged best first (Kruskal style) into people that never hold two
-   readings of one part or two readings of one dot; a person made only of second finds of a larger
-   person's dots (JPEG may find a dot twice, a little apart in a neighbouring hue) goes. Then each
-   person's head dots are labelled together: the readings of its head dots and of loose head dots it
-   reaches (in JPEG also a neighbouring head colour toward which a dot's core hue drifted) whose head
-   links sum highest, less what other heads lose, win; in JPEG about the drawn size a dot's other
-   readings count for as much of its core as shows their luma. Ears (whose shoulder sticks are not drawn)
-   join through their eyes, or else the nearest head that lacks them. Unjoined dots stand alone as
-   one-point people if they are strong (less so with no dot near, where no blend of two dots can arise,
-   when they lie on black or, in JPEG maps near the drawn size, when their core colour names their part
-   away from hands) and unambiguous; a lone blue dot (the left knee's colour, also every hand dot's) only
-   when no blue dot other than people's joints is near and it is no dot of a hand found in step 7 (a big
-   hand's dots lie far apart).
+   when its far dot has nothing else, or when the link reads that dot as other than its best part (an ankle
+   on another person's shin also read as the knee). Dots too close for their stick to show are joined at a
+   low score when no black lies between them: head dots (whose short sticks hide under them, or in JPEG
+   take a neighbouring hue) on that alone, others when the limb's colour shows on the line between them
+   (and off it: a hand line is thin). Links are merged best first (Kruskal style) into people that never
+   hold two readings of one part or two readings of one dot; a person made only of second finds of a larger
+   person's dots (JPEG may find a dot twice, a little apart in a neighbouring hue) goes. Then each person's
+   head dots are labelled together: the readings of its head dots and of loose head dots it reaches (in
+   JPEG also a neighbouring head colour toward which a dot's core hue drifted) whose head links sum
+   highest, less what other heads lose, win; in JPEG about the drawn size a dot's other readings count for
+   as much of its core as shows their luma. Ears (whose shoulder sticks are not drawn) join through their
+   eyes, or else the nearest head that lacks them. Unjoined dots stand alone as one-point people if they
+   are strong (less so with no dot near, where no blend of two dots can arise, when they lie on black or,
+   in JPEG maps near the drawn size, when their core colour names their part away from hands) and
+   unambiguous; a lone blue dot (the left knee's colour, also every hand dot's) only when no blue dot other
+   than people's joints is near and it is no dot of a hand found in step 7 (a big hand's dots lie far
+   apart).
 6. Redrawing (:mod:`.redraw`, :mod:`.placing`; JPEG maps: PNG maps, resized or not, keep exact colours):
    the people are drawn again the way the renderer draws them, at the map's scale, and compared with the
    map. Two pieces of a person whose stick between them looked too patchy are joined, and joints that

@@ -187,15 +187,15 @@ def _stick_support(point_a: np.ndarray, point_b: np.ndarray, limb: int, classes:
     at ``point_b`` shows (see :func:`_support_along`), along the first of its candidate axes that shows it
     (see :func:`_drawn_axes`)."""
     axes = _drawn_axes(point_a, point_b, half_width)
-    support = _support_along(point_a, point_b, axes[0], limb, classes, black, half_width, radius, margin)
-    for number in range(1, len(axes)):
+    first = None
+    for number, along in enumerate(axes):
+        if any(np.array_equal(along, tried) for tried in axes[:number]):
+            continue                                    # a candidate that repeats the line
+        support = _support_along(point_a, point_b, along, limb, classes, black, half_width, radius, margin)
         if support[0] is not None:
             return support
-        if not any(np.array_equal(axes[number], tried) for tried in axes[:number]):
-            turned = _support_along(point_a, point_b, axes[number], limb, classes, black, half_width, radius, margin)
-            if turned[0] is not None:
-                return turned
-    return support
+        first = first or support
+    return first
 
 
 def _support_along(point_a: np.ndarray, point_b: np.ndarray, along: np.ndarray, limb: int, classes: Classes,
