@@ -551,8 +551,8 @@ def test_half_size_jpeg_maps_are_read_as_far_as_they_can_be():
     totals = _totals(reports)
     visible = sum(len(report["errors"]) for report in reports) + totals["missed"]
     assert totals["mixed"] == 0
-    assert totals["missed"] <= 0.05 * visible, totals
-    assert totals["invented"] <= 0.02 * totals["joints"], totals
+    assert totals["missed"] <= 0.025 * visible, totals
+    assert totals["invented"] <= 0.013 * totals["joints"], totals
     assert totals["split"] <= 0.008 * totals["joints"], totals
 
 
@@ -578,19 +578,13 @@ def lone_dots_report(seed: int, factor: float, jpeg: Optional[int]) -> Tuple[int
     return right, missed, wrong
 
 
-@pytest.mark.parametrize("factor,jpeg", [(1.0, 75), (0.75, 75), (0.5, None)])
+@pytest.mark.parametrize("factor,jpeg", [(1.0, 75), (0.75, 75), (0.5, None), (0.5, 75)])
 def test_lone_dots_of_every_colour_are_named(factor, jpeg):
-    """A dot with no stick (its neighbours missing) is named by its colour alone."""
+    """A dot with no stick (its neighbours missing) is named by its colour alone. At half size with JPEG a
+    dot keeps about one chroma sample and its luma rings, but on black its summed colour still names it
+    (12 scenes of 18 lone dots: 189 named right, 15 missed, 12 misnamed before the sums were used)."""
     for seed in range(6):
         assert lone_dots_report(seed, factor, jpeg) == (NUM_BODY, 0, 0), seed
-
-
-def test_lone_dots_in_half_size_jpeg_maps():
-    """At half size with JPEG a dot keeps about one chroma sample and its luma rings: neighbouring colours
-    are confused now and then (hue drifts by up to ~16 degrees, 20 apart)."""
-    right, missed, wrong = np.sum([lone_dots_report(seed, 0.5, 75) for seed in range(12)], axis=0)
-    total = 12 * NUM_BODY
-    assert right >= 0.8 * total and wrong <= 0.08 * total, (right, missed, wrong)
 
 
 # ---- ears, hands, face ---------------------------------------------------------------------------------

@@ -20,7 +20,8 @@ from .heads import relabel_heads
 from .people import EARS, STRONG, adopt_ears, assemble, settle_hidden
 from .placing import centre_by_luma, drawn_on_pixel, fit_drawn_dots
 from .readings import (
-    add_faint_dots, add_unseen_dots, luma_weighed_heads, named_alone, neighbouring_head_readings, recolour,
+    add_faint_dots, add_unseen_dots, luma_weighed_heads, name_lone_dots, named_alone, neighbouring_head_readings,
+    recolour,
 )
 from .redraw import Redraw, add_missing_joints, refit
 from .sticks import add_stick_ends, limb_links
@@ -58,6 +59,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
         joints = recolour(joints, image_ycc, dots.radius, scale)
         joints = add_unseen_dots(joints, classes, joint, image_ycc, dots, scale)
         joints = add_faint_dots(joints, faint, blue, image_ycc, dots.radius, scale)
+        joints = name_lone_dots(joints, classes, image_ycc, dots)
     if native:
         joints.xy = np.rint(joints.xy)
     joints = add_stick_ends(joints, classes, dots, scale)

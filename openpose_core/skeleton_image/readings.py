@@ -3,6 +3,7 @@ at full resolution, so a dot's core chroma *and* luma choose between its reading
 filters missed (by brightness, or faint colour peaks) are added."""
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from ..pose import HEAD_PARTS, NUM_BODY
@@ -123,6 +124,62 @@ def add_faint_dots(joints: Joints, faint: np.ndarray, blue: np.ndarray, image_yc
     kept = keep_apart(faint[:, :2], named, _FAINT_DOT_APART * radius, joints.xy)
     return joints.appended([(faint[index, :2], int(faint[index, 2]), next_dot + number, float(faint[index, 3]), True)
                             for number, index in enumerate(kept)])
+
+
+_DRAWN_VALUE = 0.2
+"""JPEG leaves the black round a dot below this value: a dot's blob is its pixels from here up."""
+_LONE_BLOB_AREA = (0.8, 2.5)
+_LONE_BLOB_SPAN = 1.9
+"""A lone dot's blob covers 0.9-2.3 x the disk's area (JPEG widens it) and spans up to 1.8 disk diameters;
+specks of JPEG noise are smaller, two touching dots larger."""
+_LONE_LUMA_SPREAD = 20.0
+_LONE_COST = 16.0
+"""A lone dot's summed colour fits its part within 13 (chroma angle in ``_ANGLE_SPREAD``, luma in 20 levels,
+squared and summed) over 1,300 lone dots of random scenes at 0.5x-0.75x: the luma, divided by the disk's
+area at the scale read, takes that scale's error (up to 5 %). Its summed chroma is 0.6-1.1 x the disk's in
+the part's colour; a white face dot has next to none."""
+_LONE_CHROMA = 0.4
+
+
+def name_lone_dots(joints: Joints, classes: Classes, image_ycc: np.ndarray, dots: Dots) -> Joints:
+    """Small JPEG maps: a joint whose limb neighbours are all missing is a dot alone on black, its colour
+    washed out (a blue ankle keeps V = 0.7 on a few pixels) and its core too small to name it surely. But
+    JPEG blends such a dot only with black, which has no chroma, and spreads its luma without losing it:
+    the blob's summed chroma keeps the dot's angle and its summed luma the dot's luma times the disk's
+    area. A blob of one dot's size and shape, away from the image's edges, whose sums fit one part's colour
+    is that part's dot, at the blob's luma centre, in place of whatever readings were found on it."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((classes.value >= _DRAWN_VALUE).astype(np.uint8),
+                                                               connectivity=8)
+    height, width = labels.shape
+    left, top, span_x, span_y, area = stats[1:].T
+    candidates = 1 + np.flatnonzero((area >= _LONE_BLOB_AREA[0] * dots.area) & (area <= _LONE_BLOB_AREA[1] * dots.area)
+                                    & (np.maximum(span_x, span_y) <= _LONE_BLOB_SPAN * 2.0 * dots.radius)
+                                    & (left > 0) & (top > 0) & (left + span_x < width) & (top + span_y < height))
+    keep, added = np.ones(len(joints), bool), []
+    next_dot = int(joints.dot.max()) + 1 if len(joints) else 0
+    for label in candidates:
+        window = np.s_[top[label - 1] - 1:top[label - 1] + span_y[label - 1] + 1,
+                       left[label - 1] - 1:left[label - 1] + span_x[label - 1] + 1]
+        blob = cv2.dilate((labels[window] == label).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        colour = image_ycc[window][blob]
+        luma, chroma = colour[:, 0].sum() / dots.area, colour[:, 1:].sum(axis=0)
+        angle_error = (np.degrees(np.arctan2(chroma[1], chroma[0])) - BODY_CHROMA_ANGLE + 180.0) % 360.0 - 180.0
+        costs = (angle_error / _ANGLE_SPREAD) ** 2 + ((luma - BODY_YCC[:, 0]) / _LONE_LUMA_SPREAD) ** 2
+        part = int(np.argmin(costs))
+        chroma_share = np.hypot(*chroma) / dots.area / np.hypot(*BODY_YCC[part, 1:])
+        if costs[part] > _LONE_COST or chroma_share < _LONE_CHROMA:
+            continue
+        weights = np.clip(colour[:, 0], 0.0, None)
+        ys, xs = np.nonzero(blob)
+        centre = np.array([window[1].start + np.average(xs, weights=weights),
+                           window[0].start + np.average(ys, weights=weights)])
+        inside = labels[np.clip(np.rint(joints.xy[:, 1]).astype(int), 0, height - 1),
+                        np.clip(np.rint(joints.xy[:, 0]).astype(int), 0, width - 1)] == label
+        keep &= ~inside
+        added.append((centre, part, next_dot, 1.0, True))
+        next_dot += 1
+    return Joints(joints.xy[keep], joints.part[keep], joints.dot[keep], joints.score[keep],
+                  joints.primary[keep]).appended(added)
 
 
 def named_alone(joints: Joints, image_ycc: np.ndarray, blue: np.ndarray, radius: float,
