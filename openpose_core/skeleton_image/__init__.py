@@ -83,8 +83,9 @@ Method:
    loose joins a person lacking that part: a head dot the head beside it, a limb dot (a wrist whose
    forearm looked too patchy to link) a person holding the joint its stick would join. Last, JPEG smears
    chroma across dot edges (an l-ear drawn over its l-eye pulls the eye's colour centre up to 2 px away)
-   but keeps luma at full resolution: in JPEG maps from 0.62x up, each joint is re-centred, within 2 px,
-   on the pixels with its luma and roughly its hue.
+   but keeps luma at full resolution: in JPEG maps, each joint is re-centred, within 2 px, on the pixels
+   with its luma and roughly its hue (a blue knee that slid along its lighter thigh comes back to the pixels
+   as dark as pure blue).
 7. Hands (``hands``, :mod:`.hands`). Blue dots that are not people's left knees (in JPEG, nor their
    blue-ish hips and ankles), joined pairwise by straight thin lines of one of the 20 hand-edge hues with
    no other dot on the way, are labelled by the edges' colours (a dot on two edges of different colours

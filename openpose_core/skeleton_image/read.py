@@ -8,7 +8,7 @@ import numpy as np
 from ..pose import HEAD_PARTS, NUM_BODY, Keypoint, Person, PoseFrame
 from .colours import (
     BLUE, BLUE_LEG, CRISP_SHARE, EXACT_SHARE, SMALL_DOTS, SMALL_JPEG, WHOLE_DOTS, YCBCR, as_rgb, classify,
-    joint_weight, palette_parts, palette_share, require_background,
+    dark_blue_weight, joint_weight, palette_parts, palette_share, require_background,
 )
 from .dots import Dots, LONE_DOT_FRACTION, dot_scale, find_joints
 from .face import find_face_dots, find_faces
@@ -103,8 +103,9 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
                                                        ~by_hand(joints.xy, blue, dots.radius))
         loose_dots = [(int(joints.part[index]), joints.xy[index]) for index in np.flatnonzero(loose)]
         bodies = add_missing_joints(redraw, bodies, loose_dots, stick_ends=scale < SMALL_DOTS)
-        if scale >= SMALL_DOTS:
-            bodies = centre_by_luma(bodies, classes, joint, dots, native)
+        # a small JPEG blue dot is no brighter than its sticks, but as dark as pure blue
+        bright = joint if scale >= SMALL_DOTS else np.maximum(joint, dark_blue_weight(classes, image_ycc))
+        bodies = centre_by_luma(bodies, classes, bright, dots, native)
     taken = np.array([body[part] for body in bodies for part in blue_like
                       if not np.isnan(body[part, 0])]).reshape(-1, 2)
     if len(taken) and len(blue):
