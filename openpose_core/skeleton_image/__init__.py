@@ -79,9 +79,10 @@ Method:
    the map shows there. In shrunk maps (about one chroma sample per dot) a head whose nose was read as
    the pink l-ear or the orange neck joins its neck through that dot renamed nose, when the neck-nose
    stick that this draws fits; and, once the hand pieces below are set aside, a limb joint whose dot lost
-   its colour is added where its stick, leaving the person, ends on black. In any JPEG map a dot left
-   loose joins a person lacking that part: a head dot the head beside it, a limb dot (a wrist whose
-   forearm looked too patchy to link) a person holding the joint its stick would join. Last, JPEG smears
+   its colour is added where its stick, leaving the person, ends on black, or where it meets the joint's
+   other stick, leaving another piece (which then joins). In any JPEG map a dot left loose joins a person
+   lacking that part: a head dot the head beside it, a limb dot (a wrist whose forearm looked too patchy
+   to link) a person holding the joint its stick would join. Last, JPEG smears
    chroma across dot edges (an l-ear drawn over its l-eye pulls the eye's colour centre up to 2 px away)
    but keeps luma at full resolution: in JPEG maps, each joint is re-centred, within 2 px, on the pixels
    with its luma and roughly its hue (a blue knee that slid along its lighter thigh comes back to the pixels

@@ -18,10 +18,11 @@ that the other person's drawing already explains goes.
 
 In shrunk JPEG maps a wrist or ankle dot may lose its colour altogether while the forearm or shin
 leading to it still shows: :func:`add_missing_joints` (run after the hand pieces are set aside) adds such
-a joint where that unexplained stick ends on black; in any JPEG map it gives a dot left loose to the
-person lacking that part whose drawing it completes: a head dot (an ear, whose only stick hides under the
-head dots) to the head beside it, a wrist whose forearm looked too patchy to link to the elbow's person,
-when the dot and sticks drawn there fit.
+a joint where that unexplained stick ends on black, and a joint lost between two of its sticks (a left
+hip between the neck's cyan stick and the azure thigh) where they meet, joining the pieces either side.
+In any JPEG map it gives a dot left loose to the person lacking that part whose drawing it completes: a
+head dot (an ear, whose only stick hides under the head dots) to the head beside it, a wrist whose
+forearm looked too patchy to link to the elbow's person, when the dot and sticks drawn there fit.
 
 Limits: otherwise only joints the parse found are judged. A stick whose end joint was not found (a nose
 under an elbow dot) leaves its colour unexplained, and a joint whose own stick runs under it can then
@@ -60,6 +61,7 @@ _LIMB_PARTS = range(1, 14)  # not head joints: their short sticks hide under the
 _HEAD_REACH = 5.0       # dot radii from a head's nearest dot to a loose head dot it may take
 _MAX_CHANGES = 60
 _LIMB_STARTS, _LIMB_ENDS = np.array(DRAWN_LIMBS).T
+_LIMB_OF = {frozenset(limb): index for index, limb in enumerate(DRAWN_LIMBS)}
 _NEIGHBOURS = {part: [other for limb in DRAWN_LIMBS if part in limb for other in limb if other != part]
                for part in range(NUM_BODY)}
 
@@ -94,7 +96,9 @@ def add_missing_joints(redraw: "Redraw", bodies: List[np.ndarray], loose_dots: S
 
     - ``stick_ends`` (shrunk maps): a limb joint whose dot lost its colour (a blue-violet ankle at half
       size) goes where its stick, leaving a joint of the person, ends on black. A stick ending under other
-      drawing, or at the image border, says nothing about where its joint is, so no joint is added there.
+      drawing, or at the image border, says nothing about where its joint is, so no joint is added there,
+      unless it meets the joint's other stick, leaving another piece (or the same person): the joint goes
+      where they meet, and the pieces join.
     - A dot left loose (``loose_dots``: (part, position) readings) joins a person lacking that part: a
       head dot (mostly an ear: its only stick, to its eye, hides under the head dots) the head next to it,
       a limb dot (mostly a wrist whose forearm looked too patchy to link) a person holding a joint its
@@ -105,28 +109,74 @@ def add_missing_joints(redraw: "Redraw", bodies: List[np.ndarray], loose_dots: S
 
 
 def _extend_limbs(redraw: "Redraw", bodies: List[np.ndarray]) -> List[np.ndarray]:
-    """Best addition first, each round against the drawing of the people as they now are."""
+    """Best addition first (a joint where its stick ends on black, or where its two sticks meet), each round
+    against the drawing of the people as they now are."""
     people = [body.copy() for body in bodies]
     for _ in range(_MAX_CHANGES):
-        residual = redraw.target - redraw.draw((0, 0, redraw.width, redraw.height), people)
-        sticks: Dict[int, np.ndarray] = {}
-        best: Optional[Tuple[float, int, np.ndarray]] = None
-        for index, body in enumerate(people):
-            held = ~np.isnan(body[:, 0])
-            for limb, (first, second) in enumerate(DRAWN_LIMBS):
-                for start, end in ((first, second), (second, first)):
-                    if not held[start] or held[end] or end not in _LIMB_PARTS:
-                        continue
-                    if limb not in sticks:
-                        sticks[limb] = _unexplained_sticks(residual, limb)
-                    for place in _stick_end_places(redraw, sticks[limb], body[start]):
-                        added = body.copy()
-                        added[end] = place
-                        best = _better_addition(redraw, people, index, added, end, best)
+        unexplained = _Unexplained(redraw.target - redraw.draw((0, 0, redraw.width, redraw.height), people))
+        best: Optional[Tuple[float, List[np.ndarray]]] = None
+        for box, after in itertools.chain(_stick_end_additions(redraw, people, unexplained),
+                                          _bridges(redraw, people, unexplained)):
+            gain, fit = redraw.gain(box, people, after)
+            if gain > 0 and fit >= _ADD_FIT and (best is None or gain > best[0]):
+                best = (gain, after)
         if best is None:
             break
-        people[best[1]] = best[2]
+        people = best[1]
     return people
+
+
+Addition = Tuple[Optional[Box], List[np.ndarray]]     # the map pixels it redraws, the people after it
+
+
+def _stick_end_additions(redraw: "Redraw", people: List[np.ndarray],
+                         unexplained: "_Unexplained") -> Iterator[Addition]:
+    """A person's joint added where the unexplained stick leaving its neighbour ends on black."""
+    for index, body in enumerate(people):
+        held = ~np.isnan(body[:, 0])
+        for limb, (first, second) in enumerate(DRAWN_LIMBS):
+            for start, end in ((first, second), (second, first)):
+                if not held[start] or held[end] or end not in _LIMB_PARTS:
+                    continue
+                for place in _stick_end_places(redraw, unexplained.sticks(limb), body[start]):
+                    added = body.copy()
+                    added[end] = place
+                    yield redraw.box(_extent(added[_ends(added, end)])), people[:index] + [added] + people[index + 1:]
+
+
+def _bridges(redraw: "Redraw", people: List[np.ndarray], unexplained: "_Unexplained") -> Iterator[Addition]:
+    """A joint whose dot lost its colour between two of its sticks (a left hip between the neck's cyan stick
+    and its azure thigh, at half size) leaves its person in two pieces, the joints either side of it in
+    each, and neither stick explained: the joint added where those two sticks meet, joining the pieces
+    (or completing one person holding both)."""
+    held = [~np.isnan(body[:, 0]) for body in people]
+    for first, second in itertools.product(range(len(people)), repeat=2):
+        if first != second and (held[first] & held[second]).any():
+            continue
+        others = [body for index, body in enumerate(people) if index not in (first, second)]
+        for part in _LIMB_PARTS:
+            if held[first][part] or held[second][part]:
+                continue
+            for near, far in itertools.product(_NEIGHBOURS[part], repeat=2):
+                if near == far or not (held[first][near] and held[second][far]):
+                    continue
+                limbs = _LIMB_OF[frozenset((near, part))], _LIMB_OF[frozenset((far, part))]
+                ends = [_stick_tip(redraw, unexplained.sticks(limbs[0], limbs[1]), people[first][near]),
+                        _stick_tip(redraw, unexplained.sticks(limbs[1], limbs[0]), people[second][far])]
+                if None in ends or np.hypot(*(ends[0][0] - ends[1][0])) > 2.0 * redraw.radius:
+                    continue
+                for place in _meeting_places(redraw, ends):
+                    merged = np.where(held[second][:, None], people[second], people[first])
+                    merged[part] = place
+                    yield redraw.box(_extent(merged[[near, part, far]])), others + [merged]
+
+
+def _meeting_places(redraw: "Redraw", ends: List[Tuple[np.ndarray, np.ndarray]]) -> List[np.ndarray]:
+    """Where a joint whose two sticks end at ``ends`` ((tip, direction) each) may be: about each tip, from a
+    dot radius short of it to past it (the joint's dot, which covers the tips, may take either stick's
+    colour)."""
+    steps = np.arange(-1.0, 2.75, 0.5) * redraw.radius
+    return [tip + step * direction for tip, direction in ends for step in steps]
 
 
 def _adopt_loose_dots(redraw: "Redraw", people: List[np.ndarray],
@@ -165,31 +215,57 @@ def _better_addition(redraw: "Redraw", people: List[np.ndarray], index: int, add
     return (gain, index, added) if gain > 0 and fit >= _ADD_FIT and (best is None or gain > best[0]) else best
 
 
-def _unexplained_sticks(residual: np.ndarray, limb: int) -> np.ndarray:
-    """Connected pieces (labels, 0 = none) of the unexplained colour that ``limb``'s stick colour explains."""
-    colour = np.array(LIMB_COLORS[limb], np.float32)
-    level = np.linalg.norm(residual, axis=2)
-    along = (residual @ colour) / (level * float(np.linalg.norm(colour)) + 1e-6)
-    stick = (along > _STICK_HUE) & (level > _STICK_LEVEL * float(np.linalg.norm(colour)))
-    return cv2.connectedComponents(stick.astype(np.uint8), connectivity=8)[1]
+class _Unexplained:
+    """The colour that the drawing of the people leaves unexplained (map minus drawing), and its pieces that
+    a limb's stick colour explains, worked out once per limb."""
+
+    def __init__(self, residual: np.ndarray):
+        self.residual = residual
+        self.level = np.linalg.norm(residual, axis=2)
+        self._cosines: Dict[int, np.ndarray] = {}
+        self._sticks: Dict[Tuple[int, Optional[int]], np.ndarray] = {}
+
+    def sticks(self, limb: int, rival: Optional[int] = None) -> np.ndarray:
+        """Connected pieces (labels, 0 = none) of the unexplained colour that ``limb``'s stick colour explains
+        (better than the ``rival`` limb's: two touching sticks of neighbouring hues would make one piece)."""
+        if (limb, rival) not in self._sticks:
+            stick = (self._cosine(limb) > _STICK_HUE) & (self.level > _STICK_LEVEL * np.linalg.norm(LIMB_COLORS[limb]))
+            if rival is not None:
+                stick &= self._cosine(limb) > self._cosine(rival)
+            self._sticks[limb, rival] = cv2.connectedComponents(stick.astype(np.uint8), connectivity=8)[1]
+        return self._sticks[limb, rival]
+
+    def _cosine(self, limb: int) -> np.ndarray:
+        if limb not in self._cosines:
+            colour = np.array(LIMB_COLORS[limb], np.float32)
+            self._cosines[limb] = (self.residual @ colour) / (self.level * float(np.linalg.norm(colour)) + 1e-6)
+        return self._cosines[limb]
+
+
+def _stick_tip(redraw: "Redraw", sticks: np.ndarray, start: np.ndarray) -> Optional[Tuple[np.ndarray, np.ndarray]]:
+    """(tip, unit direction from ``start``) of the unexplained stick leaving ``start``, if one does."""
+    reach = int(math.ceil(redraw.radius + redraw.half_width + 1.0))
+    x, y = int(round(start[0])), int(round(start[1]))
+    touching = set(np.unique(sticks[max(y - reach, 0):y + reach + 1, max(x - reach, 0):x + reach + 1])) - {0}
+    if not touching:
+        return None
+    ys, xs = np.nonzero(np.isin(sticks, list(touching)))
+    distance = np.hypot(xs - start[0], ys - start[1])
+    if distance.max() < 3 * redraw.radius:
+        return None
+    farthest = np.argsort(distance)[-5:]
+    tip = np.array([xs[farthest].mean(), ys[farthest].mean()])
+    return tip, (tip - start) / np.hypot(*(tip - start))
 
 
 def _stick_end_places(redraw: "Redraw", sticks: np.ndarray, start: np.ndarray) -> List[np.ndarray]:
     """Where the joint at the far end of the unexplained stick leaving ``start`` may be: the stick's tip
     (the renderer's ellipse ends at the joint's centre) and up to a dot radius back from it, since the dot
     covers the tip. No place when the stick ends on anything but black, or at the border."""
-    reach = int(math.ceil(redraw.radius + redraw.half_width + 1.0))
-    x, y = int(round(start[0])), int(round(start[1]))
-    touching = set(np.unique(sticks[max(y - reach, 0):y + reach + 1, max(x - reach, 0):x + reach + 1])) - {0}
-    if not touching:
+    end = _stick_tip(redraw, sticks, start)
+    if end is None:
         return []
-    ys, xs = np.nonzero(np.isin(sticks, list(touching)))
-    distance = np.hypot(xs - start[0], ys - start[1])
-    if distance.max() < 3 * redraw.radius:
-        return []
-    farthest = np.argsort(distance)[-5:]
-    tip = np.array([xs[farthest].mean(), ys[farthest].mean()])
-    direction = (tip - start) / np.hypot(*(tip - start))
+    tip, direction = end
     size = np.array([redraw.width, redraw.height])
     beyond = [tip + direction * (redraw.radius + step) for step in (1.5, 2.5)]
     inside = (tip >= 2).all() and (tip < size - 3).all() and all((point >= 0).all() and (point < size - 0.5).all()
