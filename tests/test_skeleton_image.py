@@ -565,13 +565,13 @@ def test_blue_knees_in_half_size_jpeg_maps_sit_on_their_dot(seed):
     assert [extra for extra in report["invented"] if extra[1] == 12] == [], report
 
 
-@pytest.mark.parametrize("seed", [14, 61, 99, 114])
-def test_a_hip_lost_between_its_sticks_joins_its_person_again(seed):
+@pytest.mark.parametrize("seed,part", [(14, 11), (61, 11), (99, 11), (114, 11), (153, 12)])
+def test_a_joint_lost_between_its_sticks_joins_its_person_again(seed, part):
     """At half size a left hip's dot takes the colour of its two sticks (the neck's cyan, the thigh's azure)
     and is not found, leaving the leg a piece of its own: where the two sticks meet, the hip comes back and
-    the pieces join."""
+    the pieces join. The far piece may be a loose dot (153: a left knee between its hip and a lone ankle)."""
     report = run_case(seed, 1 + seed % 5, 0.5, "area", jpeg=75, strict=False)
-    assert [miss for miss in report["missed"] if miss[1] == 11] == [] and report["mixed"] == [], report
+    assert [miss for miss in report["missed"] if miss[1] == part] == [] and report["mixed"] == [], report
 
 
 def lone_dots_report(seed: int, factor: float, jpeg: Optional[int]) -> Tuple[int, int, int]:

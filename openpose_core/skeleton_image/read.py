@@ -115,12 +115,14 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     hand_links = link_hand_dots(blue, classes, dots, scale)
     found_hands = label_hands(blue, hand_links)
     # a lone blue dot is a left knee (with no hip and no ankle) unless it may be part of a hand: a dot of
-    # a hand found, or a blue dot a few dot sizes from others (hand lines may hide under the dots)
+    # a hand found, or a blue dot a few dot sizes from others (hand lines may hide under the dots); or
+    # unless redrawing joined it to a person
     hand_dots = blue[sorted({index for _, used in found_hands for index in used})].reshape(-1, 2)
     for body in lone_blue:
         point = body[~np.isnan(body[:, 0])][:1]
-        on_hand = len(hand_dots) and np.hypot(*(hand_dots - point).T).min() < 0.6 * dots.radius
-        if not on_hand and not by_hand(point, blue, dots.radius, own=0.6)[0]:
+        on_hand, joined = (len(known) and np.hypot(*(known - point).T).min() < 0.6 * dots.radius
+                           for known in (hand_dots, taken))
+        if not on_hand and not joined and not by_hand(point, blue, dots.radius, own=0.6)[0]:
             bodies.append(body)
 
     hand_of: Dict[Tuple[int, str], np.ndarray] = {}

@@ -105,18 +105,19 @@ def add_missing_joints(redraw: "Redraw", bodies: List[np.ndarray], loose_dots: S
       stick would join.
 
     Each addition must gain, and its dot and sticks fit the colour the drawing leaves unexplained."""
-    return _adopt_loose_dots(redraw, _extend_limbs(redraw, bodies) if stick_ends else bodies, loose_dots)
+    return _adopt_loose_dots(redraw, _extend_limbs(redraw, bodies, loose_dots) if stick_ends else bodies, loose_dots)
 
 
-def _extend_limbs(redraw: "Redraw", bodies: List[np.ndarray]) -> List[np.ndarray]:
-    """Best addition first (a joint where its stick ends on black, or where its two sticks meet), each round
-    against the drawing of the people as they now are."""
+def _extend_limbs(redraw: "Redraw", bodies: List[np.ndarray],
+                  loose_dots: Sequence[Tuple[int, np.ndarray]]) -> List[np.ndarray]:
+    """Best addition first (a joint where its stick ends on black, or where its two sticks meet, the far one
+    maybe leaving a loose dot), each round against the drawing of the people as they now are."""
     people = [body.copy() for body in bodies]
     for _ in range(_MAX_CHANGES):
         unexplained = _Unexplained(redraw.target - redraw.draw((0, 0, redraw.width, redraw.height), people))
         best: Optional[Tuple[float, List[np.ndarray]]] = None
         for box, after in itertools.chain(_stick_end_additions(redraw, people, unexplained),
-                                          _bridges(redraw, people, unexplained)):
+                                          _bridges(redraw, people, _unheld(redraw, people, loose_dots), unexplained)):
             gain, fit = redraw.gain(box, people, after)
             if gain > 0 and fit >= _ADD_FIT and (best is None or gain > best[0]):
                 best = (gain, after)
@@ -144,13 +145,16 @@ def _stick_end_additions(redraw: "Redraw", people: List[np.ndarray],
                     yield redraw.box(_extent(added[_ends(added, end)])), people[:index] + [added] + people[index + 1:]
 
 
-def _bridges(redraw: "Redraw", people: List[np.ndarray], unexplained: "_Unexplained") -> Iterator[Addition]:
+def _bridges(redraw: "Redraw", people: List[np.ndarray], loose: List[np.ndarray],
+             unexplained: "_Unexplained") -> Iterator[Addition]:
     """A joint whose dot lost its colour between two of its sticks (a left hip between the neck's cyan stick
     and its azure thigh, at half size) leaves its person in two pieces, the joints either side of it in
     each, and neither stick explained: the joint added where those two sticks meet, joining the pieces
-    (or completing one person holding both)."""
-    held = [~np.isnan(body[:, 0]) for body in people]
-    for first, second in itertools.product(range(len(people)), repeat=2):
+    (or completing one person holding both). The far piece may be a ``loose`` dot (one-joint bodies: a
+    lone blue-violet ankle waits for the hands to be read)."""
+    pieces = people + loose
+    held = [~np.isnan(body[:, 0]) for body in pieces]
+    for first, second in itertools.product(range(len(people)), range(len(pieces))):
         if first != second and (held[first] & held[second]).any():
             continue
         others = [body for index, body in enumerate(people) if index not in (first, second)]
@@ -161,14 +165,27 @@ def _bridges(redraw: "Redraw", people: List[np.ndarray], unexplained: "_Unexplai
                 if near == far or not (held[first][near] and held[second][far]):
                     continue
                 limbs = _LIMB_OF[frozenset((near, part))], _LIMB_OF[frozenset((far, part))]
-                ends = [_stick_tip(redraw, unexplained.sticks(limbs[0], limbs[1]), people[first][near]),
-                        _stick_tip(redraw, unexplained.sticks(limbs[1], limbs[0]), people[second][far])]
+                ends = [_stick_tip(redraw, unexplained.sticks(limbs[0], limbs[1]), pieces[first][near]),
+                        _stick_tip(redraw, unexplained.sticks(limbs[1], limbs[0]), pieces[second][far])]
                 if None in ends or np.hypot(*(ends[0][0] - ends[1][0])) > 2.0 * redraw.radius:
                     continue
                 for place in _meeting_places(redraw, ends):
-                    merged = np.where(held[second][:, None], people[second], people[first])
+                    merged = np.where(held[second][:, None], pieces[second], pieces[first])
                     merged[part] = place
                     yield redraw.box(_extent(merged[[near, part, far]])), others + [merged]
+
+
+def _unheld(redraw: "Redraw", people: List[np.ndarray],
+            loose_dots: Sequence[Tuple[int, np.ndarray]]) -> List[np.ndarray]:
+    """The loose dots that are no joint of anyone's yet, as one-joint bodies."""
+    held = np.vstack([body[~np.isnan(body[:, 0])] for body in people] + [np.zeros((0, 2))])
+    pieces = []
+    for part, place in loose_dots:
+        if not len(held) or np.hypot(*(held - place).T).min() >= redraw.radius:
+            piece = np.full((NUM_BODY, 2), np.nan)
+            piece[part] = place
+            pieces.append(piece)
+    return pieces
 
 
 def _meeting_places(redraw: "Redraw", ends: List[Tuple[np.ndarray, np.ndarray]]) -> List[np.ndarray]:
