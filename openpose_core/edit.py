@@ -9,16 +9,19 @@ Conventions (pixel coordinates, y pointing down):
   the picture maps ``x`` to ``(x + 0.5) * new / old - 0.5`` (as ``cv2.resize``).
 - Angles are degrees; positive turns counter-clockwise as seen on screen, as ``cv2.getRotationMatrix2D``:
   about centre ``c``, ``x' = cx + cos a (x - cx) + sin a (y - cy)``, ``y' = cy - sin a (x - cx) + cos a (y - cy)``.
-- Every function returns a new frame and never changes its input. ``people`` arguments take indices into
-  ``frame.people`` (``None`` = everyone, negative ones count from the end); an index the frame does not
-  have raises ``IndexError`` naming it. Offsets, factors, angles and centres must be finite numbers
-  (``ValueError``), and scale factors non-zero.
+- Every function returns a new frame and never changes its input. ``people`` arguments take an index or a
+  collection of indices into ``frame.people`` (``None`` = everyone, negative ones count from the end); an index
+  the frame does not have raises ``IndexError`` naming it. Offsets, factors, angles and centres must be finite
+  numbers and scale factors positive (mirroring is :func:`flip_horizontal`, which also swaps left/right labels).
+  Canvas sizes, crop windows and margins are whole numbers of pixels, sizes at least 1; canvas anchors lie in
+  ``[0, 1]``. A value breaking these rules raises ``ValueError`` naming the argument.
 """
 from __future__ import annotations
 
 import numbers
+from collections import Counter
 from dataclasses import replace
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -29,6 +32,9 @@ from .pose import (
 
 PART_SIZES = {"body": NUM_BODY, "left_hand": NUM_HAND, "right_hand": NUM_HAND, "face": NUM_FACE, "feet": NUM_FEET}
 """The point groups of a :class:`Person` and their sizes."""
+
+Indices = Union[int, Iterable[int]]
+"""One index into ``frame.people`` or several."""
 
 
 def _swaps(count: int, pairs: Iterable[Tuple[int, int]]) -> np.ndarray:
@@ -66,12 +72,19 @@ def person_arrays(person: Person) -> Dict[str, np.ndarray]:
 
 def with_arrays(person: Person, arrays: Dict[str, Optional[np.ndarray]]) -> Person:
     """A copy of ``person`` with the given groups replaced (``None`` removes a group); NaN rows become missing."""
-    return replace(person, **{part: None if array is None else array_to_points(array) for part, array in arrays.items()})
+    return replace(person, **{part: None if array is None else array_to_points(array)
+                              for part, array in arrays.items()})
 
 
-def _indices(frame: PoseFrame, people: Iterable[int]) -> List[int]:
-    """``people`` as indices into ``frame.people`` (negative ones count from the end); IndexError, naming
-    the index, for one the frame does not have."""
+def _indices(frame: PoseFrame, people: Indices) -> List[int]:
+    """``people`` (one index or several) as indices into ``frame.people`` (negative ones count from the end);
+    IndexError, naming the index, for one the frame does not have."""
+    if isinstance(people, numbers.Integral):
+        people = [people]
+    try:
+        people = list(people)
+    except TypeError:
+        raise ValueError(f"people must be an index or a collection of indices, got {people!r}") from None
     count = len(frame.people)
     chosen = []
     for index in people:
@@ -83,7 +96,7 @@ def _indices(frame: PoseFrame, people: Iterable[int]) -> List[int]:
     return chosen
 
 
-def _edit_people(frame: PoseFrame, edit: Callable[[Person], Person], people: Optional[Iterable[int]] = None) -> PoseFrame:
+def _edit_people(frame: PoseFrame, edit: Callable[[Person], Person], people: Optional[Indices] = None) -> PoseFrame:
     """A copy of ``frame`` with ``edit`` applied to the chosen people."""
     result = frame.copy()
     for index in range(len(result.people)) if people is None else set(_indices(frame, people)):
@@ -106,6 +119,35 @@ def finite_numbers(**values) -> List[float]:
     return result
 
 
+def _whole_numbers(**values) -> List[int]:
+    """The values as ints; ValueError, naming the argument, for one that is not a whole number (canvases and
+    crop windows are made of whole pixels, so that an image edited the same way stays aligned)."""
+    result = []
+    for (name, value), number in zip(values.items(), finite_numbers(**values)):
+        if not number.is_integer():
+            raise ValueError(f"{name} must be a whole number, got {value!r}")
+        result.append(int(number))
+    return result
+
+
+def _canvas_size(width, height) -> Tuple[int, int]:
+    """``width`` and ``height`` as whole numbers of at least 1 pixel (else ValueError naming them)."""
+    width, height = _whole_numbers(width=width, height=height)
+    if width < 1 or height < 1:
+        raise ValueError(f"canvas must be at least 1 x 1, got width {width}, height {height}")
+    return width, height
+
+
+def _finite_pair(name: str, pair) -> Tuple[float, float]:
+    """An ``(x, y)`` pair of finite numbers; ValueError naming ``name`` otherwise."""
+    try:
+        x, y = pair
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be an (x, y) pair, got {pair!r}") from None
+    x, y = finite_numbers(**{f"{name}_x": x, f"{name}_y": y})
+    return x, y
+
+
 def _map_positions(person: Person, function: Callable[[np.ndarray], np.ndarray]) -> Person:
     """``person`` with ``function`` (``N x 2`` positions -> ``N x 2``) applied to every point group."""
     arrays = person_arrays(person)
@@ -114,7 +156,7 @@ def _map_positions(person: Person, function: Callable[[np.ndarray], np.ndarray])
     return with_arrays(person, arrays)
 
 
-def _affine(frame: PoseFrame, matrix: np.ndarray, people: Optional[Iterable[int]]) -> PoseFrame:
+def _affine(frame: PoseFrame, matrix: np.ndarray, people: Optional[Indices]) -> PoseFrame:
     """Apply the 2 x 3 matrix ``[A | b]`` (``p' = A p + b``) to the chosen people's points."""
     linear, offset = matrix[:, :2], matrix[:, 2]
     return _edit_people(frame, lambda person: _map_positions(person, lambda xy: xy @ linear.T + offset), people)
@@ -123,12 +165,7 @@ def _affine(frame: PoseFrame, matrix: np.ndarray, people: Optional[Iterable[int]
 def _centre(frame: PoseFrame, center: Optional[Tuple[float, float]]) -> Tuple[float, float]:
     if center is None:
         return (frame.width - 1) / 2, (frame.height - 1) / 2
-    try:
-        x, y = center
-    except (TypeError, ValueError):
-        raise ValueError(f"center must be an (x, y) pair, got {center!r}") from None
-    cx, cy = finite_numbers(center_x=x, center_y=y)
-    return cx, cy
+    return _finite_pair("center", center)
 
 
 def _check_same_canvas(frames: Sequence[PoseFrame]) -> None:
@@ -139,25 +176,26 @@ def _check_same_canvas(frames: Sequence[PoseFrame]) -> None:
 
 # -- geometry -----------------------------------------------------------------------------------------------
 
-def translate(frame: PoseFrame, dx: float, dy: float, *, people: Optional[Iterable[int]] = None) -> PoseFrame:
+def translate(frame: PoseFrame, dx: float, dy: float, *, people: Optional[Indices] = None) -> PoseFrame:
     """Move points by ``(dx, dy)`` pixels (canvas unchanged)."""
     dx, dy = finite_numbers(dx=dx, dy=dy)
     return _affine(frame, np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]]), people)
 
 
 def scale(frame: PoseFrame, sx: float, sy: Optional[float] = None, *, center: Optional[Tuple[float, float]] = None,
-          people: Optional[Iterable[int]] = None) -> PoseFrame:
+          people: Optional[Indices] = None) -> PoseFrame:
     """Scale points about ``center`` (default: canvas centre) by ``sx`` horizontally and ``sy`` (default ``sx``)
     vertically; the canvas is unchanged (use :func:`resize` to scale picture and canvas together)."""
     sx, sy = finite_numbers(sx=sx, sy=sx if sy is None else sy)
-    if sx == 0 or sy == 0:
-        raise ValueError(f"scale factors must not be 0 (every point would land on the centre), got {sx:g}, {sy:g}")
+    if sx <= 0 or sy <= 0:  # 0 puts every point on the centre; below 0 mirrors, leaving left parts on the right
+        raise ValueError(f"scale factors must be positive, got {sx:g}, {sy:g} (to mirror, use flip_horizontal, "
+                         "which also swaps the left/right labels)")
     cx, cy = _centre(frame, center)
     return _affine(frame, np.array([[sx, 0.0, cx * (1 - sx)], [0.0, sy, cy * (1 - sy)]]), people)
 
 
 def rotate(frame: PoseFrame, degrees: float, *, center: Optional[Tuple[float, float]] = None,
-           people: Optional[Iterable[int]] = None) -> PoseFrame:
+           people: Optional[Indices] = None) -> PoseFrame:
     """Rotate points about ``center`` (default: canvas centre); positive ``degrees`` turn counter-clockwise on
     screen (y down), like ``cv2.getRotationMatrix2D``. Whole turns are exact (the angle is reduced mod 360)."""
     radians = np.deg2rad(finite_numbers(degrees=degrees)[0] % 360.0)
@@ -167,7 +205,7 @@ def rotate(frame: PoseFrame, degrees: float, *, center: Optional[Tuple[float, fl
     return _affine(frame, matrix, people)
 
 
-def flip_horizontal(frame: PoseFrame, *, people: Optional[Iterable[int]] = None) -> PoseFrame:
+def flip_horizontal(frame: PoseFrame, *, people: Optional[Indices] = None) -> PoseFrame:
     """Mirror left-right (``x -> width - 1 - x``, matching ``cv2.flip(image, 1)``) and swap left/right labels:
     body joints, BODY_25 feet, the two hands and the face landmarks, so a mirrored person is still anatomically
     labelled (the old left wrist becomes the right wrist)."""
@@ -189,14 +227,15 @@ def crop(frame: PoseFrame, left: int, top: int, width: int, height: int) -> Pose
     """Make the canvas the window ``[left, left + width) x [top, top + height)`` of the old one, points keeping
     their place in the picture. Negative ``left``/``top`` or a window reaching past the old canvas pads.
     Points that end up off the canvas are kept (off-canvas coordinates are valid in pose JSON)."""
-    if width <= 0 or height <= 0:
-        raise ValueError(f"canvas must be at least 1 x 1, got {width} x {height}")
+    left, top = _whole_numbers(left=left, top=top)
+    width, height = _canvas_size(width, height)
     moved = translate(frame, -left, -top)
     return PoseFrame(moved.people, width, height)
 
 
 def pad(frame: PoseFrame, left: int = 0, top: int = 0, right: int = 0, bottom: int = 0) -> PoseFrame:
     """Add margins (negative margins crop); points keep their place in the picture."""
+    left, top, right, bottom = _whole_numbers(left=left, top=top, right=right, bottom=bottom)
     return crop(frame, -left, -top, frame.width + left + right, frame.height + top + bottom)
 
 
@@ -204,8 +243,12 @@ def resize_canvas(frame: PoseFrame, width: int, height: int, *, anchor: Tuple[fl
     """Change the canvas size without scaling the picture (pad or crop). ``anchor`` is the fraction of the size
     change taken at the left and top: ``(0.5, 0.5)`` keeps the picture centred, ``(0, 0)`` pins its top-left
     corner. Offsets are rounded down to whole pixels so an image padded the same way stays aligned."""
-    left = int(np.floor((frame.width - width) * anchor[0]))
-    top = int(np.floor((frame.height - height) * anchor[1]))
+    width, height = _canvas_size(width, height)
+    anchor_x, anchor_y = _finite_pair("anchor", anchor)
+    if not (0 <= anchor_x <= 1 and 0 <= anchor_y <= 1):
+        raise ValueError(f"anchor must be fractions within [0, 1], got {anchor!r}")
+    left = int(np.floor((frame.width - width) * anchor_x))
+    top = int(np.floor((frame.height - height) * anchor_y))
     return crop(frame, left, top, width, height)
 
 
@@ -213,8 +256,7 @@ def resize(frame: PoseFrame, width: int, height: int) -> PoseFrame:
     """Scale picture and canvas to ``width x height`` (aspect may change): ``x -> (x + 0.5) * width / old - 0.5``,
     the pixel-centre mapping of ``cv2.resize``. (Going through normalised 0..1 JSON, ``x / old * width``, differs
     by less than half a pixel.)"""
-    if width <= 0 or height <= 0:
-        raise ValueError(f"canvas must be at least 1 x 1, got {width} x {height}")
+    width, height = _canvas_size(width, height)
     sx, sy = width / frame.width, height / frame.height
     scaled = _affine(frame, np.array([[sx, 0.0, (sx - 1) / 2], [0.0, sy, (sy - 1) / 2]]), None)
     return PoseFrame(scaled.people, width, height)
@@ -222,21 +264,22 @@ def resize(frame: PoseFrame, width: int, height: int) -> PoseFrame:
 
 # -- selection ----------------------------------------------------------------------------------------------
 
-def select_people(frame: PoseFrame, indices: Iterable[int]) -> PoseFrame:
+def select_people(frame: PoseFrame, indices: Indices) -> PoseFrame:
     """Keep only the listed people, in the order listed."""
     return PoseFrame([frame.people[i] for i in _indices(frame, indices)], frame.width, frame.height).copy()
 
 
-def remove_people(frame: PoseFrame, indices: Iterable[int]) -> PoseFrame:
+def remove_people(frame: PoseFrame, indices: Indices) -> PoseFrame:
     """Drop the listed people, keeping the others in order."""
     dropped = set(_indices(frame, indices))
     return select_people(frame, [i for i in range(len(frame.people)) if i not in dropped])
 
 
-def remove_parts(frame: PoseFrame, parts: Iterable[str], *, people: Optional[Iterable[int]] = None) -> PoseFrame:
+def remove_parts(frame: PoseFrame, parts: Union[str, Iterable[str]], *, people: Optional[Indices] = None) -> PoseFrame:
     """Remove point groups (``"left_hand"``, ``"right_hand"``, ``"hands"``, ``"face"``, ``"feet"``, ``"body"``)
-    and/or single joints named as in ``BODY_PARTS`` or ``FOOT_PARTS`` (e.g. ``"left_wrist"``, ``"right_heel"``)."""
-    names = set(parts)
+    and/or single joints named as in ``BODY_PARTS`` or ``FOOT_PARTS`` (e.g. ``"left_wrist"``, ``"right_heel"``);
+    one name or several."""
+    names = {parts} if isinstance(parts, str) else set(parts)  # set("face") would be its letters
     unknown = names - set(PART_SIZES) - {"hands"} - set(BODY_PARTS) - set(FOOT_PARTS)
     if unknown:
         raise ValueError(f"unknown parts {sorted(unknown)}")
@@ -311,12 +354,20 @@ def min_cost_assignment(cost: np.ndarray) -> List[Tuple[int, int]]:
     return sorted((int(owner[c]) - 1, c - 1) for c in range(1, cols + 1) if owner[c])
 
 
+def _unique_ids(people: Sequence[Person]) -> Dict[int, int]:
+    """``person_id`` -> index for the ids only one of ``people`` has: a repeated id (merged clips both
+    numbering from 0) does not say who is who."""
+    counts = Counter(person.person_id for person in people)
+    return {person.person_id: index for index, person in enumerate(people)
+            if person.person_id is not None and counts[person.person_id] == 1}
+
+
 def match_people(first: Sequence[Person], second: Sequence[Person]) -> List[Tuple[int, int]]:
-    """Pairs ``(i, j)`` matching people of two frames: a ``person_id`` both frames hold pairs its people
-    (tracking knows who is who, also when two people swap places); the others by least total body-centroid
-    distance (optimal assignment), people without any point last, arbitrarily."""
-    second_ids = {person.person_id: j for j, person in enumerate(second) if person.person_id is not None}
-    pairs = [(i, second_ids[person.person_id]) for i, person in enumerate(first) if person.person_id in second_ids]
+    """Pairs ``(i, j)`` matching people of two frames: a ``person_id`` each frame gives to exactly one person
+    pairs those two (tracking knows who is who, also when two people swap places); the others by least total
+    body-centroid distance (optimal assignment), people without any point last, arbitrarily."""
+    first_ids, second_ids = _unique_ids(first), _unique_ids(second)
+    pairs = [(i, second_ids[person_id]) for person_id, i in first_ids.items() if person_id in second_ids]
     paired_first, paired_second = {i for i, _ in pairs}, {j for _, j in pairs}
     rest_first = [i for i in range(len(first)) if i not in paired_first]
     rest_second = [j for j in range(len(second)) if j not in paired_second]
@@ -343,12 +394,13 @@ def _blend(near: Person, far: Optional[Person], near_weight: float, far_weight: 
 def interpolate(a: PoseFrame, b: PoseFrame, t: float) -> PoseFrame:
     """The in-between pose a fraction ``t`` (0..1) of the way from ``a`` to ``b`` (same canvas).
 
-    People are matched by id, else by body-centroid distance (:func:`match_people`). Matched points move linearly
-    (``(1 - t) a + t b``, so ``t = 0`` and ``t = 1`` give exactly ``a`` and ``b``). Whatever exists in only one
-    frame (a person, a hand, a point) follows the nearer frame: it is shown, held still, while ``t < 0.5`` if it
-    is ``a``'s, from ``t >= 0.5`` if it is ``b``'s, and is missing otherwise. People keep the nearer frame's
-    order, ids and scores.
+    People are matched by id where it is unique, else by body-centroid distance (:func:`match_people`). Matched
+    points move linearly (``(1 - t) a + t b``, so ``t = 0`` and ``t = 1`` give exactly ``a`` and ``b``). Whatever
+    exists in only one frame (a person, a hand, a point) follows the nearer frame: it is shown, held still, while
+    ``t < 0.5`` if it is ``a``'s, from ``t >= 0.5`` if it is ``b``'s, and is missing otherwise. People keep the
+    nearer frame's order, ids and scores.
     """
+    [t] = finite_numbers(t=t)
     if not 0.0 <= t <= 1.0:
         raise ValueError(f"t must be within [0, 1], got {t}")
     _check_same_canvas([a, b])

@@ -11,7 +11,7 @@ and one set of scales is applied to every frame.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 import numpy as np
 
@@ -88,7 +88,8 @@ class RetargetReport:
     target sequence."""
 
     scales: Dict[str, float]
-    """Factor applied to each bone and to each carried part the target has (``height_factor`` included)."""
+    """Factor applied to each bone and to each carried part the target has (``height_factor`` included, except
+    for kept ones: they keep the target's length)."""
     sources: Dict[str, str]
     """How each factor was obtained: ``"measured"``, ``"override"``, ``"from <bones>"`` (a part whose size
     could not be compared follows those bones), or ``"kept: missing in reference|target|both"``."""
@@ -128,10 +129,16 @@ def _stack(people: Sequence[Person]) -> Dict[str, np.ndarray]:
             for part, size in PART_SIZES.items()}
 
 
+def _measurable(sizes: np.ndarray) -> np.ndarray:
+    """``sizes`` with 0 (and anything not finite) made NaN: a bone or part collapsed onto one point has no size
+    to compare, and a ratio with it would be 0 or infinite."""
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(sizes) & (sizes > 0), sizes, np.nan)
+
+
 def _bone_lengths(body: np.ndarray) -> np.ndarray:
     """``F x 18 x 3`` -> ``F x bones`` lengths; NaN when a joint is missing or the bone has no length."""
-    lengths = np.linalg.norm(body[:, _CHILD, :2] - body[:, _PARENT, :2], axis=-1)
-    return np.where(lengths > 0, lengths, np.nan)
+    return _measurable(np.linalg.norm(body[:, _CHILD, :2] - body[:, _PARENT, :2], axis=-1))
 
 
 def _robust_length(samples: np.ndarray, percentile: float) -> np.ndarray:
@@ -141,10 +148,12 @@ def _robust_length(samples: np.ndarray, percentile: float) -> np.ndarray:
 
 
 def _part_sizes(posed: Dict[str, np.ndarray], percentile: float) -> np.ndarray:
-    """Robust size of each carried part that has a size measure (NaN otherwise)."""
+    """Robust size of each carried part that has a size measure (NaN otherwise, and for frames where the part
+    has no size: too few points, or all on one spot)."""
     frames = len(posed["body"])
-    sizes = [part.size(posed[part.group][:, part.rows, :2]) if part.size else np.full(frames, np.nan) for part in _PARTS]
-    return _robust_length(np.array(sizes).T, percentile)
+    sizes = [part.size(posed[part.group][:, part.rows, :2]) if part.size else np.full(frames, np.nan)
+             for part in _PARTS]
+    return _robust_length(_measurable(np.array(sizes).T), percentile)
 
 
 def _ratios(reference: np.ndarray, target: np.ndarray) -> Tuple[np.ndarray, List[str]]:
@@ -189,7 +198,8 @@ def _joint_shifts(body: np.ndarray, bone_scales: np.ndarray) -> np.ndarray:
     shift = np.zeros_like(xy)
     for bone, (_, parent, child) in enumerate(BONES):
         offset = xy[:, child] - xy[:, parent]
-        shift[:, child] = np.where(np.isnan(offset), shift[:, parent], shift[:, parent] + (bone_scales[bone] - 1) * offset)
+        moved = shift[:, parent] + (bone_scales[bone] - 1) * offset
+        shift[:, child] = np.where(np.isnan(offset), shift[:, parent], moved)
     return shift
 
 
@@ -235,8 +245,9 @@ def retarget(reference: Union[Person, PoseFrame, None], target: Union[PoseFrame,
              percentile: float = 75.0) -> RetargetResult:
     """Give ``target`` (one frame or a sequence) the bone lengths of ``reference`` keeping the target's angles.
 
-    - ``reference``: the character, a :class:`Person` or a frame (its ``reference_person``); ``None`` applies
-      only ``overrides``. ``target_person`` is retargeted in every target frame; other people are untouched.
+    - ``reference``: the character, a :class:`Person` or a frame (its ``reference_person``, which must be
+      there); ``None`` applies only ``overrides``. ``target_person`` is retargeted in every target frame; other
+      people are untouched.
       ``target_id`` instead picks the person with that ``person_id`` (:func:`openpose_core.track.track_people`)
       in each frame, which stays the same person through a video while the order of people may not.
     - Target lengths: in 2-D a bone only ever looks shorter than it is (foreshortening), so for each bone the
@@ -245,14 +256,15 @@ def retarget(reference: Union[Person, PoseFrame, None], target: Union[PoseFrame,
       mis-detections cannot inflate it. With one frame this is simply that frame's length. Hands use the palm
       size (wrist to knuckles), the face the spread of brows, eyes and nose, estimated the same way.
     - Scale per bone = reference length / target length, one set for all frames. A bone whose joints are
-      missing in either pose keeps its length (reported). A part whose size cannot be compared uses its bones'
-      scale (hand: forearm; face: nose-eye and eye-ear bones; feet: shin).
+      missing in either pose (or coincide) keeps its length (reported). A part whose size cannot be compared
+      (missing, or collapsed onto one point) uses its bones' scale (hand: forearm; face: nose-eye and eye-ear
+      bones; feet: shin).
     - ``overrides``: name -> scale factor, replacing the computed one (names from :data:`BONES` and
       ``right_hand``, ``left_hand``, ``face``, ``right_foot``, ``left_foot``; a name without ``right_``/``left_``,
       e.g. ``"thigh"``, sets both sides); factors must be positive numbers.
-    - ``height="reference"`` keeps the scaled (reference) size; ``"target"`` then rescales the whole figure
-      about the neck so its standing height (neck-nose + torso + thigh + shin, from bone lengths) equals the
-      target's.
+    - ``height="reference"`` keeps the scaled (reference) size; ``"target"`` then rescales the figure about the
+      neck so its standing height (neck-nose + torso + thigh + shin, from bone lengths) equals the target's.
+      Kept bones and parts keep the target's length here too, so the rescaled ones make up the difference.
     - ``anchor="neck"`` keeps each frame's neck in place; ``"feet"`` then moves each frame vertically so its
       lowest ankle sits on that target frame's ground line (its lowest ankle).
     """
@@ -260,9 +272,11 @@ def retarget(reference: Union[Person, PoseFrame, None], target: Union[PoseFrame,
         raise ValueError(f"height must be 'reference' or 'target', got {height!r}")
     if anchor not in ("neck", "feet"):
         raise ValueError(f"anchor must be 'neck' or 'feet', got {anchor!r}")
+    if not 0 <= percentile <= 100:
+        raise ValueError(f"percentile must be within [0, 100], got {percentile!r}")
     frames = [target] if isinstance(target, PoseFrame) else list(target)
     if isinstance(reference, PoseFrame):
-        reference = reference.people[reference_person]
+        reference = _reference_person(reference, reference_person)
     chosen = _target_people(frames, target_person, target_id)
     rows = sorted(chosen)
     posed = _stack([frames[index].people[chosen[index]] for index in rows])
@@ -273,10 +287,11 @@ def retarget(reference: Union[Person, PoseFrame, None], target: Union[PoseFrame,
     reference_lengths = _robust_length(_bone_lengths(reference_posed["body"]), percentile)
     scales, sources = _scales(target_lengths, reference_lengths, _part_sizes(posed, percentile),
                               _part_sizes(reference_posed, percentile), _resolve_overrides(overrides))
+    kept = {name for name, source in sources.items() if source.startswith("kept")}
     height_factor, notes = 1.0, []
     if height == "target":
-        height_factor, notes = _height_factor(dict(zip(_BONE_NAMES, target_lengths)), scales)
-    scales = {name: value * height_factor for name, value in scales.items()}
+        height_factor, notes = _height_factor(dict(zip(_BONE_NAMES, target_lengths)), scales, kept)
+    scales = {name: value if name in kept else value * height_factor for name, value in scales.items()}
 
     result = _apply(posed, scales)
     unanchored = _ground(posed, result) if anchor == "feet" else np.zeros(len(rows), dtype=bool)
@@ -298,6 +313,14 @@ def retarget(reference: Union[Person, PoseFrame, None], target: Union[PoseFrame,
         frames_without_person=[index for index in range(len(frames)) if index not in found],
         unanchored_frames=[rows[k] for k in np.flatnonzero(unanchored)], notes=notes)
     return RetargetResult(out, report)
+
+
+def _reference_person(frame: PoseFrame, index: int) -> Person:
+    """The reference frame's person ``index``; ValueError naming ``reference_person`` when there is none."""
+    count = len(frame.people)
+    if not -count <= index < count:
+        raise ValueError(f"reference_person: no person {index} in the reference frame (it has {count})")
+    return frame.people[index]
 
 
 def _target_people(frames: List[PoseFrame], index: int, person_id: Optional[int]) -> Dict[int, int]:
@@ -338,9 +361,16 @@ def _part_scale(part: _Part, value: float, source: str, scales: Dict[str, float]
     return 1.0, source if part.size else sources[part.fallback[0]]
 
 
-def _height_factor(target_lengths: Dict[str, float], scales: Dict[str, float]) -> Tuple[float, List[str]]:
-    """Uniform factor that brings the scaled figure's standing height back to the target's."""
-    wanted = _standing_height(target_lengths)
-    if wanted <= 0:
-        return 1.0, ["height: no neck, torso or leg bone measured in the target; overall height not matched"]
-    return wanted / _standing_height({name: length * scales[name] for name, length in target_lengths.items()}), []
+def _height_factor(target_lengths: Dict[str, float], scales: Dict[str, float],
+                   kept: Set[str]) -> Tuple[float, List[str]]:
+    """Uniform factor for the scaled bones that brings the figure's standing height back to the target's.
+    Kept bones stay at the target's length, so the height is ``factor * scaled part + kept part``."""
+    def height_of(chosen: Set[str]) -> float:  # 0 * length keeps NaN (unmeasured) terms out of the height
+        return _standing_height({name: length * (scales[name] if name in chosen else 0.0)
+                                 for name, length in target_lengths.items()})
+
+    scaled = set(target_lengths) - kept
+    scaled_height, kept_height = height_of(scaled), height_of(kept)
+    if scaled_height <= 0:
+        return 1.0, ["height: no neck, torso or leg bone measured in the target was rescaled; height not matched"]
+    return (_standing_height(target_lengths) - kept_height) / scaled_height, []

@@ -182,6 +182,8 @@ def test_transforms_can_target_some_people():
     moved = edit.translate(frame, 5, -7, people=[-1])
     assert moved.people[:2] == frame.people[:2]
     assert_frames_close(edit.select_people(moved, [2]), edit.translate(edit.select_people(frame, [2]), 5, -7))
+    assert edit.translate(frame, 5, -7, people=-1) == moved  # a single index is accepted too
+    assert edit.select_people(frame, 1).people == [frame.people[1]]
 
 
 # -- canvas ---------------------------------------------------------------------------------------------------
@@ -211,12 +213,14 @@ def test_pad_and_resize_canvas_are_crops():
     frame = person_at({1: (10, 20)}, width=100, height=80)
     padded = edit.pad(frame, left=5, top=1, right=2, bottom=3)
     assert (padded.width, padded.height) == (107, 84) and padded.people[0].body[1][:2] == (15, 21)
-    centred = edit.resize_canvas(frame, 104, 77)
-    assert (centred.width, centred.height) == (104, 77) and centred.people[0].body[1][:2] == (12, 19)  # pad 4: 2 left; crop 3: 1 top
+    centred = edit.resize_canvas(frame, 104, 77)  # pad 4: 2 left; crop 3: 1 top
+    assert (centred.width, centred.height) == (104, 77) and centred.people[0].body[1][:2] == (12, 19)
     corner = edit.resize_canvas(frame, 50, 50, anchor=(0, 0))
     assert corner.people[0].body[1][:2] == (10, 20)
     with pytest.raises(ValueError):
         edit.crop(frame, 0, 0, 0, 10)
+    whole = edit.crop(frame, 0.0, 0, 50.0, np.int64(40))  # whole numbers of any type give an int canvas
+    assert (whole.width, whole.height) == (50, 40) and type(whole.width) is type(whole.height) is int
 
 
 def test_resize_scales_like_cv2_resize():
@@ -252,14 +256,29 @@ def test_select_and_remove_people():
 
 @pytest.mark.parametrize("call,message", [
     (lambda frame: edit.scale(frame, float("nan")), r"^sx must be a finite number, got nan"),
-    (lambda frame: edit.scale(frame, 1.0, 0.0), r"^scale factors must not be 0"),
+    (lambda frame: edit.scale(frame, 1.0, 0.0), r"^scale factors must be positive, got 1, 0"),
+    (lambda frame: edit.scale(frame, -1), r"^scale factors must be positive, got -1, -1 \(to mirror, use flip_horiz"),
     (lambda frame: edit.rotate(frame, float("inf")), r"^degrees must be a finite number, got inf"),
     (lambda frame: edit.rotate(frame, 30, center=(10, None)), r"^center_y must be a finite number, got None"),
     (lambda frame: edit.translate(frame, "left", 0), r"^dx must be a finite number, got 'left'"),
+    (lambda frame: edit.translate(frame, 1, 0, people=1.5), r"^people must be an index or a collection of indices"),
+    (lambda frame: edit.interpolate(frame, frame, "half"), r"^t must be a finite number, got 'half'"),
+    (lambda frame: edit.resize(frame, float("nan"), 100), r"^width must be a finite number, got nan"),
+    (lambda frame: edit.resize(frame, 100, float("inf")), r"^height must be a finite number, got inf"),
+    (lambda frame: edit.resize(frame, 50.5, 100), r"^width must be a whole number, got 50.5"),
+    (lambda frame: edit.crop(frame, 0, 0, 10, float("nan")), r"^height must be a finite number, got nan"),
+    (lambda frame: edit.crop(frame, float("nan"), 0, 10, 10), r"^left must be a finite number, got nan"),
+    (lambda frame: edit.crop(frame, 0, 2.5, 10, 10), r"^top must be a whole number, got 2.5"),
+    (lambda frame: edit.pad(frame, right=float("nan")), r"^right must be a finite number, got nan"),
+    (lambda frame: edit.resize_canvas(frame, 50.5, 40), r"^width must be a whole number, got 50.5"),
+    (lambda frame: edit.resize_canvas(frame, 50, 40, anchor=(float("nan"), 0)), r"^anchor_x must be a finite"),
+    (lambda frame: edit.resize_canvas(frame, 50, 40, anchor=(0, 2)), r"^anchor must be fractions within \[0, 1\]"),
+    (lambda frame: edit.resize_canvas(frame, 50, 40, anchor=0.5), r"^anchor must be an \(x, y\) pair, got 0.5"),
 ])
 def test_geometry_refuses_numbers_that_would_lose_the_points(call, message):
-    """A NaN or infinite offset, factor or angle would turn every point it touches into a missing one, and
-    a zero factor would put them all on one spot: refused, naming the argument."""
+    """A NaN or infinite offset, factor, angle or canvas size would turn every point it touches into a missing
+    (or infinite) one, a zero factor would put them all on one spot and a negative one mirror them without
+    swapping labels, and a canvas is whole pixels: refused, naming the argument."""
     frame = random_frame(np.random.default_rng(3), 200, 100, people=2)
     with pytest.raises(ValueError, match=message):
         call(frame)
@@ -283,6 +302,7 @@ def test_remove_parts_groups_and_single_joints():
     assert emptied.body == [None] * 18 and emptied.face is None and emptied.feet is None
     with pytest.raises(ValueError, match="elbow"):
         edit.remove_parts(frame, ["elbow"])
+    assert edit.remove_parts(frame, "face") == edit.remove_parts(frame, ["face"])  # one name, not its letters
 
 
 def test_merge():
@@ -332,6 +352,23 @@ def test_interpolation_pairs_tracked_people_by_id_when_they_swap_places():
     assert edit.match_people(a.people, b.people) == [(0, 0), (1, 1)]
     b.people[1].person_id = None        # no id in common: by position
     assert edit.match_people(a.people, b.people) == [(0, 1), (1, 0)]
+
+
+def test_interpolation_matches_repeated_ids_by_position():
+    """Two tracked clips merged: both numbered their dancer 0, so id 0 says nothing about who is who."""
+    a = edit.merge([person_at({1: (100, 100)}), person_at({1: (500, 100)})])
+    for person in a.people:
+        person.person_id = 0
+    assert edit.interpolate(a, a, 0.25) == a
+    middle = edit.interpolate(a, edit.translate(a, 10, 0), 0.25)
+    assert [person.body[1][:2] for person in middle.people] == [(102.5, 100), (502.5, 100)]
+    # an id unique in both frames still pairs its people, wherever they are; the repeated ones go by position
+    a = edit.merge([person_at({1: (x, 100)}) for x in (100, 500, 300)])
+    b = edit.merge([person_at({1: (x, 100)}) for x in (520, 110, 290)])
+    for frame in (a, b):
+        for person, person_id in zip(frame.people, (4, 4, 9) if frame is a else (9, 4, 4)):
+            person.person_id = person_id
+    assert edit.match_people(a.people, b.people) == [(0, 1), (1, 2), (2, 0)]
 
 
 def test_interpolation_points_in_one_pose_follow_the_nearer_pose():

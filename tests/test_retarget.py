@@ -148,16 +148,34 @@ def test_feet_anchor_without_ankles_falls_back_to_the_neck():
     assert result.frames[0].people[0].body[1] == person.body[1]
 
 
-def test_height_target_keeps_the_target_height_with_reference_proportions():
-    def standing_height(lengths):
-        return lengths["neck"] + sum((lengths["right_" + b] + lengths["left_" + b]) / 2 for b in ("torso", "thigh", "shin"))
+def standing_height(lengths):
+    return lengths["neck"] + sum((lengths["right_" + b] + lengths["left_" + b]) / 2 for b in ("torso", "thigh", "shin"))
 
+
+def test_height_target_keeps_the_target_height_with_reference_proportions():
     result = retarget(build(CHILD, STANDING), frame_of(build(ADULT, pose(9))), height="target")
     got = lengths_of(result.frames[0].people[0])
     assert standing_height(got) == pytest.approx(standing_height(ADULT), rel=1e-9)
     ratios = [got[name] / CHILD[name] for name in NAMES]
     assert ratios == pytest.approx([result.report.height_factor] * len(NAMES), rel=1e-9)
     assert result.report.height_factor == pytest.approx(standing_height(ADULT) / standing_height(CHILD))
+
+
+@pytest.mark.parametrize("missing_joint,kept", [(6, ("left_upper_arm", "left_forearm")),
+                                                 (9, ("right_thigh", "right_shin"))])
+def test_height_target_leaves_kept_bones_at_the_target_length(missing_joint, kept):
+    """A bone the reference lacks keeps the target's length also when the figure is brought to the target's
+    height; when it is part of the height (a leg), the rescaled bones make up the rest."""
+    reference = build(CHILD, STANDING)
+    reference.body[missing_joint] = None
+    result = retarget(reference, frame_of(build(ADULT, pose(5))), height="target")
+    report, got = result.report, lengths_of(result.frames[0].people[0])
+    assert set(report.kept) == set(kept)
+    for name in NAMES:
+        expected = ADULT[name] if name in kept else CHILD[name] * report.height_factor
+        assert got[name] == pytest.approx(expected, rel=1e-9), name
+        assert report.scales[name] == pytest.approx(got[name] / ADULT[name], rel=1e-9), name
+    assert standing_height(got) == pytest.approx(standing_height(ADULT), rel=1e-9)
 
 
 # -- carried parts ------------------------------------------------------------------------------------------
@@ -188,6 +206,39 @@ def test_hands_follow_the_forearm_when_the_reference_has_no_hands():
     assert report.sources["left_hand"] == "from left_forearm"
     assert report.scales["left_hand"] == pytest.approx(CHILD["left_forearm"] / ADULT["left_forearm"])
     assert "face" not in report.scales and "right_foot" not in report.sources  # the target has neither
+
+
+def collapse_right_hand(person):
+    wrist = person.body[4]
+    person.right_hand = [Keypoint(wrist.x, wrist.y, 0.5)] * 21
+
+
+def keep_jaw_and_nose_tip(person):
+    person.face = [point if index <= 16 or index == 30 else None for index, point in enumerate(person.face)]
+
+
+HEAD = ("right_eye", "left_eye", "right_ear", "left_ear")
+
+
+@pytest.mark.parametrize("spoil,part,joint,bones", [(collapse_right_hand, "right_hand", 4, ("right_forearm",)),
+                                                    (keep_jaw_and_nose_tip, "face", 0, HEAD)])
+@pytest.mark.parametrize("spoiled", ["target", "reference"])
+def test_a_part_without_a_size_follows_its_bones(spoil, part, joint, bones, spoiled):
+    """A hand collapsed onto its wrist, or a face with one point of the brows, eyes and nose, has size 0: no ratio
+    to take (it would be 0 or infinite), so the part takes its bones' scale, as one without points would."""
+    reference = build(CHILD, STANDING, palm=12, face=4)
+    target = build(ADULT, pose(5), palm=20, face=6)
+    spoil(reference if spoiled == "reference" else target)
+    result = retarget(reference, frame_of(target))
+    factor = np.mean([CHILD[bone] / ADULT[bone] for bone in bones])
+    assert result.report.sources[part] == "from " + ", ".join(bones)
+    assert result.report.scales[part] == pytest.approx(factor)
+    after = result.frames[0].people[0]
+    old, new = getattr(target, part), getattr(after, part)
+    assert [point is None for point in new] == [point is None for point in old]
+    offsets = np.array([point[:2] for point in new if point is not None]) - np.array(after.body[joint][:2])
+    old_offsets = np.array([point[:2] for point in old if point is not None]) - np.array(target.body[joint][:2])
+    np.testing.assert_allclose(offsets, factor * old_offsets, atol=1e-9)
 
 
 # -- missing joints, overrides, selection -------------------------------------------------------------------
@@ -260,6 +311,17 @@ def test_target_id_follows_the_person_whose_place_in_the_list_changes():
             else:
                 assert person == original.people[k]
     assert result.report.frames_without_person == [2]
+
+
+def test_a_missing_reference_person_or_a_bad_percentile_is_a_value_error():
+    target = frame_of(build(ADULT, STANDING))
+    with pytest.raises(ValueError, match=r"^reference_person: no person 0 in the reference frame \(it has 0\)"):
+        retarget(frame_of(), target)
+    with pytest.raises(ValueError, match=r"^reference_person: no person -2 in the reference frame \(it has 1\)"):
+        retarget(frame_of(build(CHILD, STANDING)), target, reference_person=-2)
+    for percentile in (150, float("nan")):
+        with pytest.raises(ValueError, match=r"^percentile must be within \[0, 100\], got"):
+            retarget(None, target, percentile=percentile)
 
 
 def test_retarget_never_changes_its_inputs():
