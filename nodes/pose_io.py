@@ -84,7 +84,8 @@ class LoadPoseJSON(PoseKeypointNode):
 
 class SavePoseJSON:
     DESCRIPTION = ("Writes all frames as one JSON list (POSE_KEYPOINT layout) to the output folder: "
-                   "<prefix>_00001_.json, numbered like Save Image.")
+                   "<prefix>_00001_.json, numbered like Save Image. BODY_25 (75-value bodies) when any person "
+                   "has feet (read from a BODY_25 file), so they are kept; else COCO-18.")
     CATEGORY = CATEGORY
     FUNCTION = "save"
     RETURN_TYPES = ()
@@ -110,7 +111,7 @@ class SavePoseJSON:
         folder, filename, counter, subfolder, _ = paths.get_save_image_path(
             filename_prefix, output, frames[0].width, frames[0].height)
         name = f"{filename}_{counter:05}_.json"
-        write_poses(Path(folder, name), frames, coordinates=coordinates, confidence=confidence)
+        write_poses(Path(folder, name), frames, coordinates=coordinates, confidence=confidence, layout="auto")
         return {"ui": {"pose_files": [{"filename": name, "subfolder": subfolder, "type": "output"}]}}
 
 

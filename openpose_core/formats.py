@@ -15,6 +15,7 @@ canvas. Dialects read:
 
 Sources: a ``str`` (or ``bytes``) is always JSON text, never a file name (a ComfyUI widget holds text;
 a string that happens to name a file must not change meaning): pass a :class:`pathlib.Path` for files.
+Text may start with a UTF-8 byte order mark (Windows editors write one); bytes may be UTF-8, -16 or -32.
 A ``Path`` to a folder reads its ``.json`` files, one frame each in natural name order, as one document:
 what CMU OpenPose writes for a video (errors are placed at the file's name).
 
@@ -39,9 +40,10 @@ Confidence
     Kept as written: 0 < c < 1 is a real (CMU) confidence, not "missing" as webui's decoder decides.
     A point whose confidence is <= 0 is missing (``0, 0, 0`` in every dialect).
 The reference's missing hand and face points
-    webui and ComfyUI write them as (-1/W, -1/H, 1.0), per coordinate. In a normalised document a hand
-    or face point with confidence exactly 1 and a coordinate in [-1, 0) canvas pixels (after scaling;
-    slightly above -1 under the padding quirk) is read as missing.
+    webui and ComfyUI write them as (-1/W, -1/H, 1.0). In a normalised document a hand or face point
+    with confidence exactly 1 and both coordinates in [-1, 0) canvas pixels (after scaling; slightly
+    above -1 under the padding quirk) is read as missing. One coordinate there is not enough: our own
+    writer puts a real point half a pixel left of the frame at (-0.5/W, y/H, 1.0).
 Faces
     70 points; 71 points (213 values: the reference appends its background channel) lose the 71st.
     Shorter faces (the reference skips faint landmarks, which shifts every later index) are rejected.
@@ -60,17 +62,21 @@ Limits
     the JSON parser's recursion limit is an error. Lists are measured before any item is read: at most
     ``MAX_FRAMES`` (100,000) frames in a document and ``MAX_PEOPLE`` (1,000) people in a frame (a larger
     frame is a broken frame), keypoint arrays of the lengths above. Numbers must be finite and within
-    ``MAX_ABS_VALUE``; canvas sides within ``MAX_CANVAS_SIDE``. Parsed dicts/lists are walked only to the
-    fixed depth of the format, and strict reading stops at the first error. Two limits refuse the whole
-    document even with ``strict=False``: more than ``MAX_KEYPOINTS`` (1,000,000) keypoints read, or more
-    than ``MAX_SKIPPED`` (1,000) units skipped. So any document within the byte limit is read or refused
+    ``MAX_ABS_VALUE``, present normalised coordinates also once scaled to pixels; canvas sides within
+    ``MAX_CANVAS_SIDE``. Parsed dicts/lists are walked only to the fixed depth of the format, and strict
+    reading stops at the first error. Two limits refuse the whole document even with ``strict=False``:
+    more than ``MAX_KEYPOINTS`` (1,000,000) keypoints read, or more than ``MAX_SKIPPED`` (1,000) units
+    skipped. So any document within the byte limit is read or refused
     in a few seconds (parsing 64 MiB takes 1 to 4), using at most about 250 MB beyond the parsed JSON.
 
 Writing: OpenPose layout with ``canvas_width``/``canvas_height`` always the space of the coordinates,
 pixels or normalised; ``confidence="visibility"`` writes 1.0 for present points (what every existing
 renderer and editor expects) or ``"score"`` the real confidences (a present point with confidence 0
 then reads back as missing); missing points ``0, 0, 0``; absent parts ``null``; ``person_id`` as CMU's
-``[id]`` when set. Feet are written only with ``layout="body25"``, whose MidHip is the mean of the hips.
+``[id]`` when set (a whole number >= 0). Feet are written only in BODY_25 (``layout="body25"``, whose MidHip
+is the mean of the hips); ``layout="auto"`` picks it when any person written has feet, else COCO-18.
+Malformed frames (a person_id that is not a whole number >= 0, a point that is not three numbers, a
+missing body) raise :class:`PoseFormatError` at their place, e.g. ``frames[2].people[0].person_id``.
 What is written reads back as the same frames (normalised: up to float rounding) when the reader is
 told the coordinates; the guess gets them right unless a pixel pose lies within 2 px of the origin or a
 normalised one reaches more than a canvas beyond the frame.
@@ -81,24 +87,24 @@ import gc
 import json
 import math
 import os
-import secrets
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, TypeVar, Union
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, TypeVar, Union
 
 import numpy as np
 
 from .folders import folder_files
+from .media import write_atomically
 from .pose import NUM_BODY, NUM_FACE, NUM_FEET, NUM_HAND, Keypoint, Person, PoseFrame, points_to_array
 
 __all__ = [
     "MAX_ABS_VALUE", "MAX_CANVAS_SIDE", "MAX_DOCUMENT_BYTES", "MAX_FRAMES", "MAX_KEYPOINTS", "MAX_PEOPLE",
     "MAX_SKIPPED", "PoseFormatError", "PoseFormatWarning",
-    "frame_to_dict", "frames_to_json", "read_pose", "read_poses", "write_poses",
+    "frame_to_dict", "frames_to_json", "load_document", "read_pose", "read_poses", "write_poses",
 ]
 
 MAX_DOCUMENT_BYTES = 64 * 2**20
@@ -122,7 +128,9 @@ PLAIN_NUMBERS = frozenset({int, float})
 NORMALIZED_RANGE = (-1.0, 2.0)
 COORDINATES = ("auto", "pixels", "normalized")
 CONFIDENCES = ("visibility", "score")
-LAYOUTS = ("coco18", "body25")
+LAYOUTS = ("coco18", "body25", "auto")
+CANVAS_ADVICE = "pass canvas=(width, height)"
+"""How errors and notes about a missing canvas end; the command line says its own option instead."""
 
 BODY_KEY = "pose_keypoints_2d"
 FACE_KEY = "face_keypoints_2d"
@@ -133,6 +141,8 @@ OPTIONAL_PARTS = (("face", FACE_KEY, NUM_FACE), ("left_hand", LEFT_HAND_KEY, NUM
 """Person attribute, JSON key and point count of the parts that may be absent."""
 READ_COUNTS = {FACE_KEY: (NUM_FACE, NUM_FACE + 1)}
 """Point counts read beyond the written ones: the reference's faces carry a 71st (background) point."""
+PART_KEYS = {"body": BODY_KEY, "feet": BODY_KEY, **{attribute: key for attribute, key, _ in OPTIONAL_PARTS}}
+"""JSON key of each ``Person`` part (BODY_25 feet are in the body's array)."""
 REFERENCE_CODED = ("face", "left_hand", "right_hand")
 """Parts in which the reference writes missing points as (-1/W, -1/H, 1)."""
 
@@ -231,6 +241,7 @@ class _RawPerson:
 
     parts: Dict[str, np.ndarray]
     person_id: Optional[int]
+    place: Place
 
 
 @dataclass
@@ -284,13 +295,19 @@ def _kept(items: Iterable[Optional[T]]) -> List[T]:
     return [item for item in items if item is not None]
 
 
-def _load(source: Source):
-    """The parsed document; text is size-checked before the JSON parser sees it."""
+def load_document(source: Source):
+    """The parsed JSON of a document (text, bytes or a file's ``Path``; a dict or list is returned as it is),
+    for callers that need its form, a list or one pose, before passing it to :func:`read_poses`.
+
+    Text is size-checked before the JSON parser sees it.
+    """
     if isinstance(source, (Mapping, list, tuple)):
         return source
     if isinstance(source, os.PathLike):
         text = _read_file(Path(source))
-    elif isinstance(source, (str, bytes, bytearray)):
+    elif isinstance(source, str):
+        text = source.removeprefix("\ufeff")  # json parses bytes with a BOM, but not text
+    elif isinstance(source, (bytes, bytearray)):
         text = source
     else:
         raise PoseFormatError("", f"expected JSON text, bytes, a path, a dict or a list, got {type(source).__name__}")
@@ -301,7 +318,7 @@ def _load(source: Source):
     except RecursionError:
         raise PoseFormatError("", "nested too deeply to be a pose document") from None
     except ValueError as error:
-        looks_like_name = isinstance(source, str) and source.lstrip()[:1] not in ("{", "[")
+        looks_like_name = isinstance(text, str) and text.lstrip()[:1] not in ("{", "[")
         hint = " (a file name? pass a pathlib.Path)" if looks_like_name else ""
         raise PoseFormatError("", f"not valid JSON: {error}{hint}") from None
 
@@ -316,7 +333,7 @@ def _source_items(source: Source) -> Iterator[Tuple[object, Place]]:
     """(frame value, place) pairs of a document, or (file, file name) pairs of a folder."""
     if isinstance(source, os.PathLike) and Path(source).is_dir():
         return _folder_items(Path(source))
-    return _frame_items(_load(source))
+    return _frame_items(load_document(source))
 
 
 def _folder_items(folder: Path) -> Iterator[Tuple[object, Place]]:
@@ -335,7 +352,7 @@ def _file_frame(item, place: Place):
     if not isinstance(item, Path):
         return item
     try:
-        document = _load(item)
+        document = load_document(item)
     except PoseFormatError as error:
         raise _error(place, error.problem) from None
     if not isinstance(document, Mapping):
@@ -420,7 +437,7 @@ def _read_person(value, place: Place, log: _Log) -> _RawPerson:
         if rows is not None:
             parts[attribute] = rows[:count]
     where = place + ("person_id",)
-    return _RawPerson(parts, log.attempt(where, lambda: _person_id(value.get("person_id"), where)))
+    return _RawPerson(parts, log.attempt(where, lambda: _person_id(value.get("person_id"), where)), place)
 
 
 def _rows(value, place: Place, counts: Tuple[int, ...]) -> Optional[np.ndarray]:
@@ -520,36 +537,52 @@ def _extent_canvas(frames: List[_RawFrame], log: _Log) -> Optional[Canvas]:
         return None
     width, height = (min(MAX_CANVAS_SIDE, max(1, math.floor(value) + 1)) for value in coordinates.max(axis=0))
     log.notes.append(f"{len(frames)} frame(s) without canvas_width/canvas_height: using the points' extent "
-                     f"{width}x{height}; pass canvas=(width, height) to set it")
+                     f"{width}x{height}; {CANVAS_ADVICE} to set it")
     return width, height
 
 
 def _to_frame(frame: _RawFrame, normalized: bool, canvas: Optional[Canvas]) -> PoseFrame:
     if canvas is None:
         why = "normalised coordinates" if normalized else "no point to measure one from"
-        raise _error(frame.place, f"no canvas size and {why}: pass canvas=(width, height)")
-    parts = [(name, rows) for person in frame.people for name, rows in person.parts.items()]
+        raise _error(frame.place, f"no canvas size and {why}: {CANVAS_ADVICE}")
+    parts = [(person, name, rows) for person in frame.people for name, rows in person.parts.items()]
     points = iter(_keypoints(parts, normalized, canvas))
     return PoseFrame([_to_person(person, points) for person in frame.people], *canvas)
 
 
-def _keypoints(parts: List[Tuple[str, np.ndarray]], normalized: bool, canvas: Canvas) -> List[Optional[Keypoint]]:
-    """The rows of all ``(attribute, rows)`` parts as Keypoints in pixels; confidence <= 0 (and, in hands and
-    faces, the reference's code) -> None. One pass for the whole frame: numpy's fixed cost per call, paid
-    per part, was most of the reading time of a crowd."""
+def _keypoints(parts: List[Tuple[_RawPerson, str, np.ndarray]], normalized: bool,
+               canvas: Canvas) -> List[Optional[Keypoint]]:
+    """The rows of all ``(person, attribute, rows)`` parts as Keypoints in pixels; confidence <= 0 (and, in
+    hands and faces, the reference's code) -> None. One pass for the whole frame: numpy's fixed cost per call,
+    paid per part, was most of the reading time of a crowd."""
     if not parts:
         return []
-    rows = np.concatenate([rows for _, rows in parts])
+    rows = np.concatenate([rows for *_, rows in parts])
     points = rows * (canvas[0], canvas[1], 1.0) if normalized else rows
     missing = rows[:, 2] <= 0
     if normalized:
-        coded = np.repeat([name in REFERENCE_CODED for name, _ in parts], [len(rows) for _, rows in parts])
-        just_outside = ((points[:, :2] >= -1.001) & (points[:, :2] < 0)).any(axis=1)
+        _check_scaled(parts, points, missing)
+        coded = np.repeat([name in REFERENCE_CODED for _, name, _ in parts], [len(rows) for *_, rows in parts])
+        just_outside = ((points[:, :2] >= -1.001) & (points[:, :2] < 0)).all(axis=1)
         missing |= coded & (rows[:, 2] == 1) & just_outside
     values = iter(points.ravel().tolist())
     triplets = zip(values, values, values)  # not .tolist() by row: a list per point cost a third more time
     # tuple.__new__ is what Keypoint._make calls, less a Python frame per point (another third)
     return [None if gone else tuple.__new__(Keypoint, point) for point, gone in zip(triplets, missing.tolist())]
+
+
+def _check_scaled(parts: List[Tuple[_RawPerson, str, np.ndarray]], points: np.ndarray, missing: np.ndarray) -> None:
+    """Normalised values were bounded as read, before the document's coordinates were decided; present points
+    must stay within ``MAX_ABS_VALUE`` once scaled to pixels too (3e6 x a 1024 canvas cannot be drawn)."""
+    beyond = (np.abs(points[:, :2]).max(axis=1) > MAX_ABS_VALUE) & ~missing
+    if not beyond.any():
+        return
+    row = int(beyond.argmax())
+    ends = np.cumsum([len(rows) for *_, rows in parts])
+    person, name, _ = parts[int(np.searchsorted(ends, row, side="right"))]
+    largest = np.abs(points[row, :2]).max()
+    raise _error(person.place + (PART_KEYS[name],),
+                 f"a normalised coordinate scales to {largest:.6g} px, beyond MAX_ABS_VALUE ({MAX_ABS_VALUE:g})")
 
 
 def _to_person(person: _RawPerson, points: Iterator[Optional[Keypoint]]) -> Person:
@@ -614,35 +647,57 @@ def frame_to_dict(frame: PoseFrame, *, coordinates: str = "pixels", confidence: 
 
     ``coordinates``: "pixels" or "normalized" (divided by the canvas, which is written either way).
     ``confidence``: "visibility" (1.0 for present points) or "score" (the real confidences).
-    ``layout``: "coco18" or "body25" (the only layout that carries the feet).
+    ``layout``: "coco18", "body25" (the only layout that carries the feet) or "auto" (body25 when a person
+    has feet, so none are lost).
     """
-    return _frame_dict(frame, (), _Style(coordinates, confidence, layout))
+    return _frame_dicts([frame], [()], _Style(coordinates, confidence, layout))[0]
 
 
 def frames_to_json(poses: Poses, *, coordinates: str = "pixels", confidence: str = "visibility",
                    layout: str = "coco18", indent: Optional[int] = None) -> str:
-    """JSON text: a PoseFrame writes as one object, a sequence of frames as a list (POSE_KEYPOINT)."""
+    """JSON text: a PoseFrame writes as one object, a sequence of frames as a list (POSE_KEYPOINT).
+
+    Options as for :func:`frame_to_dict`; ``layout="auto"`` decides once for all frames, so a list of frames
+    is all BODY_25 when any person of any frame has feet.
+    """
     style = _Style(coordinates, confidence, layout)
     if isinstance(poses, PoseFrame):
-        document = _frame_dict(poses, (), style)
+        document = _frame_dicts([poses], [()], style)[0]
+    elif isinstance(poses, Iterable) and not isinstance(poses, (str, bytes, Mapping)):
+        frames = list(poses)
+        document = _frame_dicts(frames, [("frames", index) for index in range(len(frames))], style)
     else:
-        document = [_frame_dict(frame, ("frames", index), style) for index, frame in enumerate(poses)]
+        raise PoseFormatError("", f"expected a PoseFrame or a sequence of them, got {_kind(poses)}")
     return json.dumps(document, indent=indent, allow_nan=False)
 
 
 def write_poses(path: Union[str, os.PathLike], poses: Poses, *, coordinates: str = "pixels",
                 confidence: str = "visibility", layout: str = "coco18", indent: Optional[int] = None) -> None:
-    """Write :func:`frames_to_json` to ``path`` atomically: readers see the old file or the whole new one."""
+    """Write :func:`frames_to_json` to ``path`` atomically (readers see the old file or the whole new one),
+    creating missing folders."""
     text = frames_to_json(poses, coordinates=coordinates, confidence=confidence, layout=layout, indent=indent)
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(temporary, "x", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    write_atomically(Path(path), text.encode("utf-8"))
+
+
+def _frame_dicts(frames: List[PoseFrame], places: List[Place], style: _Style) -> List[dict]:
+    """The frames checked first, since ``layout="auto"`` looks at all of their people, then written."""
+    for frame, place in zip(frames, places):
+        _check_frame(frame, place)
+    if style.layout == "auto":
+        feet = any(person.feet is not None for frame in frames for person in frame.people)
+        style = replace(style, layout="body25" if feet else "coco18")
+    return [_frame_dict(frame, place, style) for frame, place in zip(frames, places)]
+
+
+def _check_frame(frame: PoseFrame, place: Place) -> None:
+    """Refuse what is not a PoseFrame of Persons at its place, not as an AttributeError deep in the writer."""
+    if not isinstance(frame, PoseFrame):
+        raise _error(place, f"expected a PoseFrame, got {_kind(frame)}")
+    if not isinstance(frame.people, (list, tuple)):
+        raise _error(place + ("people",), f"expected a list of Person, got {_kind(frame.people)}")
+    for index, person in enumerate(frame.people):
+        if not isinstance(person, Person):
+            raise _error(place + ("people", index), f"expected a Person, got {_kind(person)}")
 
 
 def _frame_dict(frame: PoseFrame, place: Place, style: _Style) -> dict:
@@ -653,7 +708,7 @@ def _frame_dict(frame: PoseFrame, place: Place, style: _Style) -> dict:
 
 
 def _person_dict(person: Person, place: Place, canvas: Canvas, style: _Style) -> dict:
-    written = {} if person.person_id is None else {"person_id": [int(person.person_id)]}
+    written = {} if person.person_id is None else {"person_id": [_written_id(person.person_id, place)]}
     body = _point_rows(person.body, NUM_BODY, place + ("body",))
     if style.layout == "body25":
         body = _body25(body, _point_rows(person.feet or [None] * NUM_FEET, NUM_FEET, place + ("feet",)))
@@ -665,14 +720,33 @@ def _person_dict(person: Person, place: Place, canvas: Canvas, style: _Style) ->
     return written
 
 
+def _written_id(person_id, place: Place) -> int:
+    """Only whole numbers >= 0 read back as written: CMU's ``[-1]`` reads as "no id", and 2.7 or True would be
+    written as another number."""
+    if isinstance(person_id, bool) or not isinstance(person_id, (int, np.integer)) or person_id < 0:
+        raise _error(place + ("person_id",), f"expected None or a whole number >= 0, got {_short(person_id)}")
+    return int(person_id)
+
+
 def _point_rows(points: Sequence, count: int, place: Place) -> np.ndarray:
     """Points -> count x 3 rows (NaN = missing), refusing what JSON could not carry back."""
+    if not isinstance(points, (list, tuple)):
+        raise _error(place, f"expected a list of {count} points, got {_kind(points)}")
     if len(points) != count:
         raise _error(place, f"{len(points)} points, expected {count}")
     for index, point in enumerate(points):
         if point is not None:
-            _numbers(point, place + (index,))
+            _check_point(point, place + (index,))
     return points_to_array(points, count)
+
+
+def _check_point(point, place: Place) -> None:
+    """A point is three finite numbers, as a Keypoint (x, y, confidence) or any list or array of them."""
+    triple = isinstance(point, (tuple, list)) or (isinstance(point, np.ndarray) and point.ndim == 1)
+    if not triple or len(point) != 3:
+        got = f"{len(point)} values" if triple else _kind(point)
+        raise _error(place, f"expected (x, y, confidence), got {got}")
+    _numbers(point, place)
 
 
 def _body25(body: np.ndarray, feet: np.ndarray) -> np.ndarray:

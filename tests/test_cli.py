@@ -27,7 +27,7 @@ import torch
 import oracle
 from openpose_core import OpenposeDetector, cli, media
 from openpose_core.edit import flip_horizontal, rotate, scale, translate
-from openpose_core.formats import read_poses, write_poses
+from openpose_core.formats import frame_to_dict, read_poses, write_poses
 from openpose_core.image import read_image
 from openpose_core.pose import Keypoint, Person, PoseFrame
 from openpose_core.render import render_pose
@@ -794,7 +794,49 @@ def test_edit_select_and_retarget_over_a_list(tmp_path, capsys):
                      "--target-id", "9"]) == 1
     [line] = error_lines(capsys.readouterr().err)
     assert line.endswith("--target-id: no person has id 9 (ids in the file: 7, 8)")
+    assert cli.main(["edit", str(source), "-o", str(tmp_path / "typo.json"), "--retarget", str(reference),
+                     "--target-person", "5"]) == 1
+    [line] = error_lines(capsys.readouterr().err)
+    assert line.endswith("--target-person: no person 5 in any frame (the frames have at most 2 people)")
     assert not any((tmp_path / name).exists() for name in ("bad.json", "none.json", "typo.json"))
+
+
+def body25_values(shift_x: float = 0.0, shift_y: float = 0.0) -> List[float]:
+    """A CMU BODY_25 body (feet at 19..24) with every point distinct, moved by the shift."""
+    return [value for index in range(25) for value in (100.0 + index + shift_x, 200.0 + index + shift_y, 0.9)]
+
+
+def test_edit_keeps_body25_feet(tmp_path):
+    source = tmp_path / "body25.json"
+    person = {"person_id": [-1], "pose_keypoints_2d": body25_values()}
+    source.write_text(json.dumps({"version": 1.3, "people": [person], "canvas_width": 640, "canvas_height": 480}))
+    assert cli.main(["edit", str(source), "-o", str(tmp_path / "moved.json"), "--translate", "10,-5"]) == 0
+    moved = json.loads((tmp_path / "moved.json").read_text())["people"][0]["pose_keypoints_2d"]
+    assert len(moved) == 75 and moved[3 * 19:] == body25_values(10, -5)[3 * 19:]
+    assert cli.main(["edit", str(tmp_path / "moved.json"), "-o", str(tmp_path / "no_feet.json"),
+                     "--remove-parts", "feet"]) == 0
+    assert len(json.loads((tmp_path / "no_feet.json").read_text())["people"][0]["pose_keypoints_2d"]) == 54
+
+
+def test_edit_output_form_follows_the_document_past_a_bom_or_long_whitespace(tmp_path):
+    frame = frame_to_dict(whole_pixel_bodies(standing_frame(people=1)))
+    marked, padded = tmp_path / "marked.json", tmp_path / "padded.json"
+    marked.write_bytes(b"\xef\xbb\xbf" + json.dumps([frame]).encode())
+    padded.write_text(" " * 5000 + json.dumps([frame]))
+    for source in (marked, padded):
+        assert cli.main(["edit", str(source), "-o", str(tmp_path / "out.json"), "--flip", "--overwrite"]) == 0
+        assert isinstance(json.loads((tmp_path / "out.json").read_text()), list)
+
+
+def test_canvas_advice_names_the_option(tmp_path, capsys):
+    pose = tmp_path / "cmu.json"
+    pose.write_text(json.dumps({"version": 1.3, "people": [{"pose_keypoints_2d": body25_values()}]}))
+    assert cli.main(["edit", str(pose), "-o", str(tmp_path / "out.json"), "--flip"]) == 0
+    assert "using the points' extent 125x225; pass --canvas WxH to set it" in capsys.readouterr().err
+    pose.write_text(json.dumps({"people": [{"pose_keypoints_2d": [0.5, 0.5, 1.0] * 18}]}))
+    assert cli.main(["render", str(pose), "-o", str(tmp_path / "map.png")]) == 1
+    [line] = error_lines(capsys.readouterr().err)
+    assert line.endswith(": no canvas size and normalised coordinates: pass --canvas WxH")
 
 
 def test_convert_writes_a_verified_safetensors_and_refuses_other_files(checkpoint_dir, published_states, tmp_path,

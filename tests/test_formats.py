@@ -270,9 +270,10 @@ def hand_document(point, canvas=(512, 576)):
 
 
 @pytest.mark.parametrize("point, missing", [
-    ((-1 / 512, 0.5, 1.0), True),              # x only: the code is per coordinate
-    ((0.5, -1 / 576, 1.0), True),
+    ((-1 / 512, -1 / 576, 1.0), True),
     ((-1 / 560, -1 / 640, 1.0), True),         # normalised by a larger (padded) size
+    ((-1 / 512, 0.5, 1.0), False),             # x only: a real point just left of the frame
+    ((0.5, -1 / 576, 1.0), False),
     ((-1 / 512, 0.5, 0.9), False),             # a real confidence: a real point
     ((-1.5 / 512, 0.5, 1.0), False),           # more than a pixel outside
     ((0.0, 0.5, 1.0), False),
@@ -281,6 +282,15 @@ def hand_document(point, canvas=(512, 576)):
 def test_reference_missing_hand_code(point, missing):
     hand = read_pose(hand_document(point)).people[0].left_hand
     assert hand is None if missing else hand[0] is not None
+
+
+def test_real_hand_point_just_left_of_the_frame_survives_a_normalised_round_trip():
+    hand = [Keypoint(100.0 + index, 100.0) for index in range(21)]
+    hand[3] = Keypoint(-0.5, 300.0)
+    frame = PoseFrame([Person(body=[Keypoint(100.0, 100.0)] * 18, left_hand=hand)], 512, 512)
+    for coordinates in ("auto", "normalized"):
+        again = read_pose(frames_to_json(frame, coordinates="normalized"), coordinates=coordinates)
+        assert again.people[0].left_hand[3] == at(-0.5, 300.0)
 
 
 def test_reference_missing_code_applies_only_to_normalised_documents():
@@ -428,6 +438,19 @@ def test_deep_nesting_and_huge_arrays_fail_fast():
         read_poses('{"people": [], "canvas_width": ' + "9" * 5000 + "}")
 
 
+def test_normalised_values_are_bounded_once_scaled_to_pixels():
+    """3e6 is within MAX_ABS_VALUE as read, but 3e9 px once scaled: neither drawable nor writable."""
+    far = person_with(hand_left_keypoints_2d=[0.5, 0.5, 1.0] * 20 + [3e6, 0.5, 1.0])
+    far["canvas_width"] = far["canvas_height"] = 1024
+    with pytest.raises(PoseFormatError) as caught:
+        read_poses([document([(0.5, 0.5)]), far], coordinates="normalized")
+    assert str(caught.value) == ("frames[1].people[0].hand_left_keypoints_2d: a normalised coordinate scales to "
+                                 "3.072e+09 px, beyond MAX_ABS_VALUE (1e+07)")
+    far["people"][0]["hand_left_keypoints_2d"][-1] = 0.0  # a missing point's coordinates are not used
+    assert read_poses(far, coordinates="normalized")[0].people[0].left_hand[20] is None
+    assert read_poses(far, coordinates="pixels")[0].people[0].left_hand[0] == Keypoint(0.5, 0.5, 1.0)
+
+
 def crowd(frames, people, **person):
     """``frames`` frames of ``people`` people, each with a body and the given parts."""
     return [{"people": [{"pose_keypoints_2d": [1.0, 2.0, 1.0] * 18, **person}] * people,
@@ -504,6 +527,17 @@ def test_writer_body25_layout():
     assert second[3 * 19:] == [0] * 18                     # no feet
 
 
+def test_writer_auto_layout_is_body25_when_any_person_has_feet():
+    with_feet, without = sample_frame(), sample_frame()
+    without.people[0].feet = None
+    assert len(frame_to_dict(without, layout="auto")["people"][0]["pose_keypoints_2d"]) == 54
+    assert len(frame_to_dict(with_feet, layout="auto")["people"][1]["pose_keypoints_2d"]) == 75
+    document = json.loads(frames_to_json([without, with_feet], layout="auto"))  # decided once for all frames
+    assert {len(person["pose_keypoints_2d"]) for frame in document for person in frame["people"]} == {75}
+    again = read_poses(json.dumps(document))
+    assert_frames_close(again, [canonical(without, "visibility"), canonical(with_feet, "visibility")])
+
+
 def test_writer_shapes_single_frame_vs_sequence():
     frame = sample_frame()
     assert isinstance(json.loads(frames_to_json(frame)), dict)
@@ -521,6 +555,37 @@ def test_writer_refuses_what_json_cannot_carry():
         frame_to_dict(frame)
     with pytest.raises(ValueError, match="confidence"):
         frame_to_dict(sample_frame(), confidence="real")
+
+
+def person_frame(**fields):
+    return PoseFrame([Person(**{"body": [Keypoint(10.0, 20.0, 0.9)] * 18, **fields})], 64, 64)
+
+
+@pytest.mark.parametrize("poses, message", [
+    (person_frame(person_id=-1), "people[0].person_id: expected None or a whole number >= 0, got -1"),
+    ([person_frame(), person_frame(person_id=2.7)],
+     "frames[1].people[0].person_id: expected None or a whole number >= 0, got 2.7"),
+    (person_frame(person_id=True), "people[0].person_id: expected None or a whole number >= 0, got True"),
+    (person_frame(person_id="x"), "people[0].person_id: expected None or a whole number >= 0, got 'x'"),
+    (person_frame(left_hand=[(1.0, 2.0)] * 21), "people[0].left_hand[0]: expected (x, y, confidence), got 2 values"),
+    (person_frame(face=[5.0] * 70), "people[0].face[0]: expected (x, y, confidence), got a number"),
+    (person_frame(body=None), "people[0].body: expected a list of 18 points, got null"),
+    (PoseFrame([person_frame()], 64, 64), "people[0]: expected a Person, got PoseFrame"),
+    (PoseFrame(None, 64, 64), "people: expected a list of Person, got null"),
+    ([person_frame(), 2], "frames[1]: expected a PoseFrame, got a number"),
+    (3, "document: expected a PoseFrame or a sequence of them, got a number"),
+])
+def test_writer_refuses_malformed_hand_built_frames_at_their_place(poses, message):
+    with pytest.raises(PoseFormatError) as caught:
+        frames_to_json(poses)
+    assert str(caught.value) == message
+
+
+def test_write_poses_creates_missing_folders(tmp_path):
+    target = tmp_path / "new" / "deeper" / "poses.json"
+    write_poses(target, sample_frame(), confidence="score")
+    assert_frames_close(read_poses(target), [canonical(sample_frame(), layout="coco18")])
+    assert [path.name for path in target.parent.iterdir()] == ["poses.json"]
 
 
 def test_write_poses_is_atomic(tmp_path):
@@ -545,8 +610,9 @@ def test_write_poses_cleans_up_when_the_replace_fails(tmp_path, monkeypatch):
         raise PermissionError(destination)
 
     monkeypatch.setattr(os, "replace", refuse)
-    with pytest.raises(PermissionError):
+    with pytest.raises(OSError) as caught:
         write_poses(target, sample_frame())
+    assert caught.value.filename == str(target)  # the error names the target, not the temporary file
     assert target.read_text() == "old"
     assert [path.name for path in tmp_path.iterdir()] == ["poses.json"]
 
@@ -574,7 +640,7 @@ def pose_frames(draw):
 
     def part(count, low):
         """Hands and faces stay on or right of/below the origin: in a normalised document a point less
-        than a pixel left of or above it reads as the reference's missing code."""
+        than a pixel left of and above it reads as the reference's missing code."""
         rows = rng.uniform([low * width, low * height, 0.01], [1.5 * width, 1.5 * height, 1.0], (count, 3))
         if integral:
             rows[:, :2] = rows[:, :2].round()

@@ -492,6 +492,20 @@ def test_our_keypoints_keep_real_confidences_for_save(comfy):
 
 # ---- load / save ------------------------------------------------------------------------------------
 
+def test_save_writes_body25_when_a_person_has_feet(comfy):
+    """Feet read from a BODY_25 file survive Load -> Save; poses without feet stay COCO-18."""
+    body25 = [value for index in range(25) for value in (100.0 + index, 200.0 + index, 0.9)]
+    text = json.dumps({"people": [{"pose_keypoints_2d": body25}], "canvas_width": 640, "canvas_height": 480})
+    loaded, = run("OpenPoseCoreLoadPoseJSON", file="none", json_text=text, coordinates="auto")
+    for prefix, poses in (("feet", loaded), ("coco", pose_keypoint(standing()))):
+        run("OpenPoseCoreSavePoseJSON", pose_keypoint=poses, filename_prefix=prefix, coordinates="pixels",
+            confidence="score")
+    output = Path(comfy.folder_paths.get_output_directory())
+    saved = json.loads((output / "feet_00001_.json").read_text())[0]["people"][0]["pose_keypoints_2d"]
+    assert len(saved) == 75 and saved[3 * 19:] == body25[3 * 19:]
+    assert len(points(json.loads((output / "coco_00001_.json").read_text())[0])) == 18
+
+
 def test_save_numbers_files_like_save_image_and_load_reads_them_back(comfy):
     poses = pose_keypoint(standing(), standing(left=0.2))
     output = Path(comfy.folder_paths.get_output_directory())

@@ -11,7 +11,7 @@ from typing import List, Optional, Sequence, Tuple
 import cv2
 from tqdm import tqdm
 
-from ..formats import PoseFormatError, frames_to_json, read_poses
+from ..formats import CANVAS_ADVICE, PoseFormatError, frames_to_json, load_document, read_poses
 from ..image import ImageError
 from ..media import InputError
 from ..pose import PoseFrame
@@ -99,31 +99,32 @@ def keeps_existing(output: Path, overwrite: bool) -> bool:
 
 
 def json_bytes(poses, coordinates: str, confidence: str) -> bytes:
-    return frames_to_json(poses, coordinates=coordinates, confidence=confidence).encode("utf-8")
+    """Pose JSON as every subcommand writes it: BODY_25 when any person has feet (read from a BODY_25 file),
+    so edits keep them, else COCO-18."""
+    return frames_to_json(poses, coordinates=coordinates, confidence=confidence, layout="auto").encode("utf-8")
 
 
 def read_pose_file(path: Path, args) -> Tuple[List[PoseFrame], bool]:
     """Frames of a pose file and whether the document is a list (a video) rather than a single pose."""
     notes: List[str] = []
     try:
-        frames = read_poses(path, coordinates=args.coordinates_in, canvas=args.canvas, strict=not args.lenient,
+        document = path if path.is_dir() else load_document(path)
+        frames = read_poses(document, coordinates=args.coordinates_in, canvas=args.canvas, strict=not args.lenient,
                             notes=notes)
-        is_list = path.is_dir() or _starts_list(path)
     except PoseFormatError as error:
-        raise Fatal(f"{path}: {error}") from None
+        raise Fatal(f"{path}: {_our_wording(str(error))}") from None
     except OSError as error:
         raise Fatal(describe(error, path)) from None
     for note in notes:
-        print_note(f"note: {path}: {note}")
+        print_note(f"note: {path}: {_our_wording(note)}")
     if not frames:
         raise Fatal(f"{path}: holds no pose frames")
-    return frames, is_list
+    return frames, path.is_dir() or isinstance(document, list)
 
 
-def _starts_list(path: Path) -> bool:
-    """Whether the file's JSON is a list (its first character is ``[``)."""
-    with open(path, "rb") as handle:
-        return handle.read(4096).lstrip().startswith(b"[")
+def _our_wording(message: str) -> str:
+    """The reader's advice about the canvas, in terms of this command's option."""
+    return message.replace(CANVAS_ADVICE, "pass --canvas WxH")
 
 
 def add_pose_reading_options(parser: argparse.ArgumentParser) -> None:

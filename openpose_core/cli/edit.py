@@ -76,6 +76,13 @@ def _check_ids(frames: List[PoseFrame], wanted: List[int], where: str) -> None:
         raise Fatal(f"{where}: no person has id {', '.join(map(str, wanted))} (ids in the file: {listed})")
 
 
+def _check_person(frames: List[PoseFrame], index: int, where: str) -> None:
+    """A target person no frame has is a typo, not a retarget of nobody: refuse it, saying how many there are."""
+    most = max((len(frame.people) for frame in frames), default=0)
+    if not -most <= index < most:
+        raise Fatal(f"{where}: no person {index} in any frame (the frames have at most {most} people)")
+
+
 def run_edit(args) -> int:
     source = Path(args.pose)
     target = output_file(args.output, source.with_name(source.name + ".json") if source.is_dir() else source)
@@ -90,6 +97,8 @@ def run_edit(args) -> int:
         if name == "retarget":
             if args.target_id is not None:
                 _check_ids(frames, [args.target_id], f"{source}: --target-id")
+            else:
+                _check_person(frames, args.target_person, f"{source}: --target-person")
             try:
                 frames = _apply_retarget(frames, value, args)
             except ValueError as error:
@@ -124,7 +133,8 @@ Angles are degrees, counter-clockwise on screen, about the canvas centre; scale 
 centre; --resize scales picture and canvas together. --retarget REF.json gives the target person the
 bone lengths of the reference's person (first frame of REF.json) while keeping the target's joint angles;
 for a list of frames one set of scales is used for all. The output keeps the input's form (one pose or a
-list), person ids and confidences. An existing output is kept unless --overwrite.
+list), person ids and confidences, and BODY_25 feet: it is BODY_25 when any person has feet, else COCO-18.
+An existing output is kept unless --overwrite.
 """
 
 
