@@ -1,7 +1,10 @@
 """Naming dots in JPEG maps by their core colour: shrunk JPEG keeps about one chroma sample per dot but luma
 at full resolution, so a dot's core chroma *and* luma choose between its readings, and dots the colour
-filters missed (by brightness, or faint colour peaks) are added."""
+filters missed (by brightness, or faint colour peaks) are added. A dot alone on black is named by its whole
+blob's summed colour instead."""
 from __future__ import annotations
+
+from typing import List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -148,38 +151,53 @@ def name_lone_dots(joints: Joints, classes: Classes, image_ycc: np.ndarray, dots
     the blob's summed chroma keeps the dot's angle and its summed luma the dot's luma times the disk's
     area. A blob of one dot's size and shape, away from the image's edges, whose sums fit one part's colour
     is that part's dot, at the blob's luma centre, in place of whatever readings were found on it."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats((classes.value >= _DRAWN_VALUE).astype(np.uint8),
-                                                               connectivity=8)
+    labels, blobs = _lone_blobs(classes.value, dots)
     height, width = labels.shape
-    left, top, span_x, span_y, area = stats[1:].T
-    candidates = 1 + np.flatnonzero((area >= _LONE_BLOB_AREA[0] * dots.area) & (area <= _LONE_BLOB_AREA[1] * dots.area)
-                                    & (np.maximum(span_x, span_y) <= _LONE_BLOB_SPAN * 2.0 * dots.radius)
-                                    & (left > 0) & (top > 0) & (left + span_x < width) & (top + span_y < height))
+    on_blob = labels[np.clip(np.rint(joints.xy[:, 1]).astype(int), 0, height - 1),
+                     np.clip(np.rint(joints.xy[:, 0]).astype(int), 0, width - 1)]
     keep, added = np.ones(len(joints), bool), []
     next_dot = int(joints.dot.max()) + 1 if len(joints) else 0
-    for label in candidates:
-        window = np.s_[top[label - 1] - 1:top[label - 1] + span_y[label - 1] + 1,
-                       left[label - 1] - 1:left[label - 1] + span_x[label - 1] + 1]
+    for label, window in blobs:
         blob = cv2.dilate((labels[window] == label).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
         colour = image_ycc[window][blob]
-        luma, chroma = colour[:, 0].sum() / dots.area, colour[:, 1:].sum(axis=0)
-        angle_error = (np.degrees(np.arctan2(chroma[1], chroma[0])) - BODY_CHROMA_ANGLE + 180.0) % 360.0 - 180.0
-        costs = (angle_error / _ANGLE_SPREAD) ** 2 + ((luma - BODY_YCC[:, 0]) / _LONE_LUMA_SPREAD) ** 2
-        part = int(np.argmin(costs))
-        chroma_share = np.hypot(*chroma) / dots.area / np.hypot(*BODY_YCC[part, 1:])
-        if costs[part] > _LONE_COST or chroma_share < _LONE_CHROMA:
+        part = _part_by_sums(colour, dots.area)
+        if part is None:
             continue
-        weights = np.clip(colour[:, 0], 0.0, None)
         ys, xs = np.nonzero(blob)
+        weights = np.clip(colour[:, 0], 0.0, None)
         centre = np.array([window[1].start + np.average(xs, weights=weights),
                            window[0].start + np.average(ys, weights=weights)])
-        inside = labels[np.clip(np.rint(joints.xy[:, 1]).astype(int), 0, height - 1),
-                        np.clip(np.rint(joints.xy[:, 0]).astype(int), 0, width - 1)] == label
-        keep &= ~inside
+        keep &= on_blob != label
         added.append((centre, part, next_dot, 1.0, True))
         next_dot += 1
     return Joints(joints.xy[keep], joints.part[keep], joints.dot[keep], joints.score[keep],
                   joints.primary[keep]).appended(added)
+
+
+def _lone_blobs(value: np.ndarray, dots: Dots) -> Tuple[np.ndarray, List[Tuple[int, Tuple[slice, slice]]]]:
+    """The drawn pixels' connected pieces (labels) and, of those of one dot's size away from the image's
+    edges, (label, window one pixel wider than the piece)."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((value >= _DRAWN_VALUE).astype(np.uint8),
+                                                               connectivity=8)
+    height, width = labels.shape
+    left, top, span_x, span_y, area = stats[1:].T
+    lone = ((area >= _LONE_BLOB_AREA[0] * dots.area) & (area <= _LONE_BLOB_AREA[1] * dots.area)
+            & (np.maximum(span_x, span_y) <= _LONE_BLOB_SPAN * 2.0 * dots.radius)
+            & (left > 0) & (top > 0) & (left + span_x < width) & (top + span_y < height))
+    return labels, [(int(index) + 1, (slice(top[index] - 1, top[index] + span_y[index] + 1),
+                                      slice(left[index] - 1, left[index] + span_x[index] + 1)))
+                    for index in np.flatnonzero(lone)]
+
+
+def _part_by_sums(colour: np.ndarray, disk_area: float) -> Optional[int]:
+    """The part whose colour the summed YCbCr ``colour`` of a lone dot's pixels fits (see
+    :func:`name_lone_dots`), or None when none fits or the blob has too little chroma (a white face dot)."""
+    luma, chroma = colour[:, 0].sum() / disk_area, colour[:, 1:].sum(axis=0)
+    angle_error = (np.degrees(np.arctan2(chroma[1], chroma[0])) - BODY_CHROMA_ANGLE + 180.0) % 360.0 - 180.0
+    costs = (angle_error / _ANGLE_SPREAD) ** 2 + ((luma - BODY_YCC[:, 0]) / _LONE_LUMA_SPREAD) ** 2
+    part = int(np.argmin(costs))
+    chroma_share = np.hypot(*chroma) / disk_area / np.hypot(*BODY_YCC[part, 1:])
+    return part if costs[part] <= _LONE_COST and chroma_share >= _LONE_CHROMA else None
 
 
 def named_alone(joints: Joints, image_ycc: np.ndarray, blue: np.ndarray, radius: float,
