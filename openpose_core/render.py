@@ -7,8 +7,9 @@ conversions as controlnet-aux 0.0.10 (see reference-behaviour.md §7).
 The reference keeps normalised coordinates and draws at ``int(x_norm * W)``; because
 ``(px / W) * W`` is not always exactly ``px`` in floating point, some of its points land one pixel
 left of / above where they were detected. We store pixels, so we redo that arithmetic in the
-reference's float types (float64 for the body, float32 for hands and face): a frame holding the
-pixel positions the reference detected then draws exactly the reference's map.
+reference's float types (float64 for the body, float32 for hands and face, multiplied in whatever type
+the installed NumPy gives ``float32 * int``): a frame holding the pixel positions the reference
+detected then draws exactly the reference's map.
 
 Deliberate difference: the reference's face carries a 71st point (the argmax of the face net's
 background channel) that it draws as one more white dot; our faces have the 70 real landmarks only.
@@ -17,6 +18,7 @@ BODY_25 feet (``Person.feet``) are not part of the COCO-18 map and are not drawn
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Optional, Sequence, Tuple
 
 import cv2
@@ -60,6 +62,8 @@ HAND_POINT_COLOR = (0, 0, 255)
 FACE_POINT_COLOR = (255, 255, 255)
 STICK_WIDTH = 4
 """Semi-minor axis of a limb ellipse: sticks are 2 * 4 + 1 = 9 px thick."""
+MAX_STICK_WIDTH = 1024
+"""Largest ``stick_width`` taken: sticks 2049 px thick, far beyond any use, and far from OpenCV's int32 limits."""
 BODY_RADIUS, HAND_RADIUS, FACE_RADIUS = 4, 4, 3
 HAND_LINE_THICKNESS = 2
 _EPS = 0.01
@@ -68,6 +72,10 @@ its "missing" marker (-1/W) and anything on row/column 0 or beyond the top/left 
 
 MAX_CANVAS_PIXELS = 16384 * 16384
 """Largest canvas drawn (768 MiB of RGB): ComfyUI's largest image, 16384 px a side."""
+
+MAX_COORDINATE = 2 ** 30
+"""Largest canvas position drawn, either sign: OpenCV takes int32 points, and a stick's midpoint, half length
+and outline must fit in them too. A point beyond it is an error, not a crash inside OpenCV."""
 
 FIT_MODES = ("stretch", "contain", "cover")
 """How a frame is mapped onto an output canvas of another size:
@@ -102,31 +110,44 @@ def fit_box(source: Size, target: Size, fit: str = "stretch") -> Tuple[int, int,
 
 def render_pose(frame: PoseFrame, width: Optional[int] = None, height: Optional[int] = None, *,
                 body: bool = True, hands: bool = True, face: bool = True, fit: str = "stretch",
-                stick_scaling: bool = False) -> np.ndarray:
+                stick_scaling: bool = False, stick_width: int = STICK_WIDTH) -> np.ndarray:
     """Draw every person of ``frame`` on a new black ``height x width x 3`` uint8 RGB canvas.
 
     The canvas defaults to the frame's own size, which gives the reference's pixels. Otherwise give both
-    ``width`` and ``height``; ``fit`` (see FIT_MODES) says how the frame is mapped onto them. Sizes of
-    sticks and dots do not follow the canvas, as in the reference, unless ``stick_scaling`` applies the
-    xinsir rule (:func:`stick_scale` of the output canvas) to the limb sticks. Raises ``ValueError`` for
-    a canvas over ``MAX_CANVAS_PIXELS``.
+    ``width`` and ``height`` (whole numbers >= 1); ``fit`` (see FIT_MODES) says how the frame is mapped
+    onto them. Sizes of sticks and dots do not follow the canvas, as in the reference. ``stick_width`` is
+    the half thickness of the limb sticks (``2 * stick_width + 1`` px; the reference's 4 by default, at
+    most ``MAX_STICK_WIDTH``); ``stick_scaling`` multiplies it by the xinsir rule (:func:`stick_scale` of
+    the output canvas). Raises ``ValueError`` for a bad argument, a canvas over ``MAX_CANVAS_PIXELS`` or a
+    point landing beyond ``MAX_COORDINATE``.
     """
     if (width is None) != (height is None):
         raise ValueError("give both width and height, or neither")
-    target = (frame.width, frame.height) if width is None else (int(width), int(height))
-    if min(target) < 1:
-        raise ValueError(f"canvas size must be positive, got {target}")
-    draw_w, draw_h, left, top = fit_box((frame.width, frame.height), target, fit)
+    source = (_whole(frame.width, "frame.width"), _whole(frame.height, "frame.height"))
+    target = source if width is None else (_whole(width, "width"), _whole(height, "height"))
+    stick_width = _whole(stick_width, "stick_width", MAX_STICK_WIDTH)
+    draw_w, draw_h, left, top = fit_box(source, target, fit)
     if max(target[0] * target[1], draw_w * draw_h) > MAX_CANVAS_PIXELS:
         drawn = f" (drawn {draw_w} x {draw_h} before cropping)" if draw_w * draw_h > target[0] * target[1] else ""
         raise ValueError(f"a {target[0]} x {target[1]} canvas{drawn} is over the limit of {MAX_CANVAS_PIXELS:,} "
                          f"pixels (MAX_CANVAS_PIXELS)")
-    stick_width = STICK_WIDTH * (stick_scale(*target) if stick_scaling else 1)
+    if stick_scaling:
+        stick_width *= stick_scale(*target)
     canvas = np.zeros((draw_h, draw_w, 3), np.uint8)
     for person in frame.people:
-        draw_person(canvas, person, (frame.width, frame.height), body=body, hands=hands, face=face,
-                    stick_width=stick_width)
+        draw_person(canvas, person, source, body=body, hands=hands, face=face, stick_width=stick_width)
     return _place(canvas, target, left, top)
+
+
+def _whole(value, name: str, maximum: Optional[int] = None) -> int:
+    """``value`` as an int when it is a whole number from 1 to ``maximum`` (512.0 is 512). Truncating 100.7
+    or reading "100" or True as a size would quietly draw something other than asked, so they are refused."""
+    whole = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value) \
+        and value == int(value)
+    if not whole or not 1 <= value <= (maximum or math.inf):
+        allowed = f"from 1 to {maximum}" if maximum else ">= 1"
+        raise ValueError(f"{name} must be a whole number {allowed}, got {value!r}")
+    return int(value)
 
 
 def draw_person(canvas: np.ndarray, person: Person, source: Size, *, body: bool = True, hands: bool = True,
@@ -146,10 +167,27 @@ def draw_person(canvas: np.ndarray, person: Person, source: Size, *, body: bool 
 def to_canvas(points: Sequence[Optional[Keypoint]], source: Size, target: Size, dtype=np.float64,
               count: Optional[int] = None) -> np.ndarray:
     """``count x 2`` canvas positions (NaN rows for missing points) computed as the reference does:
-    normalise by the source size, then multiply by the canvas size, both in ``dtype`` (float64 for
-    the body, float32 for hands and face, the types the reference stores them in)."""
+    normalise by the source size in ``dtype`` (float64 for the body, float32 for hands and face, the
+    types the reference stores them in), then multiply by the canvas size in :func:`_product_type`.
+    Raises ``ValueError`` for a position beyond ``MAX_COORDINATE``, which OpenCV could not draw."""
     xy = points_to_array(points, len(points) if count is None else count)[:, :2].astype(dtype)
-    return xy / np.asarray(source, dtype) * np.asarray(target, dtype)
+    product = _product_type(dtype)
+    canvas_xy = (xy / np.asarray(source, dtype)).astype(product) * np.asarray(target, product)
+    far = np.flatnonzero((np.abs(canvas_xy) > MAX_COORDINATE).any(axis=1))   # NaN (missing) is not far
+    if len(far):
+        (x, y), (canvas_x, canvas_y) = xy[far[0]], canvas_xy[far[0]]
+        raise ValueError(f"a point at ({x:g}, {y:g}) of the {source[0]} x {source[1]} pose lands at "
+                         f"({canvas_x:g}, {canvas_y:g}) on the {target[0]} x {target[1]} drawing, beyond the "
+                         f"+-{MAX_COORDINATE:,} px OpenCV can draw; check the pose's coordinates and canvas size")
+    return canvas_xy
+
+
+def _product_type(dtype) -> type:
+    """The type NumPy gives the reference's ``stored value * int(canvas side)`` for values stored as
+    ``dtype``. For float32 (hands, face) that is float32 under NumPy 2 (NEP 50) but float64 under NumPy 1's
+    value-based promotion, which moves about half the points by a pixel; asking the installed NumPy,
+    instead of assuming one, matches the reference on either."""
+    return type(dtype(1) * 1)
 
 
 def draw_body(canvas: np.ndarray, xy: np.ndarray, stick_width: int = STICK_WIDTH) -> np.ndarray:

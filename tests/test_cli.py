@@ -29,7 +29,7 @@ from openpose_core import OpenposeDetector, cli, media
 from openpose_core.edit import flip_horizontal, rotate, scale, translate
 from openpose_core.formats import frame_to_dict, read_poses, write_poses
 from openpose_core.image import read_image
-from openpose_core.pose import Keypoint, Person, PoseFrame
+from openpose_core.pose import NUM_BODY, Keypoint, Person, PoseFrame
 from openpose_core.render import render_pose
 from openpose_core.retarget import retarget
 from openpose_core.weights import DEFAULT_FILENAMES, DEFAULT_REPO
@@ -589,6 +589,45 @@ def test_render_malformed_or_missing_files_are_one_line_errors(tmp_path, capsys)
     assert line == f"openpose-core: error: {pose}: a 100000 x 100000 canvas is over the limit of 268,435,456 " \
                    "pixels (MAX_CANVAS_PIXELS)"
     assert listing(tmp_path) == ["pose.json"]
+
+
+def test_render_stick_width(tmp_path, capsys):
+    pose = tmp_path / "pose.json"
+    write_poses(pose, standing_frame())
+    frame = read_poses(pose)[0]
+    assert cli.main(["render", str(pose), "--stick-width", "8", "--stick-scaling", "--width", "1024"]) == 0
+    expected = render_pose(frame, 1024, 768, stick_width=8, stick_scaling=True)
+    assert np.array_equal(read_png(tmp_path / "pose.png"), expected)
+    assert not np.array_equal(expected, render_pose(frame, 1024, 768, stick_scaling=True))
+    for bad in ("0", "2.5"):
+        with pytest.raises(SystemExit) as info:
+            cli.main(["render", str(pose), "--stick-width", bad, "--overwrite"])
+        assert info.value.code == 2 and "--stick-width: expected a whole number" in capsys.readouterr().err
+    assert cli.main(["render", str(pose), "--stick-width", "1025", "--overwrite"]) == 1
+    [line] = error_lines(capsys.readouterr().err)
+    assert line == f"openpose-core: error: {pose}: stick_width must be a whole number from 1 to 1024, got 1025"
+
+
+def test_render_a_point_too_far_for_opencv_is_a_one_line_error(tmp_path, capsys):
+    pose = tmp_path / "pose.json"
+    body = [Keypoint(32, 32), Keypoint(1e7, 32)] + [None] * (NUM_BODY - 2)
+    write_poses(pose, PoseFrame([Person(body=body)], 64, 64))
+    assert cli.main(["render", str(pose), "--width", "16384"]) == 1
+    [line] = error_lines(capsys.readouterr().err)
+    assert line.startswith(f"openpose-core: error: {pose}: a point at (1e+07, 32) of the 64 x 64 pose lands at "
+                           "(2.56e+09, 8192) on the 16384 x 16384 drawing, beyond the +-1,073,741,824 px")
+    assert listing(tmp_path) == ["pose.json"]
+
+
+def test_render_a_map_over_the_png_size_limit_is_a_one_line_error(tmp_path, capsys):
+    pose = tmp_path / "pose.json"
+    write_poses(pose, standing_frame())
+    assert cli.main(["render", str(pose), "--width", "1000001", "--height", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "libpng" not in err and error_lines(err) == [
+        f"openpose-core: error: {pose}: a 1000001 x 1 map is over PNG's limit of 1,000,000 px a side"]
+    assert cli.main(["render", str(pose), "--width", "1000000", "--height", "1"]) == 0
+    assert read_png(tmp_path / "pose.png").shape == (1, 1_000_000, 3)
 
 
 def whole_pixel_bodies(frame: PoseFrame) -> PoseFrame:

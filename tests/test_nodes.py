@@ -19,7 +19,7 @@ import comfy_stub
 import oracle
 from openpose_core.formats import frame_to_dict
 from openpose_core.pose import NUM_HAND, Keypoint, Person, PoseFrame
-from openpose_core.render import BODY_COLORS
+from openpose_core.render import BODY_COLORS, LIMB_COLORS
 from openpose_core.weights import DEFAULT_FILENAMES, DEFAULT_REPO
 
 PACK = comfy_stub.load_pack("openpose_core_pack_under_test")
@@ -655,6 +655,39 @@ def test_pose_from_skeleton_image_reads_a_rendered_map_back(comfy):
     read, = run("OpenPoseCorePoseFromSkeletonImage", skeleton_image=maps, hands=False, face=False)
     for got, want in zip(read, poses):
         assert np.abs(points(got)[:, :2] - points(want)[:, :2]).max() <= 1.5
+
+
+def test_render_pose_warns_which_frames_a_stretched_batch_distorts(comfy, caplog):
+    poses = pose_keypoint(standing(512, 768), standing(768, 512), standing(1024, 1536), standing(600, 400))
+    inputs = dict(pose_keypoint=poses, width=0, height=0, body=True, hands=False, face=False,
+                  scale_stick_for_xinsr_cn=False)
+    image, = run("OpenPoseCoreRenderPose", fit="stretch", **inputs)
+    check_image(image, 4, (512, 768))     # still stretched: saved workflows keep their output
+    assert [record.message for record in caplog.records if record.levelname == "WARNING"] == [
+        "Render Pose: frames 1, 3 (of 4) have a canvas of another shape than frame 0's 512 x 768 and are stretched "
+        "out of proportion to 512 x 768; set fit to contain to keep their proportions"]
+    caplog.clear()
+    run("OpenPoseCoreRenderPose", fit="contain", **inputs)
+    run("OpenPoseCoreRenderPose", fit="stretch", **{**inputs, "pose_keypoint": poses[::2]})
+    assert not [record for record in caplog.records if record.levelname == "WARNING"]
+
+
+def test_render_pose_stick_width(comfy):
+    body = [None] * 18
+    body[1], body[2] = Keypoint(50, 50), Keypoint(150, 50)     # neck to right shoulder: a horizontal stick
+    inputs = dict(pose_keypoint=pose_keypoint(PoseFrame([Person(body=body)], 200, 100)), width=0, height=0,
+                  fit="stretch", body=True, hands=False, face=False, scale_stick_for_xinsr_cn=False)
+
+    def thickness(**stick):
+        image, = run("OpenPoseCoreRenderPose", **inputs, **stick)
+        column = (image[0, :, 100] * 255).round().numpy()
+        return int((column == LIMB_COLORS[0]).all(axis=1).sum())
+
+    assert (thickness(), thickness(stick_width=4), thickness(stick_width=8)) == (9, 9, 17)
+    spec = PACK.NODE_CLASS_MAPPINGS["OpenPoseCoreRenderPose"].INPUT_TYPES()["optional"]["stick_width"]
+    assert spec[0] == "INT" and (spec[1]["default"], spec[1]["min"], spec[1]["max"]) == (4, 1, 1024)
+    with pytest.raises(ValueError, match="stick_width must be a whole number from 1 to 1024, got 0"):
+        thickness(stick_width=0)
 
 
 def test_render_and_skeleton_image_nodes_report_every_frame_and_can_be_cancelled(comfy):

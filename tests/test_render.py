@@ -134,6 +134,17 @@ def test_pixel_roundtrip_quirk_is_reproduced(ref, person, color, top_left):
     assert np.argwhere((ours == color).all(axis=2)).min(axis=0)[::-1].tolist() == top_left
 
 
+def test_face_and_hand_pixels_follow_the_installed_numpy_promotion():
+    """The reference stores 11 / 100 as a float32 and draws at int(x * 100): NumPy 1 multiplies that in
+    float64 (10.99999994 -> 10), NumPy 2 in float32 (-> 11.0 -> 11). We must land where it does on both."""
+    expected = 11 if np.lib.NumpyVersion(np.__version__) >= "2.0.0" else 10
+    assert int(np.float32(11) / np.float32(100) * 100) == expected    # the reference's arithmetic
+    face, hand = [Keypoint(11, 11)] + [None] * (NUM_FACE - 1), [Keypoint(11, 11)] + [None] * (NUM_HAND - 1)
+    for person, color in ((Person(face=face), (255, 255, 255)), (Person(left_hand=hand), (0, 0, 255))):
+        canvas = render_pose(PoseFrame([person], 100, 100))
+        assert np.argwhere((canvas == color).all(axis=2)).mean(axis=0).tolist() == [expected, expected]
+
+
 def test_render_does_not_mutate_frame():
     frame = _frame(7, 300, 200)
     before = copy.deepcopy(frame)
@@ -187,6 +198,32 @@ def test_stick_scaling_thickens_only_the_sticks(width, height, scaled):
     assert _stick_thickness(render_pose(frame, stick_scaling=True, **body_only), width // 2) == scaled
     no_body = dict(body=False, hands=True, face=True)
     assert np.array_equal(render_pose(frame, stick_scaling=True, **no_body), render_pose(frame, **no_body))
+
+
+def _stick_frame(width=200, height=100):
+    """Neck to right shoulder: one horizontal stick across the middle of the canvas."""
+    body = [None] * NUM_BODY
+    body[1], body[2] = Keypoint(width * 0.25, height / 2), Keypoint(width * 0.75, height / 2)
+    return PoseFrame([Person(body=body)], width, height)
+
+
+def test_stick_width_sets_the_half_thickness_and_stick_scaling_multiplies_it():
+    frame, body_only = _stick_frame(), dict(body=True, hands=False, face=False)
+    thickness = {width: _stick_thickness(render_pose(frame, stick_width=width, **body_only), 100)
+                 for width in (1, 4, 8)}
+    assert thickness == {1: 3, 4: 9, 8: 17}     # 2 * stick_width + 1: the centre row plus stick_width each side
+    assert thickness[8] - 1 == 2 * (thickness[4] - 1)
+    assert np.array_equal(render_pose(frame, stick_width=4), render_pose(frame))
+    assert np.array_equal(render_pose(frame, stick_width=8.0), render_pose(frame, stick_width=8))
+    large = _stick_frame(1200, 800)     # stick_scale 3
+    scaled = render_pose(large, stick_width=8, stick_scaling=True, **body_only)
+    assert _stick_thickness(scaled, 600) == 2 * 8 * 3 + 1
+
+
+@pytest.mark.parametrize("stick_width", [0, -4, 2.5, "8", True, None, float("nan"), 1025])
+def test_bad_stick_width_is_a_clear_error(stick_width):
+    with pytest.raises(ValueError, match=r"stick_width must be a whole number from 1 to 1024, got"):
+        render_pose(_stick_frame(), stick_width=stick_width)
 
 
 # ---- output size and fit modes ----
@@ -246,6 +283,44 @@ def test_bad_arguments_are_rejected():
     with pytest.raises(ValueError, match=r"20000 x 1 canvas \(drawn 20000 x 20000 before cropping\)"):
         render_pose(frame, 20_000, 1, fit="cover")
     assert render_pose(frame, 16384, 1).shape == (1, 16384, 3)
+
+
+@pytest.mark.parametrize("width,height,bad", [
+    (100.7, 50, "width"), (100, 50.2, "height"), ("100", 50, "width"), (True, 50, "width"), (100, np.nan, "height"),
+    (np.inf, 50, "width"), (-5, 10, "width"), (0, 10, "width"), (np.float64(99.5), 50, "width"),
+])
+def test_bad_sizes_are_clear_errors(width, height, bad):
+    with pytest.raises(ValueError, match=rf"{bad} must be a whole number >= 1, got"):
+        render_pose(_frame(8, 64, 64), width, height)
+
+
+def test_whole_float_and_numpy_sizes_are_taken():
+    frame = _frame(9, 64, 48)
+    expected = render_pose(frame, 100, 50)
+    assert np.array_equal(render_pose(frame, 100.0, 50.0), expected)
+    assert np.array_equal(render_pose(frame, np.int64(100), np.float32(50)), expected)
+    own = PoseFrame(frame.people, 64.0, 48.0)
+    assert np.array_equal(render_pose(own), render_pose(frame))
+    assert np.array_equal(render_pose(own, 100, 50), expected)
+
+
+@pytest.mark.parametrize("canvas,bad", [((0, 64), "frame.width"), ((64, -10), "frame.height"),
+                                        ((64.5, 64), "frame.width")])
+@pytest.mark.parametrize("size", [(), (128, 128)])
+def test_a_bad_frame_canvas_is_a_clear_error(canvas, bad, size):
+    with pytest.raises(ValueError, match=rf"{bad} must be a whole number >= 1, got"):
+        render_pose(PoseFrame(_frame(10, 64, 64).people, *canvas), *size)
+
+
+@pytest.mark.parametrize("person", [
+    Person(body=[Keypoint(1e7, 32), Keypoint(32, 32)] + [None] * (NUM_BODY - 2)),
+    Person(right_hand=[Keypoint(-1e12, 32)] + [None] * (NUM_HAND - 1)),
+])
+def test_a_point_beyond_what_opencv_can_draw_is_a_clear_error(person):
+    frame = PoseFrame([person], 64, 64)
+    with pytest.raises(ValueError, match=r"lands at \(.*\) on the 16384 x 16384 drawing, beyond the "
+                                         r"\+-1,073,741,824 px OpenCV can draw"):
+        render_pose(frame, 16384, 16384)
 
 
 def test_empty_frame_and_missing_parts_draw_black():

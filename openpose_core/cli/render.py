@@ -6,7 +6,7 @@ from typing import Optional, Tuple
 
 from ..media import encode_png, partial_folder, remove_folder, replace_folder, write_atomically
 from ..pose import PoseFrame
-from ..render import FIT_MODES, render_pose
+from ..render import FIT_MODES, MAX_STICK_WIDTH, STICK_WIDTH, render_pose
 from .arguments import name_list, positive_int, whole_number
 from .common import (
     DRAWN_PARTS, POSE_ARGUMENT_HELP, Fatal, add_pose_reading_options, command, keeps_existing, output_file,
@@ -14,10 +14,15 @@ from .common import (
 )
 
 
-def _render_size(frame: PoseFrame, width: Optional[int], height: Optional[int]) -> Tuple[Optional[int], Optional[int]]:
+PNG_MAX_SIDE = 1_000_000
+"""libpng's default limit on either side of an image, which OpenCV's PNG encoder keeps: checked before
+drawing, so a map too wide for PNG is a clear error, not libpng noise after the work is done."""
+
+
+def _render_size(frame: PoseFrame, width: Optional[int], height: Optional[int]) -> Tuple[int, int]:
     """Both sides given: as given; one: the other keeps the frame's aspect; none: the frame's canvas."""
     if width is None and height is None:
-        return None, None
+        return frame.width, frame.height
     if height is None:
         height = max(1, round(width * frame.height / frame.width))
     if width is None:
@@ -36,10 +41,13 @@ def run_render(args) -> int:
 
     def draw(frame: PoseFrame) -> bytes:
         width, height = _render_size(frame, args.width, args.height)
+        if max(width, height) > PNG_MAX_SIDE:
+            raise Fatal(f"{source}: a {width} x {height} map is over PNG's limit of {PNG_MAX_SIDE:,} px a side")
         try:
             canvas = render_pose(frame, width, height, body="body" in parts, hands="hands" in parts,
-                                 face="face" in parts, fit=args.fit, stick_scaling=args.stick_scaling)
-        except ValueError as error:     # a canvas too large for memory
+                                 face="face" in parts, fit=args.fit, stick_scaling=args.stick_scaling,
+                                 stick_width=args.stick_width)
+        except ValueError as error:     # a canvas too large for memory, a point too far off it, too wide sticks
             raise Fatal(f"{source}: {error}") from None
         return encode_png(canvas)
 
@@ -91,7 +99,11 @@ def add_render(commands) -> None:
                         help="how the pose canvas maps onto another size (default: stretch)")
     parser.add_argument("--parts", type=name_list(DRAWN_PARTS), default=list(DRAWN_PARTS), metavar="LIST",
                         help="what to draw, from body,hands,face (default: all three)")
-    parser.add_argument("--stick-scaling", action="store_true", help="thicker limbs on large maps (xinsir SDXL)")
+    parser.add_argument("--stick-width", type=positive_int, default=STICK_WIDTH, metavar="N",
+                        help=f"half thickness of the limb sticks: 2N+1 px (default: the reference's {STICK_WIDTH}, "
+                             f"at most {MAX_STICK_WIDTH})")
+    parser.add_argument("--stick-scaling", action="store_true",
+                        help="thicker limbs on large maps (xinsir SDXL): multiplies --stick-width by 1 to 7")
     parser.add_argument("--frame", type=whole_number, metavar="N",
                         help="draw only frame N of a list (0-based; -1 is the last)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output")
