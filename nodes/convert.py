@@ -18,12 +18,15 @@ logger = logging.getLogger(__name__)
 
 class ImageFrames(Sequence):
     """The frames of an IMAGE batch (``[B, H, W, C]`` float 0..1) as RGB uint8 arrays, converted when
-    read, so a long video never exists twice in memory."""
+    read, so a long video never exists twice in memory. With ``keep_alpha`` a 4-channel batch comes back
+    RGBA instead of composited over white, for readers to whom transparent means something else (a
+    skeleton map's black background)."""
 
-    def __init__(self, image: torch.Tensor):
+    def __init__(self, image: torch.Tensor, keep_alpha: bool = False):
         if not isinstance(image, torch.Tensor) or image.ndim != 4:
             raise ValueError(f"expected an IMAGE batch [B, H, W, C], got {getattr(image, 'shape', type(image))}")
         self.image = image
+        self.keep_alpha = keep_alpha and image.shape[-1] == 4
 
     def __len__(self) -> int:
         return self.image.shape[0]
@@ -35,7 +38,7 @@ class ImageFrames(Sequence):
         if not torch.isfinite(frame).all():
             raise ImageError(f"image {index}: contains NaN or infinite values")
         pixels = (frame.clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()
-        return as_rgb_uint8(pixels, f"image {index}")
+        return np.ascontiguousarray(pixels) if self.keep_alpha else as_rgb_uint8(pixels, f"image {index}")
 
 
 def to_image(pictures: Sequence[np.ndarray]) -> torch.Tensor:

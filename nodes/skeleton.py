@@ -2,6 +2,7 @@
 read back into keypoints, so it can be edited, retargeted or re-rendered."""
 from __future__ import annotations
 
+from ..openpose_core.image import ImageError
 from ..openpose_core.skeleton_image import pose_from_skeleton_image
 from ..openpose_core.track import track_people
 from . import host
@@ -25,11 +26,14 @@ class PoseFromSkeletonImage(PoseKeypointNode):
         }
 
     def read(self, skeleton_image, hands: bool, face: bool):
-        frames = ImageFrames(skeleton_image)
+        frames = ImageFrames(skeleton_image, keep_alpha=True)   # a transparent map's background is black
         progress = host.frame_progress(len(frames))     # a video's maps take a while: report, allow Cancel
         poses = []
-        for picture in frames:
-            poses.append(pose_from_skeleton_image(picture, hands=hands, face=face))
+        for number, picture in enumerate(frames):
+            try:
+                poses.append(pose_from_skeleton_image(picture, hands=hands, face=face))
+            except ImageError as error:         # which of a video's frames it was
+                raise ImageError(f"image {number}: {error}") from None
             progress(len(poses), len(frames))
         return (PoseKeypoint(track_people(poses)),)
 

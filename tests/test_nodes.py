@@ -657,6 +657,22 @@ def test_pose_from_skeleton_image_reads_a_rendered_map_back(comfy):
         assert np.abs(points(got)[:, :2] - points(want)[:, :2]).max() <= 1.5
 
 
+def test_pose_from_skeleton_image_reads_transparent_maps_and_names_a_bad_frame(comfy):
+    """A map saved with a transparent background (a 4-channel IMAGE) is read over black, as the library
+    reads it; a frame that is no map is named in the error."""
+    poses = pose_keypoint(standing(), standing(left=0.15))
+    maps, = run("OpenPoseCoreRenderPose", pose_keypoint=poses, width=0, height=0, fit="stretch", body=True,
+                hands=False, face=False, scale_stick_for_xinsr_cn=False)
+    alpha = (maps.amax(dim=-1, keepdim=True) > 0).float()
+    read, = run("OpenPoseCorePoseFromSkeletonImage", skeleton_image=torch.cat([maps, alpha], dim=-1), hands=False,
+                face=False)
+    for got, want in zip(read, poses):
+        assert np.abs(points(got)[:, :2] - points(want)[:, :2]).max() <= 1.5
+    with pytest.raises(ValueError, match="^image 1: not an OpenPose skeleton map"):
+        run("OpenPoseCorePoseFromSkeletonImage", skeleton_image=torch.cat([maps[:1], torch.ones_like(maps[:1])]),
+            hands=False, face=False)
+
+
 def test_render_pose_warns_which_frames_a_stretched_batch_distorts(comfy, caplog):
     poses = pose_keypoint(standing(512, 768), standing(768, 512), standing(1024, 1536), standing(600, 400))
     inputs = dict(pose_keypoint=poses, width=0, height=0, body=True, hands=False, face=False,
