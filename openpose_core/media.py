@@ -12,6 +12,7 @@ Every problem with an input is a :class:`InputError` whose message is one line a
 """
 from __future__ import annotations
 
+import errno
 import glob
 import os
 import re
@@ -325,8 +326,13 @@ def encode_png(rgb: np.ndarray) -> bytes:
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers (and a rerun after an interruption) see the complete old
-    file, the complete new one, or no file: a hidden temporary file in the same folder is renamed over it."""
-    path = Path(path)
+    file, the complete new one, or no file: a hidden temporary file in the same folder is renamed over it.
+    A symbolic link is written through (its file is replaced, the link kept); an existing path that is no
+    regular file (a pipe, a device, a folder) is refused rather than replaced by one."""
+    path = Path(os.path.realpath(path)) if Path(path).is_symlink() else Path(path)
+    if path.exists() and not path.is_file():
+        raise OSError(errno.EEXIST, "exists and is not a regular file (a pipe, device or folder); not replaced",
+                      str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:

@@ -602,6 +602,26 @@ def test_write_poses_is_atomic(tmp_path):
     assert [path.name for path in tmp_path.iterdir()] == ["poses.json"]
 
 
+def test_write_poses_writes_through_links_and_refuses_pipes(tmp_path):
+    """A link to a pose file stays a link (its file gets the poses); a pipe or a folder in the way is
+    refused, not replaced by a file."""
+    real, link = tmp_path / "real.json", tmp_path / "link.json"
+    real.write_text("old")
+    link.symlink_to(real)
+    write_poses(link, sample_frame(), confidence="score")
+    assert link.is_symlink() and read_poses(real) == read_poses(link)
+    assert_frames_close(read_poses(real), [canonical(sample_frame(), layout="coco18")])
+    blockers = [tmp_path / "folder.json"]
+    blockers[0].mkdir()
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "pipe.json")
+        blockers.append(tmp_path / "pipe.json")
+    for blocker in blockers:
+        with pytest.raises(OSError, match="is not a regular file") as caught:
+            write_poses(blocker, sample_frame())
+        assert caught.value.filename == str(blocker) and not blocker.is_file()
+
+
 def test_write_poses_cleans_up_when_the_replace_fails(tmp_path, monkeypatch):
     target = tmp_path / "poses.json"
     target.write_text("old")
