@@ -805,6 +805,26 @@ def test_face_dots_come_back_in_landmark_order():
     assert in_order >= 0.9 * dots
 
 
+def test_faces_side_by_side_and_face_alone():
+    """Each of two faces side by side goes whole to its own person, and a face drawn without a body comes
+    back on a person without body (dots far from every head once all went to one person, and were lost)."""
+    rng = np.random.default_rng(900)
+    a, b = _face_person(rng, (512, 768)), _face_person(rng, (512, 768))
+    b = Person(body=[Keypoint(k.x + 512, k.y) for k in b.body], face=[Keypoint(k.x + 512, k.y) for k in b.face])
+    parsed = pose_from_skeleton_image(render_pose(PoseFrame([a, b], 1024, 768)), hands=False)
+    assert len(parsed.people) == 2
+    for person in (a, b):
+        nose = np.array([person.body[0].x, person.body[0].y])
+        got = min(parsed.people, key=lambda p: np.nanmin(np.hypot(*(_hand_points(p.body) - nose).T)))
+        truth = np.array([drawn_position(point, 1, 1) for point in person.face])
+        face = _hand_points(got.face)
+        assert np.count_nonzero(~np.isnan(face[:, 0])) == NUM_FACE_POINTS
+        assert np.nanmin(np.hypot(*(face[:, None, :] - truth[None, :, :]).transpose(2, 0, 1)), axis=1).max() <= 2
+    alone = pose_from_skeleton_image(render_pose(PoseFrame([Person(face=a.face)], 1024, 768)))
+    assert len(alone.people) == 1 and alone.people[0].present() == 0
+    assert sum(point is not None for point in alone.people[0].face) == NUM_FACE_POINTS
+
+
 NUM_FACE_POINTS = 70
 
 

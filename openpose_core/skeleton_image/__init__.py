@@ -98,9 +98,14 @@ Method:
    there are mostly a false link between two fingertips). In JPEG maps a body piece made only of blue-ish
    joints on a hand's dots and lines (two hand dots joined by a hand line pass for a blue thigh) is that
    hand's, also when JPEG broke the hand into pieces and the body piece spans two.
-8. Face (``face``, :mod:`.face`). White dots (radius 3) go to the nearest head (else the nearest person)
-   and are put in landmark order by fitting an approximate mean face (similarity transform + optimal
-   matching).
+8. Face (``face``, :mod:`.face`). White dots (radius 3) are grouped into faces first: two dots link when
+   closer than 2.5x the larger of their distances to their nearest dot (a face's dots chain densely, two
+   faces lie apart); a group of well over 70 dots (touching faces) is split by k-means into about 70 each.
+   Each group goes to the nearest head within reach (else to a person whose joints it reaches: face dots
+   may hide the head's own); groups at one person merge while they fit one face, else it keeps the
+   largest. A group of 20 dots or more that no person takes is returned on a person without body (fewer
+   are stray white). Dots are put in landmark order by fitting an approximate mean face (similarity
+   transform + optimal matching), which keeps the 70 that fit best.
 
 Limitations (see tests/test_skeleton_image.py for the measured rates):
 - A joint whose dot is mostly covered is left out (joints are never invented on purpose: they come from

@@ -5,7 +5,7 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 
-from ..pose import NUM_FACE
+from ..pose import NUM_BODY, NUM_FACE
 from .colours import Classes, white_weight
 from .dots import Dots, FACE_DISK_AREA, windowed_peaks
 from .geometry import keep_apart, pairwise
@@ -48,10 +48,17 @@ def find_face_dots(classes: Classes, sx: float, sy: float) -> np.ndarray:
     return points[keep_apart(points, range(len(points)), 0.9 * dots.radius)]
 
 
-def find_faces(bodies: List[np.ndarray], points: np.ndarray, radius: float) -> Dict[int, np.ndarray]:
-    """person -> 70 x 2 face: white dots go to the nearest head (nose, eyes, ears; else neck) within reach
-    and are put in landmark order by fitting the mean face to them (similarity transform + optimal
-    matching, a few rounds)."""
+MIN_LONE_FACE = 20   # dots a group needs to be a face with no person near (fewer: stray white, e.g. JPEG)
+LINK = 2.5           # x the larger nearest-dot distance of two dots that belong to one face
+
+
+def find_faces(bodies: List[np.ndarray], points: np.ndarray,
+               radius: float) -> Tuple[Dict[int, np.ndarray], List[np.ndarray]]:
+    """(person -> 70 x 2 face, faces of no person). White dots are grouped into faces first (a face's dots
+    chain densely, two faces lie apart), so that one person never gets two faces' dots; each group goes to
+    the nearest head (nose, eyes, ears; else neck) within reach, else to a person it touches, else is a
+    face on its own; its dots are put in landmark order by fitting the mean face to them (similarity
+    transform + optimal matching, a few rounds)."""
     from ..edit import min_cost_assignment
 
     heads = []
@@ -63,27 +70,67 @@ def find_faces(bodies: List[np.ndarray], points: np.ndarray, radius: float) -> D
             heads.append((person, head.mean(axis=0), size))
         elif not np.isnan(body[1, 0]):
             heads.append((person, body[1], 12 * radius))
-    if len(points) == 0:
-        return {}
-    owner = np.full(len(points), -1)
-    for index, point in enumerate(points):
-        options = [(np.hypot(*(point - centre)) / size, person) for person, centre, size in heads]
-        reach, person = min(options, default=(np.inf, -1))
-        if reach <= 2.5:
-            owner[index] = person
-    if (owner < 0).any():
-        # face dots can cover every dot of their head: the rest go to the person nearest to them all
-        rest = points[owner < 0]
-        options = [(float(np.nanmin(pairwise(body, rest))), person)
-                   for person, body in enumerate(bodies) if not np.isnan(body[:, 0]).all()]
-        if options:
-            owner[owner < 0] = min(options)[1]
+    owned: Dict[int, List[np.ndarray]] = {}
+    lone = []
+    for group in _groups(points):
+        mine = points[group]
+        # face dots can cover every dot of their head: then a person whose joints the face reaches
+        reach, person = min(((float(np.hypot(*(mine.mean(axis=0) - centre))) / size, person)
+                             for person, centre, size in heads), default=(np.inf, -1))
+        if reach > 2.5:
+            extent = max(float(np.max(pairwise(mine, mine))), 12 * radius)
+            reach, person = min(((float(np.nanmin(pairwise(body, mine))), person) for person, body in
+                                 enumerate(bodies) if not np.isnan(body[:, 0]).all()), default=(np.inf, -1))
+            person = person if reach <= extent else -1
+        if person >= 0:
+            owned.setdefault(person, []).append(mine)
+        elif len(mine) >= MIN_LONE_FACE:
+            lone.append(mine)
     faces = {}
-    for person in set(owner[owner >= 0].tolist()):
-        mine = points[owner == person]
-        body = bodies[person]
-        faces[person] = _order_face(mine, body, min_cost_assignment)
-    return faces
+    for person, groups in owned.items():
+        groups.sort(key=len, reverse=True)
+        if sum(map(len, groups)) > NUM_FACE:     # more than one face at one head: it gets the largest
+            lone += [group for group in groups[1:] if len(group) >= MIN_LONE_FACE]
+            groups = groups[:1]
+        faces[person] = _order_face(np.vstack(groups), bodies[person], min_cost_assignment)
+    no_body = np.full((NUM_BODY, 2), np.nan)
+    return faces, [_order_face(group, no_body, min_cost_assignment) for group in lone]
+
+
+def _groups(points: np.ndarray) -> List[np.ndarray]:
+    """Indices of the dots of each face: dots linked when closer than LINK x the larger of their distances
+    to their nearest dot (single linkage); a group of well over 70 dots is touching faces, split by
+    k-means into about 70 each (up to 70 of a group's dots are then kept: the ones that fit a face)."""
+    if len(points) < 2:
+        return [np.arange(len(points))] if len(points) else []
+    distance = pairwise(points, points)
+    np.fill_diagonal(distance, np.inf)
+    nearest = distance.min(axis=1)
+    linked = distance <= LINK * np.maximum(nearest[:, None], nearest[None, :])
+    label = np.arange(len(points))
+    while True:
+        spread = np.minimum(label, np.where(linked, label[None, :], len(points)).min(axis=1))
+        if np.array_equal(spread, label):
+            break
+        label = spread
+    groups = []
+    for value in np.unique(label):
+        group = np.flatnonzero(label == value)
+        count = int(round(len(group) / NUM_FACE))
+        groups += [group[part] for part in _split(points[group], count)] if count > 1 else [group]
+    return groups
+
+
+def _split(points: np.ndarray, count: int) -> List[np.ndarray]:
+    """``count`` clusters of ``points`` by k-means from far-apart seeds."""
+    centres = points[:1]
+    for _ in range(count - 1):
+        centres = np.vstack([centres, points[np.argmax(pairwise(points, centres).min(axis=1))]])
+    for _ in range(10):
+        label = np.argmin(pairwise(points, centres), axis=1)
+        centres = np.array([points[label == k].mean(axis=0) if (label == k).any() else centres[k]
+                            for k in range(count)])
+    return [np.flatnonzero(label == k) for k in range(count) if (label == k).any()]
 
 
 def _order_face(points: np.ndarray, body: np.ndarray, assign) -> np.ndarray:

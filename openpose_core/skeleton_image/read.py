@@ -136,7 +136,10 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
                 place = ("left_hand", len(bodies) - 1)
             hand_of[(place[1], place[0])] = hand
 
-    faces = find_faces(bodies, find_face_dots(classes, sx, sy), dots.radius) if face else {}
+    faces, lone_faces = find_faces(bodies, find_face_dots(classes, sx, sy), dots.radius) if face else ({}, [])
+    for lone_face in lone_faces:
+        bodies.append(np.full((NUM_BODY, 2), np.nan))
+        faces[len(bodies) - 1] = lone_face
 
     if palette_part is not None and native:
         bodies = fit_drawn_dots(bodies, palette_part, classes.black)
