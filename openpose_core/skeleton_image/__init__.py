@@ -94,8 +94,9 @@ Method:
    consistent; a finger cut off from its palm is put back into the nearest hand. Each hand goes to the
    person whose wrist it sits on (right wrist -> right hand), else to the elbow whose forearm's colour
    shows on the way to it (the body's wrist hides under the hand's wrist dot); a hand with no person near
-   is returned on a person without body when it has three points or more (two dots joined by one line
-   there are mostly a false link between two fingertips). In JPEG maps a body piece made only of blue-ish
+   is returned on a person without body, as its ``left_hand`` (without an arm, which hand it is is not
+   read), when it has three points or more (two dots joined by one line there are mostly a false link
+   between two fingertips). In JPEG maps a body piece made only of blue-ish
    joints on a hand's dots and lines (two hand dots joined by a hand line pass for a blue thigh) is that
    hand's, also when JPEG broke the hand into pieces and the body piece spans two.
 8. Face (``face``, :mod:`.face`). White dots (radius 3) are grouped into faces first: two dots link when
