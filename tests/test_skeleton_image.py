@@ -854,3 +854,14 @@ def test_a_photo_is_refused_quickly():
     photo = cv2.resize(rng.integers(0, 255, (24, 32, 3), dtype=np.uint8), (640, 480), interpolation=cv2.INTER_CUBIC)
     with pytest.raises(ImageError, match="not an OpenPose skeleton map: 1% of it is black background"):
         pose_from_skeleton_image(photo)
+
+
+def test_a_letterboxed_photo_is_refused():
+    """A photo between black bars passes the black-background check, but its colour blobs make hundreds of
+    dots, far more than a map this size holds; linking and redrawing them took minutes."""
+    rng = np.random.default_rng(0)
+    image = np.zeros((256, 256, 3), np.uint8)
+    image[64:192] = cv2.resize(rng.integers(0, 255, (16, 32, 3), dtype=np.uint8), (256, 128),
+                               interpolation=cv2.INTER_CUBIC)
+    with pytest.raises(ImageError, match="not an OpenPose skeleton map: [0-9]+ colour dots, where a map"):
+        pose_from_skeleton_image(image)

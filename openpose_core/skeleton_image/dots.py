@@ -9,8 +9,9 @@ from typing import Dict, List, Optional, Tuple
 import cv2
 import numpy as np
 
+from ..image import ImageError
 from ..pose import NUM_BODY
-from .colours import BODY_HUE_STEP, Classes, MIN_SATURATION, hue_weight, shows_own_luma
+from .colours import BLUE, BODY_HUE_STEP, Classes, MIN_SATURATION, hue_weight, shows_own_luma
 from .geometry import any_within, directions, pairwise
 
 
@@ -306,6 +307,24 @@ def find_joints(classes: Classes, joint: np.ndarray, dots: Dots, exact: bool = F
     xy = np.array([(x, y) for x, y, *_ in rows], np.float64)
     return Joints(xy, np.array([r[2] for r in rows]), np.array([r[3] for r in rows]),
                   np.array([r[4] for r in rows], np.float64), np.array([r[5] for r in rows], bool)), faint_peaks
+
+
+_MAX_DOT_DENSITY = 0.03
+"""Dots of other colours than blue per (image area / dot radius^2): maps of 1-19 people (with hands), shrunk
+or JPEG'd, held at most 0.015 counting every dot; smooth colour noise (a photo's colour blobs read as dots)
+about 0.04-0.09. Blue dots do not count: a crowd's hands are 21 blue dots each."""
+_FEW_DOTS = 100
+"""Fewer dots are read whatever their density (a crop of one person is dense), and quickly."""
+
+
+def require_few_dots(joints: Joints, dots: Dots, size: int) -> None:
+    """Refuse an image (``size`` pixels) with more dots than a map could hold: linking and redrawing try
+    every pair of dots and pieces, which for a photo's hundreds of colour blobs took minutes."""
+    count = int(np.unique(joints.dot[joints.primary & (joints.part != BLUE)]).size)
+    limit = max(_FEW_DOTS, int(_MAX_DOT_DENSITY * size / dots.radius ** 2))
+    if count > limit:
+        raise ImageError(f"not an OpenPose skeleton map: {count} colour dots, where a map this size holds at "
+                         f"most {limit} (to find poses in a photo, detect them)")
 
 
 def _between_hues(part: int, first: int, second: int) -> bool:

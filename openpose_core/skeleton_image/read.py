@@ -10,7 +10,7 @@ from .colours import (
     BLUE, BLUE_LEG, CRISP_SHARE, EXACT_SHARE, SMALL_DOTS, SMALL_JPEG, WHOLE_DOTS, YCBCR, as_rgb, classify,
     dark_blue_weight, joint_weight, palette_parts, palette_share, require_background,
 )
-from .dots import Dots, LONE_DOT_FRACTION, dot_scale, find_joints
+from .dots import Dots, LONE_DOT_FRACTION, dot_scale, find_joints, require_few_dots
 from .face import find_face_dots, find_faces
 from .geometry import pairwise
 from .hands import (
@@ -32,7 +32,8 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
 
     The frame's canvas is the image size; points are in its pixels with confidence 1.0. ``hands`` and
     ``face`` choose whether hand and face points are recovered. See the package docstring for the method.
-    Raises ``ImageError`` for an image that is not mostly black background (a photo, say).
+    Raises ``ImageError`` for an image that is not mostly black background, or that holds far more colour
+    dots than a map could (a photo, say).
     """
     image = as_rgb(image_rgb)
     height, width = image.shape[:2]
@@ -52,6 +53,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     palette_part = palette_parts(image) if exact and (scale >= WHOLE_DOTS or crisp) else None
     joint = joint_weight(classes, scale, exact)
     joints, faint = find_joints(classes, joint, dots, exact, palette_part, exact or scale >= SMALL_JPEG, crisp)
+    require_few_dots(joints, dots, height * width)
     blue = find_blue_dots(classes, joint, dots)[:, :2]     # hand dots, left knees
     small_jpeg = not exact and scale < SMALL_JPEG
     image_ycc = None if exact else image.astype(np.float32) @ YCBCR.T.astype(np.float32)
