@@ -79,7 +79,9 @@ def find_inputs(specs: Sequence[str], exclude: Optional[Path] = None,
     for spec in specs:
         before = len(found)
         path = Path(spec)
-        if path.is_dir() and sequences:
+        if not spec.strip():        # Path("") is the current folder: an empty name is a mistake, not "here"
+            problems.append(f"{spec!r}: an empty name, not a file or folder (to read the current folder, say .)")
+        elif path.is_dir() and sequences:
             if folder_files(path, IMAGE_EXTENSIONS):
                 found.append((path, "video", path.resolve().name))
             else:

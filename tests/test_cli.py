@@ -368,6 +368,18 @@ def test_animated_images_are_clips(use_detector, tmp_path):
     assert [sorted(by_id(frame)) for frame in json.loads((out / "dance.json").read_text())] == [[0, 1]] * 4
 
 
+def test_an_empty_input_name_is_a_mistake_not_the_current_folder(tmp_path, monkeypatch, capsys):
+    """Path("") is the current folder: `read-map ""` (an unset shell variable) read every map there."""
+    monkeypatch.chdir(tmp_path)
+    cv2.imwrite(str(tmp_path / "m.png"), np.zeros((64, 64, 3), np.uint8))
+    inputs, problems = media.find_inputs(["", " "])
+    assert inputs == [] and problems == [
+        "'': an empty name, not a file or folder (to read the current folder, say .)",
+        "' ': an empty name, not a file or folder (to read the current folder, say .)"]
+    assert cli.main(["read-map", "", "-o", str(tmp_path / "out.json")]) == 1
+    assert "an empty name" in capsys.readouterr().err and not (tmp_path / "out.json").exists()
+
+
 def test_a_folder_of_frames_is_one_video_with_sequence(use_detector, tmp_path, capsys):
     """--sequence: a folder's images, in natural name order (frame_2 before frame_10), are one video's
     frames: tracked ids, one JSON list, maps like a video's; without it they are separate pictures."""
