@@ -178,14 +178,19 @@ def _bridges(redraw: "Redraw", people: List[np.ndarray], loose: List[np.ndarray]
 def _unheld(redraw: "Redraw", people: List[np.ndarray],
             loose_dots: Sequence[Tuple[int, np.ndarray]]) -> List[np.ndarray]:
     """The loose dots that are no joint of anyone's yet, as one-joint bodies."""
-    held = np.vstack([body[~np.isnan(body[:, 0])] for body in people] + [np.zeros((0, 2))])
     pieces = []
     for part, place in loose_dots:
-        if not len(held) or np.hypot(*(held - place).T).min() >= redraw.radius:
+        if not _held(redraw, people, place):
             piece = np.full((NUM_BODY, 2), np.nan)
             piece[part] = place
             pieces.append(piece)
     return pieces
+
+
+def _held(redraw: "Redraw", people: List[np.ndarray], place: np.ndarray) -> bool:
+    """Whether a joint of someone's lies on ``place`` (within a dot radius)."""
+    joints = np.vstack([body[~np.isnan(body[:, 0])] for body in people] + [np.zeros((0, 2))])
+    return bool(len(joints)) and bool(np.hypot(*(joints - place).T).min() < redraw.radius)
 
 
 def _meeting_places(redraw: "Redraw", ends: List[Tuple[np.ndarray, np.ndarray]]) -> List[np.ndarray]:
@@ -202,9 +207,8 @@ def _adopt_loose_dots(redraw: "Redraw", people: List[np.ndarray],
     head near it; for a limb dot, a person holding a joint its stick would join."""
     people = list(people)
     for part, place in loose_dots:
-        held = [body[~np.isnan(body[:, 0])] for body in people]
-        if any(len(points) and np.hypot(*(points - place).T).min() < redraw.radius for points in held):
-            continue                                    # a joint of someone's already
+        if _held(redraw, people, place):
+            continue
         best: Optional[Tuple[float, int, np.ndarray]] = None
         for index, body in enumerate(people):
             if np.isnan(body[part, 0]) and _may_take(redraw, body, part, place):
