@@ -35,6 +35,7 @@ from openpose_core.render import BODY_COLORS, DRAWN_LIMBS, LIMB_COLORS, render_p
 from openpose_core.skeleton_image import pose_from_skeleton_image
 from openpose_core.skeleton_image.colours import BLUE_LEG, EXACT_SHARE, classify, palette_share
 from openpose_core.skeleton_image.dots import dot_scale
+from openpose_core.skeleton_image.geometry import NearPoints, neighbours, pairwise
 
 # ---- plausible random people ------------------------------------------------------------------------
 
@@ -865,3 +866,28 @@ def test_a_letterboxed_photo_is_refused():
                                interpolation=cv2.INTER_CUBIC)
     with pytest.raises(ImageError, match="not an OpenPose skeleton map: [0-9]+ colour dots, where a map"):
         pose_from_skeleton_image(image)
+
+
+def test_fine_colour_noise_is_refused():
+    """Fine colour noise between black bars makes ten thousand dots; grouping them compared every dot with
+    every other (minutes). It is refused for its dot count like coarser noise."""
+    rng = np.random.default_rng(0)
+    image = cv2.resize(rng.integers(0, 256, (192, 192, 3), dtype=np.uint8), (768, 768), interpolation=cv2.INTER_CUBIC)
+    image[:153], image[-153:] = 0, 0
+    with pytest.raises(ImageError, match="not an OpenPose skeleton map: 1[0-9]{4} colour dots, where a map"):
+        pose_from_skeleton_image(image)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.floats(-50, 50), st.floats(-50, 50)), max_size=60), st.floats(0.5, 20))
+def test_grid_lookups_match_comparing_every_pair(points, reach):
+    """The grid and k-d tree lookups that group dots give what comparing every pair gives."""
+    index = NearPoints(reach)
+    for x, y in points:
+        within = [i for i, (px, py) in enumerate(index.xy) if (x - px) ** 2 + (y - py) ** 2 < reach ** 2]
+        assert index.first_within(x, y) == min(within, default=None)
+        index.add(x, y)
+    xy = np.array(points, np.float64).reshape(-1, 2)
+    distance = pairwise(xy, xy)
+    expected = [[j for j in range(len(xy)) if j != i and distance[i, j] <= reach] for i in range(len(xy))]
+    assert neighbours(xy, reach) == expected

@@ -12,7 +12,7 @@ import numpy as np
 from ..image import ImageError
 from ..pose import NUM_BODY
 from .colours import BLUE, BODY_HUE_STEP, Classes, MIN_SATURATION, hue_weight, shows_own_luma
-from .geometry import any_within, directions, pairwise
+from .geometry import NearPoints, any_within, directions, neighbours
 
 
 _DISK_AREA = 49.0                         # pixels of cv2.circle(radius 4, filled)
@@ -65,12 +65,15 @@ def dot_scale(classes: Classes, exact: bool = True) -> Tuple[float, float]:
     sizes, voters = area[complete][order], lit[complete][order]
     if not voters.any():
         voters[:] = True
-    logs = np.log(sizes)
+    # (compared size by size, not component by component: a photo's noise has thousands of components)
+    _, first, kind = np.unique(sizes, return_index=True, return_inverse=True)
+    logs = np.log(sizes)[first]
     window = np.log(1.3)
     within = np.abs(logs[:, None] - logs[None, :]) <= window
-    near = within[int(np.argmax((within & voters).sum(axis=1)))]
-    centre = int(np.argmax(np.where(near, within.sum(axis=1), -1)))
-    common = sizes[within[centre]]
+    members, voting = np.bincount(kind, minlength=len(first)), np.bincount(kind, voters, minlength=len(first))
+    near = within[int(np.argmax(within @ voting))]
+    centre = int(np.argmax(np.where(near, within @ members, -1)))
+    common = sizes[within[centre][kind]]
     # (JPEG frays the dots' edges below half value: a higher percentile makes up for it)
     scale = float(np.sqrt(np.percentile(common, 60 if exact else 75) / _DISK_AREA))
     ratio = float(np.clip(np.median(aspect[complete]), 0.5, 2.0))
@@ -142,14 +145,14 @@ def _peaks(score: np.ndarray, threshold: float, min_distance: float) -> np.ndarr
     dilated = cv2.dilate(score, np.ones((3, 3), np.uint8))
     ys, xs = np.nonzero((score >= dilated) & (score >= threshold))
     values = score[ys, xs]
-    kept: List[Tuple[float, float, float]] = []
+    kept, strengths = NearPoints(min_distance), []
     for index in np.argsort(-values, kind="stable"):
         y, x = int(ys[index]), int(xs[index])
-        if any((x - kx) ** 2 + (y - ky) ** 2 < min_distance ** 2 for kx, ky, _ in kept):
+        if kept.first_within(x, y) is not None:
             continue
-        kept.append((x + vertex(score[y, max(x - 1, 0):x + 2], x > 0),
-                     y + vertex(score[max(y - 1, 0):y + 2, x], y > 0), float(values[index])))
-    return np.array(kept, np.float64).reshape(-1, 3)
+        kept.add(x + vertex(score[y, max(x - 1, 0):x + 2], x > 0), y + vertex(score[max(y - 1, 0):y + 2, x], y > 0))
+        strengths.append(float(values[index]))
+    return np.column_stack([np.array(kept.xy, np.float64).reshape(-1, 2), strengths])
 
 
 def vertex(line: np.ndarray, has_left: bool) -> float:
@@ -275,12 +278,12 @@ def find_joints(classes: Classes, joint: np.ndarray, dots: Dots, exact: bool = F
                 peaks.append((score / dots.area, int(part), x + left, y + top))
     # group the peaks of all colours into dots, strongest first
     peaks.sort(key=lambda peak: -peak[0])
-    centres: List[Tuple[float, float, float]] = []
+    centres, strengths = NearPoints(0.6 * dots.radius), []
+    same_colour = [NearPoints(0.9 * dots.radius) for _ in range(NUM_BODY)]
     rows: List[Tuple[float, float, int, int, float, bool]] = []
     seen = set()
-    join = (0.6 * dots.radius) ** 2
     for score, part, x, y in peaks:
-        owner = next((index for index, (cx, cy, _) in enumerate(centres) if (x - cx) ** 2 + (y - cy) ** 2 < join), None)
+        owner = centres.first_within(x, y)
         first = owner is None
         if first:
             if score < MIN_DOT_FRACTION:
@@ -288,15 +291,15 @@ def find_joints(classes: Classes, joint: np.ndarray, dots: Dots, exact: bool = F
                     faint.append((x, y, part, score))
                 continue
             # same-colour dots (two people's same joint) closer than 0.9 radius are one dot
-            if any(part == p and (x - rx) ** 2 + (y - ry) ** 2 < (0.9 * dots.radius) ** 2
-                   for rx, ry, p, _, _, _ in rows):
+            if same_colour[part].first_within(x, y) is not None:
                 continue
-            owner = len(centres)
-            centres.append((x, y, score))
-        elif (owner, part) in seen or score < 0.35 * centres[owner][2]:
+            owner = centres.add(x, y)
+            strengths.append(score)
+        elif (owner, part) in seen or score < 0.35 * strengths[owner]:
             continue
         seen.add((owner, part))
-        cx, cy, _ = centres[owner]
+        cx, cy = centres.xy[owner]
+        same_colour[part].add(cx, cy)
         rows.append((cx, cy, part, owner, score, first))
     if palette_part is None:        # a dot showing its exact palette colour is no blend of two others
         rows = _drop_blends(rows, dots.radius, classes.luma if blend_luma else None)
@@ -354,15 +357,15 @@ def _drop_blends(rows: list, radius: float, luma: Optional[np.ndarray] = None) -
     if len(best) < 3:
         return rows
     xy = np.array([(x, y) for x, y, *_ in best])
-    close = pairwise(xy, xy) <= 2.5 * radius
+    close = neighbours(xy, 2.5 * radius)
     candidates = []
     for index, (_, _, part, _, score) in enumerate(best):
-        around = [other for other in np.flatnonzero(close[index]) if other != index]
+        around = close[index]
         for first_position, first in enumerate(around):
             for second in around[first_position + 1:]:
                 length, along, across = directions(xy[first], xy[second])
                 parts, scores = (best[first][2], best[second][2]), (best[first][4], best[second][4])
-                if not close[first, second] or length == 0 or not _between_hues(part, *parts):
+                if second not in close[first] or length == 0 or not _between_hues(part, *parts):
                     continue
                 if score >= min(scores) and length > 2.0 * radius or score >= _BLEND_OUTSHINE * max(scores):
                     continue

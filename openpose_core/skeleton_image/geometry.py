@@ -1,9 +1,11 @@
 """Small geometric helpers on pixel grids and point sets, shared by the parsing steps."""
 from __future__ import annotations
 
-from typing import List, Optional, Tuple
+from collections import defaultdict
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 
 def window_around(shape: Tuple[int, ...], x: float, y: float, reach: float) -> Tuple[Tuple[slice, slice], np.ndarray]:
@@ -27,6 +29,43 @@ def directions(start: np.ndarray, end: np.ndarray) -> Tuple[float, np.ndarray, n
     length = float(np.hypot(*axis))
     along = axis / length if length > 0 else np.zeros(2)
     return length, along, np.array([-along[1], along[0]])
+
+
+class NearPoints:
+    """Points added one by one and looked up by distance through a grid of cells ``reach`` wide, so that
+    grouping thousands of dots (a photo's colour noise) takes linear, not quadratic, time."""
+
+    def __init__(self, reach: float):
+        self.reach = reach
+        self.xy: List[Tuple[float, float]] = []
+        self._cells: Dict[Tuple[int, int], List[int]] = defaultdict(list)
+
+    def _cell(self, x: float, y: float) -> Tuple[int, int]:
+        return int(np.floor(x / self.reach)), int(np.floor(y / self.reach))
+
+    def add(self, x: float, y: float) -> int:
+        """Add (x, y); its index."""
+        self.xy.append((x, y))
+        self._cells[self._cell(x, y)].append(len(self.xy) - 1)
+        return len(self.xy) - 1
+
+    def first_within(self, x: float, y: float) -> Optional[int]:
+        """The earliest added point closer than ``reach`` to (x, y), if any."""
+        column, row = self._cell(x, y)
+        close = [index for dx in (-1, 0, 1) for dy in (-1, 0, 1) for index in self._cells.get((column + dx, row + dy), ())
+                 if (x - self.xy[index][0]) ** 2 + (y - self.xy[index][1]) ** 2 < self.reach ** 2]
+        return min(close, default=None)
+
+
+def neighbours(xy: np.ndarray, reach: float) -> List[List[int]]:
+    """For each point of ``xy`` (n x 2), the others within ``reach`` of it, in index order; found through a
+    k-d tree, as thousands of points (a photo's colour noise) make an n x n distance table too big."""
+    pairs = np.array(sorted(cKDTree(xy).query_pairs(reach * (1 + 1e-9))), int).reshape(-1, 2)
+    pairs = pairs[np.hypot(*(xy[pairs[:, 0]] - xy[pairs[:, 1]]).T) <= reach]   # the exact test, as pairwise's
+    around: List[List[int]] = [[] for _ in range(len(xy))]
+    for first, second in np.vstack([pairs, pairs[:, ::-1]]).tolist():
+        around[first].append(second)
+    return [sorted(others) for others in around]
 
 
 def pairwise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
