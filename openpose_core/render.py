@@ -24,7 +24,7 @@ from typing import Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from .pose import HAND_EDGES, LIMBS, NUM_BODY, Keypoint, Person, PoseFrame, points_to_array
+from .pose import HAND_EDGES, LIMBS, NUM_BODY, NUM_FACE, NUM_HAND, Keypoint, Person, PoseFrame, points_to_array
 
 BODY_COLORS = (
     (255, 0, 0), (255, 85, 0), (255, 170, 0), (255, 255, 0), (170, 255, 0), (85, 255, 0),
@@ -77,10 +77,14 @@ MAX_COORDINATE = 2 ** 30
 """Largest canvas position drawn, either sign: OpenCV takes int32 points, and a stick's midpoint, half length
 and outline must fit in them too. A point beyond it is an error, not a crash inside OpenCV."""
 
+PART_SIZES = (("body", NUM_BODY), ("left_hand", NUM_HAND), ("right_hand", NUM_HAND), ("face", NUM_FACE))
+"""The Person parts drawn and how many points each holds when present."""
+
 FIT_MODES = ("stretch", "contain", "cover")
 """How a frame is mapped onto an output canvas of another size:
 ``stretch`` scales x and y independently to fill it (what drawing normalised poses on any canvas does);
-``contain`` keeps the aspect ratio, fits the whole frame inside and centres it between black borders;
+``contain`` keeps the aspect ratio, fits the whole frame inside and centres it between black borders (sticks
+and dots at the frame's edge run on into them, not cut off at the frame's edge);
 ``cover`` keeps the aspect ratio, fills the canvas and crops the overflow equally on both sides."""
 
 Size = Tuple[int, int]
@@ -118,14 +122,15 @@ def render_pose(frame: PoseFrame, width: Optional[int] = None, height: Optional[
     onto them. Sizes of sticks and dots do not follow the canvas, as in the reference. ``stick_width`` is
     the half thickness of the limb sticks (``2 * stick_width + 1`` px; the reference's 4 by default, at
     most ``MAX_STICK_WIDTH``); ``stick_scaling`` multiplies it by the xinsir rule (:func:`stick_scale` of
-    the output canvas). Raises ``ValueError`` for a bad argument, a canvas over ``MAX_CANVAS_PIXELS`` or a
-    point landing beyond ``MAX_COORDINATE``.
+    the output canvas). Raises ``ValueError`` for a bad argument, a person part of the wrong size (see
+    :func:`_check_people`), a canvas over ``MAX_CANVAS_PIXELS`` or a point landing beyond ``MAX_COORDINATE``.
     """
     if (width is None) != (height is None):
         raise ValueError("give both width and height, or neither")
     source = (_whole(frame.width, "frame.width"), _whole(frame.height, "frame.height"))
     target = source if width is None else (_whole(width, "width"), _whole(height, "height"))
     stick_width = _whole(stick_width, "stick_width", MAX_STICK_WIDTH)
+    _check_people(frame.people)
     draw_w, draw_h, left, top = fit_box(source, target, fit)
     if max(target[0] * target[1], draw_w * draw_h) > MAX_CANVAS_PIXELS:
         drawn = f" (drawn {draw_w} x {draw_h} before cropping)" if draw_w * draw_h > target[0] * target[1] else ""
@@ -133,10 +138,33 @@ def render_pose(frame: PoseFrame, width: Optional[int] = None, height: Optional[
                          f"pixels (MAX_CANVAS_PIXELS)")
     if stick_scaling:
         stick_width *= stick_scale(*target)
-    canvas = np.zeros((draw_h, draw_w, 3), np.uint8)
+    # Draw on the union of the frame's box and the output canvas: contain's borders take what runs over the
+    # frame's edge, and cover crops the box drawn whole, so OpenCV clips lines only where the output ends.
+    span_left, span_top = min(left, 0), min(top, 0)
+    span = np.zeros((max(top + draw_h, target[1]) - span_top, max(left + draw_w, target[0]) - span_left, 3), np.uint8)
+    box = (draw_w, draw_h, left - span_left, top - span_top)
     for person in frame.people:
-        draw_person(canvas, person, source, body=body, hands=hands, face=face, stick_width=stick_width)
-    return _place(canvas, target, left, top)
+        draw_person(span, person, source, box, body=body, hands=hands, face=face, stick_width=stick_width)
+    canvas = span[-span_top:target[1] - span_top, -span_left:target[0] - span_left]
+    return canvas if canvas.shape == span.shape else canvas.copy()
+
+
+def _check_people(people: Sequence[Person]) -> None:
+    """Refuse, naming its place, a part that is neither absent (None or empty) nor a list of exactly its
+    PART_SIZES points (None for a missing one): drawing looks points up by their skeleton index, so a short
+    hand would fail inside the drawing and a long body or face would quietly draw wrong sticks or stray dots."""
+    if not isinstance(people, (list, tuple)):
+        raise ValueError(f"people: expected a list of Person, got {type(people).__name__}")
+    for index, person in enumerate(people):
+        if not isinstance(person, Person):
+            raise ValueError(f"people[{index}]: expected a Person, got {type(person).__name__}")
+        for name, count in PART_SIZES:
+            points = getattr(person, name)
+            if points is not None and not isinstance(points, (list, tuple)):
+                raise ValueError(f"people[{index}].{name}: expected a list of {count} points, "
+                                 f"got {type(points).__name__}")
+            if points and len(points) != count:
+                raise ValueError(f"people[{index}].{name}: {len(points)} points, expected {count}")
 
 
 def _whole(value, name: str, maximum: Optional[int] = None) -> int:
@@ -150,27 +178,29 @@ def _whole(value, name: str, maximum: Optional[int] = None) -> int:
     return int(value)
 
 
-def draw_person(canvas: np.ndarray, person: Person, source: Size, *, body: bool = True, hands: bool = True,
-                face: bool = True, stick_width: int = STICK_WIDTH) -> np.ndarray:
-    """Draw one person whose points are pixels of a ``source`` (width, height) frame onto ``canvas``
-    (stretched to fill it), in the reference's per-person order: body, left hand, right hand, face."""
-    target = (canvas.shape[1], canvas.shape[0])
-    if body:
-        draw_body(canvas, to_canvas(person.body, source, target, np.float64, NUM_BODY), stick_width)
+def draw_person(canvas: np.ndarray, person: Person, source: Size, box: Tuple[int, int, int, int], *,
+                body: bool = True, hands: bool = True, face: bool = True, stick_width: int = STICK_WIDTH) -> np.ndarray:
+    """Draw one person whose points are pixels of a ``source`` (width, height) frame onto ``canvas``, in the
+    reference's per-person order: body, left hand, right hand, face. ``box`` is (width, height, left, top)
+    of the frame on the canvas: points land where the reference draws them on a canvas of the box's size,
+    moved by its whole-pixel offset, so sticks and dots at the frame's edge run on past the box."""
+    width, height, left, top = box
+    size, offset = (width, height), (left, top)
+    if body and person.body:
+        draw_body(canvas, to_canvas(person.body, source, size, np.float64), stick_width, offset)
     for part, enabled, draw in ((person.left_hand, hands, draw_hand), (person.right_hand, hands, draw_hand),
                                 (person.face, face, draw_face)):
         if enabled and part:
-            draw(canvas, to_canvas(part, source, target, np.float32))
+            draw(canvas, to_canvas(part, source, size, np.float32), offset)
     return canvas
 
 
-def to_canvas(points: Sequence[Optional[Keypoint]], source: Size, target: Size, dtype=np.float64,
-              count: Optional[int] = None) -> np.ndarray:
-    """``count x 2`` canvas positions (NaN rows for missing points) computed as the reference does:
+def to_canvas(points: Sequence[Optional[Keypoint]], source: Size, target: Size, dtype=np.float64) -> np.ndarray:
+    """``len(points) x 2`` canvas positions (NaN rows for missing points) computed as the reference does:
     normalise by the source size in ``dtype`` (float64 for the body, float32 for hands and face, the
     types the reference stores them in), then multiply by the canvas size in :func:`_product_type`.
     Raises ``ValueError`` for a position beyond ``MAX_COORDINATE``, which OpenCV could not draw."""
-    xy = points_to_array(points, len(points) if count is None else count)[:, :2].astype(dtype)
+    xy = points_to_array(points, len(points))[:, :2].astype(dtype)
     product = _product_type(dtype)
     canvas_xy = (xy / np.asarray(source, dtype)).astype(product) * np.asarray(target, product)
     far = np.flatnonzero((np.abs(canvas_xy) > MAX_COORDINATE).any(axis=1))   # NaN (missing) is not far
@@ -190,15 +220,17 @@ def _product_type(dtype) -> type:
     return type(dtype(1) * 1)
 
 
-def draw_body(canvas: np.ndarray, xy: np.ndarray, stick_width: int = STICK_WIDTH) -> np.ndarray:
+def draw_body(canvas: np.ndarray, xy: np.ndarray, stick_width: int = STICK_WIDTH,
+              offset: Tuple[int, int] = (0, 0)) -> np.ndarray:
     """Filled ellipse sticks for the 17 drawn limbs, then a filled circle per point, from canvas
-    positions ``xy`` (18 x 2, NaN = missing)."""
+    positions ``xy`` (18 x 2, NaN = missing) moved by the whole-pixel ``offset``."""
     present = ~np.isnan(xy).any(axis=1)
     for (start, end), color in zip(DRAWN_LIMBS, LIMB_COLORS):
         if present[start] and present[end]:
-            cv2.fillConvexPoly(canvas, _stick_polygon(xy[start], xy[end], stick_width), color)
+            polygon = _stick_polygon(xy[start], xy[end], stick_width) + np.int32(offset)
+            cv2.fillConvexPoly(canvas, polygon, color)
     for index in np.flatnonzero(present):
-        cv2.circle(canvas, _pixel(xy[index]), BODY_RADIUS, BODY_COLORS[index], thickness=-1)
+        cv2.circle(canvas, _pixel(xy[index], offset), BODY_RADIUS, BODY_COLORS[index], thickness=-1)
     return canvas
 
 
@@ -213,10 +245,10 @@ def _stick_polygon(start: np.ndarray, end: np.ndarray, stick_width: int) -> np.n
     return cv2.ellipse2Poly(centre, (int(length / 2), stick_width), int(angle), 0, 360, 1)
 
 
-def draw_hand(canvas: np.ndarray, xy: np.ndarray) -> np.ndarray:
+def draw_hand(canvas: np.ndarray, xy: np.ndarray, offset: Tuple[int, int] = (0, 0)) -> np.ndarray:
     """Coloured 2 px lines for the 20 hand edges, then blue dots, from canvas positions ``xy``
-    (21 x 2, NaN = missing); points failing the reference's eps rule are left out."""
-    drawable, pixels = _drawable_pixels(xy)
+    (21 x 2, NaN = missing) moved by ``offset``; points failing the reference's eps rule are left out."""
+    drawable, pixels = _drawable_pixels(xy, offset)
     for (start, end), color in zip(HAND_EDGES, HAND_EDGE_COLORS):
         if drawable[start] and drawable[end]:
             cv2.line(canvas, pixels[start], pixels[end], color, thickness=HAND_LINE_THICKNESS)
@@ -224,9 +256,10 @@ def draw_hand(canvas: np.ndarray, xy: np.ndarray) -> np.ndarray:
     return canvas
 
 
-def draw_face(canvas: np.ndarray, xy: np.ndarray) -> np.ndarray:
-    """White dots for the face landmarks at canvas positions ``xy`` (NaN = missing), eps rule applied."""
-    drawable, pixels = _drawable_pixels(xy)
+def draw_face(canvas: np.ndarray, xy: np.ndarray, offset: Tuple[int, int] = (0, 0)) -> np.ndarray:
+    """White dots for the face landmarks at canvas positions ``xy`` (NaN = missing) moved by ``offset``,
+    eps rule applied."""
+    drawable, pixels = _drawable_pixels(xy, offset)
     _dots(canvas, pixels, drawable, FACE_RADIUS, FACE_POINT_COLOR)
     return canvas
 
@@ -237,27 +270,15 @@ def _dots(canvas: np.ndarray, pixels: list, drawable: np.ndarray, radius: int, c
             cv2.circle(canvas, point, radius, color, thickness=-1)
 
 
-def _drawable_pixels(xy: np.ndarray) -> Tuple[np.ndarray, list]:
-    """Truncated integer positions (as OpenCV point tuples) and which of them the reference would draw."""
+def _drawable_pixels(xy: np.ndarray, offset: Tuple[int, int]) -> Tuple[np.ndarray, list]:
+    """Truncated integer positions moved by ``offset`` (as OpenCV point tuples) and which of them the
+    reference would draw; the eps rule looks at the positions before moving, as on a canvas of its own."""
     present = ~np.isnan(xy).any(axis=1)
     pixels = np.zeros(xy.shape, np.int64)
     pixels[present] = xy[present]
-    return present & (pixels > _EPS).all(axis=1), [tuple(point) for point in pixels.tolist()]
+    return present & (pixels > _EPS).all(axis=1), [tuple(point) for point in (pixels + offset).tolist()]
 
 
-def _pixel(point: np.ndarray) -> Tuple[int, int]:
-    """Truncate toward zero like ``int()``."""
-    return int(point[0]), int(point[1])
-
-
-def _place(drawing: np.ndarray, target: Size, left: int, top: int) -> np.ndarray:
-    """Put ``drawing`` at (left, top) on a black ``target`` canvas, cropping what falls outside."""
-    width, height = target
-    if drawing.shape[:2] == (height, width) and left == top == 0:
-        return drawing
-    canvas = np.zeros((height, width, 3), np.uint8)
-    src_x, src_y, dst_x, dst_y = max(-left, 0), max(-top, 0), max(left, 0), max(top, 0)
-    span_w = min(drawing.shape[1] - src_x, width - dst_x)
-    span_h = min(drawing.shape[0] - src_y, height - dst_y)
-    canvas[dst_y:dst_y + span_h, dst_x:dst_x + span_w] = drawing[src_y:src_y + span_h, src_x:src_x + span_w]
-    return canvas
+def _pixel(point: np.ndarray, offset: Tuple[int, int]) -> Tuple[int, int]:
+    """Truncate toward zero like ``int()``, then move by ``offset``."""
+    return int(point[0]) + offset[0], int(point[1]) + offset[1]

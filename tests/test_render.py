@@ -249,12 +249,47 @@ def test_stretch_scales_axes_independently():
     assert _nose_centre(canvas).tolist() == [200, 225]
 
 
+def _map_points(frame, change, width=None, height=None):
+    """A copy of ``frame`` (on a ``width x height`` frame, default its own size) whose present points ``p``
+    of each part are replaced by ``change(part, p)``; None drops them."""
+    changed = frame.copy()
+    for person in changed.people:
+        for part in ("body", "left_hand", "right_hand", "face"):
+            points = getattr(person, part)
+            if points:
+                points[:] = [p if p is None else change(part, p) for p in points]
+    return PoseFrame(changed.people, width or frame.width, height or frame.height)
+
+
 def test_contain_is_the_aspect_kept_drawing_between_black_borders():
-    frame = _frame(3, 400, 300)
+    """A pose clear of the frame's edges draws exactly as on a canvas of the box's size, borders black."""
+    frame = _map_points(_frame(3, 400, 300), lambda part, p: p if 10 <= p.x <= 390 and 10 <= p.y <= 290 else None)
     assert fit_box((400, 300), (800, 400), "contain") == (533, 400, 133, 0)
     padded = np.zeros((400, 800, 3), np.uint8)
     padded[:, 133:666] = render_pose(frame, 533, 400)
-    assert np.array_equal(render_pose(frame, 800, 400, fit="contain"), padded)
+    assert padded.any() and np.array_equal(render_pose(frame, 800, 400, fit="contain"), padded)
+
+
+def test_contain_draws_over_the_frame_edge_into_the_border():
+    """A dot on the frame's left edge is a whole dot reaching 4 px into the border, not a half dot cut at it."""
+    canvas = render_pose(_nose_frame(0, 150, 400, 300), 800, 400, fit="contain")    # box starts at x = 133
+    red = np.argwhere((canvas == (255, 0, 0)).all(axis=2))
+    assert sorted(set(red[:, 1].tolist())) == list(range(133 - 4, 133 + 5))
+    assert sorted(set(red[:, 0].tolist())) == list(range(200 - 4, 200 + 5))
+
+
+@pytest.mark.parametrize("target,shift", [((512, 256), (128, 0)), ((256, 512), (0, 128))])
+@pytest.mark.parametrize("seed", range(6))
+def test_contain_at_scale_one_is_the_pose_moved_onto_the_whole_canvas(seed, target, shift):
+    """Scale 1, powers of two (exact arithmetic): contain must equal the reference drawing of the same pose
+    moved by the border, on the whole canvas: sticks, lines and dots past the frame's edge included. Hand
+    and face points left of / above the frame's first pixel are dropped by the eps rule inside the frame's
+    box, so they are left out of this comparison."""
+    frame = _map_points(_frame(seed, 256, 256), lambda part, p: None if part != "body" and min(p.x, p.y) < 1 else p)
+    (dx, dy), moved = shift, lambda part, p: Keypoint(p.x + dx, p.y + dy, p.confidence)
+    expected = render_pose(_map_points(frame, moved, *target))
+    assert np.array_equal(render_pose(frame, *target, fit="contain"), expected)
+    assert expected.any(axis=2).sum() > render_pose(frame, 256, 256).any(axis=2).sum()   # it does overflow
 
 
 def test_cover_is_the_aspect_kept_drawing_cropped():
@@ -323,6 +358,31 @@ def test_a_point_beyond_what_opencv_can_draw_is_a_clear_error(person):
         render_pose(frame, 16384, 16384)
 
 
+@pytest.mark.parametrize("person,message", [
+    (Person(left_hand=[Keypoint(5, 5)] * 12), "people[1].left_hand: 12 points, expected 21"),
+    (Person(right_hand=[None] * 22), "people[1].right_hand: 22 points, expected 21"),
+    (Person(face=[Keypoint(5, 5)] * 68), "people[1].face: 68 points, expected 70"),
+    (Person(face=[Keypoint(5, 5)] * 71), "people[1].face: 71 points, expected 70"),
+    (Person(body=[Keypoint(5, 5)] * 25), "people[1].body: 25 points, expected 18"),
+    (Person(body=[Keypoint(5, 5)] * 12), "people[1].body: 12 points, expected 18"),
+    (Person(left_hand=np.zeros((21, 3))), "people[1].left_hand: expected a list of 21 points, got ndarray"),
+    ({"body": []}, "people[1]: expected a Person, got dict"),
+])
+@pytest.mark.parametrize("parts", [{}, dict(body=False, hands=False, face=False)])
+def test_a_part_of_the_wrong_size_is_a_clear_error(person, message, parts):
+    """Parts are checked whatever is drawn: the same frame is refused or drawn under every toggle."""
+    frame = PoseFrame([Person(), person], 64, 64)
+    with pytest.raises(ValueError) as caught:
+        render_pose(frame, **parts)
+    assert str(caught.value) == message
+
+
+def test_people_that_is_not_a_list_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"^people: expected a list of Person, got NoneType$"):
+        render_pose(PoseFrame(None, 64, 64))
+
+
 def test_empty_frame_and_missing_parts_draw_black():
     assert not render_pose(PoseFrame([], 50, 40)).any()
     assert not render_pose(PoseFrame([Person(left_hand=[], face=[None] * NUM_FACE)], 50, 40)).any()
+    assert not render_pose(PoseFrame([Person(body=None, right_hand=[None] * NUM_HAND)], 50, 40)).any()
