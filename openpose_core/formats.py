@@ -5,8 +5,11 @@ canvas. Dialects read:
 
 * CMU OpenPose ``--write_json`` files: ``version``, ``people[].person_id`` (``[-1]`` means none),
   ``pose_keypoints_2d`` in COCO-18 (54 values) or BODY_25 (75 values), real confidences, ``[]`` for
-  absent parts. ``*_3d`` and ``part_candidates`` are ignored. BODY_25 is mapped to COCO-18: MidHip
-  is dropped (it is the mean of the hips) and the six foot points land on ``Person.feet``.
+  absent parts. ``*_3d`` and ``part_candidates`` are ignored. BODY_25 is mapped to COCO-18: the six
+  foot points land on ``Person.feet`` and MidHip is dropped (``Person`` has no place for it). It was
+  trained as the mean of the hips, but the network detects it as a part of its own, so writing
+  BODY_25 again, which recomputes it from the hips, moves it slightly, and loses it when a hip is
+  missing.
 * sd-webui-controlnet JSON: normalised coordinates, canvas = the padded detect size, 213-value faces,
   ``animals`` (ignored with a note: openpose-core has no animal poses).
 * ComfyUI POSE_KEYPOINT: a list of frame dicts (one per image) or a single dict; pose editors' output
@@ -55,8 +58,12 @@ Errors and reports
     (``frames[3].people[2].hand_left_keypoints_2d: 62 values, expected 63``); no other exception type
     comes out of the readers for bad content (a missing file still raises ``OSError``). With
     ``strict=False`` the smallest broken unit is skipped instead (a hand, face or person_id; a person
-    whose body is broken; a frame) and reported. Reports (skips, an inferred canvas, ignored animals) go
-    into the ``notes`` list when one is passed, else out as :class:`PoseFormatWarning` warnings.
+    whose body is broken) and reported, except a frame: that is replaced by an empty one (no people), so
+    that frame n of a video still belongs to image n. It takes the canvas it declared, if readable (or
+    ``canvas``), else the canvas most frames of the document have; when no frame has one, which happens
+    only when none could be read, nothing is returned. Reports (skips, an inferred canvas, ignored
+    animals) go into the ``notes`` list when one is passed, else out as :class:`PoseFormatWarning`
+    warnings.
 Limits
     Text documents above ``MAX_DOCUMENT_BYTES`` (64 MiB) are refused before parsing; nesting deeper than
     the JSON parser's recursion limit is an error. Lists are measured before any item is read: at most
@@ -74,7 +81,8 @@ pixels or normalised; ``confidence="visibility"`` writes 1.0 for present points 
 renderer and editor expects) or ``"score"`` the real confidences (a present point with confidence 0
 then reads back as missing); missing points ``0, 0, 0``; absent parts ``null``; ``person_id`` as CMU's
 ``[id]`` when set (a whole number >= 0). Feet are written only in BODY_25 (``layout="body25"``, whose MidHip
-is the mean of the hips); ``layout="auto"`` picks it when any person written has feet, else COCO-18.
+is the mean of the hips, missing unless both are present: a BODY_25 document's own MidHip is not kept);
+``layout="auto"`` picks it when any person written has feet, else COCO-18.
 Malformed frames (a person_id that is not a whole number >= 0, a point that is not three numbers, a
 missing body) raise :class:`PoseFormatError` at their place, e.g. ``frames[2].people[0].person_id``.
 What is written reads back as the same frames (normalised: up to float rounding) when the reader is
@@ -88,6 +96,7 @@ import json
 import math
 import os
 import warnings
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -121,7 +130,7 @@ MAX_KEYPOINTS = 1_000_000
 or 55,000 bodies. Reading costs up to 2 us and 250 bytes per keypoint, and an empty person (24 bytes of JSON)
 reads as 18 keypoints, so this, not the byte size, bounds the reader: to about 2 s and 250 MB."""
 MAX_SKIPPED = 1000
-"""Broken units (parts, people, frames) that lenient reading skips before refusing the document."""
+"""Broken units (parts, people, frames) that lenient reading skips or empties before refusing the document."""
 PLAIN_NUMBERS = frozenset({int, float})
 """Types of the numbers ``json`` produces, checked all at once; anything else is looked at one by one."""
 
@@ -129,6 +138,8 @@ NORMALIZED_RANGE = (-1.0, 2.0)
 COORDINATES = ("auto", "pixels", "normalized")
 CONFIDENCES = ("visibility", "score")
 LAYOUTS = ("coco18", "body25", "auto")
+SKIPPED, EMPTIED = "skipped {}", "replaced {} by an empty frame"
+"""What lenient reading did with a broken unit (its place fills the braces): frames keep their slot."""
 CANVAS_ADVICE = "pass canvas=(width, height)"
 """How errors and notes about a missing canvas end; the command line says its own option instead."""
 
@@ -188,7 +199,8 @@ def read_poses(source: Source, *, coordinates: str = "auto", canvas: Optional[Ca
 
     ``coordinates``: "auto" (decided once for the document), "pixels" or "normalized".
     ``canvas``: (width, height) the coordinates refer to, overriding the document's.
-    ``strict=False`` skips broken people/parts/frames instead of raising; ``notes`` collects the reports.
+    ``strict=False`` skips broken people and parts instead of raising, and replaces a broken frame by an empty
+    one, so later frames keep their index; ``notes`` collects the reports.
     """
     return _read(source, coordinates, canvas, strict, notes)
 
@@ -215,17 +227,22 @@ class _Log:
     keypoints: int = 0
     skipped: int = 0
 
-    def attempt(self, place: Place, read: Callable[[], T]) -> Optional[T]:
+    def attempt(self, place: Place, read: Callable[[], T], outcome: str = SKIPPED) -> Optional[T]:
+        """``read()``, or None when it found the unit at ``place`` broken (see :meth:`excuse`)."""
         try:
             return read()
         except PoseFormatError as error:
-            if self.strict or isinstance(error, _Refused):
-                raise
-            self.skipped += 1
-            if self.skipped > MAX_SKIPPED:
-                raise _Refused(_text(place), f"more than MAX_SKIPPED ({MAX_SKIPPED}) broken units") from None
-            self.notes.append(f"{error} (skipped {_text(place) or 'document'})")
+            self.excuse(error, place, outcome)
             return None
+
+    def excuse(self, error: PoseFormatError, place: Place, outcome: str) -> None:
+        """Note ``error`` and what became of the unit (``outcome``, with its place); raise it when strict."""
+        if self.strict or isinstance(error, _Refused):
+            raise error
+        self.skipped += 1
+        if self.skipped > MAX_SKIPPED:
+            raise _Refused(_text(place), f"more than MAX_SKIPPED ({MAX_SKIPPED}) broken units") from None
+        self.notes.append(f"{error} ({outcome.format(_text(place) or 'document')})")
 
     def count(self, keypoints: int, place: Place) -> None:
         """Add a person's keypoints to the document's, refusing it past ``MAX_KEYPOINTS``."""
@@ -246,8 +263,11 @@ class _RawPerson:
 
 @dataclass
 class _RawFrame:
+    """A frame as found in the document; ``people`` is None when it is broken (read leniently), and
+    ``canvas`` then the one it declared, if that could be read."""
+
     place: Place
-    people: List[_RawPerson]
+    people: Optional[List[_RawPerson]]
     canvas: Optional[Canvas]
 
 
@@ -261,14 +281,16 @@ def _read(source: Source, coordinates: str, canvas: Optional[Canvas], strict: bo
     canvas = None if canvas is None else _canvas_argument(canvas)
     log = _Log(strict, [] if notes is None else notes)
     with _collector_paused():
-        raw = _kept(log.attempt(place, lambda: _read_frame(_file_frame(item, place), place, log))
-                    for item, place in _source_items(source))
-        normalized = coordinates == "normalized" or (coordinates == "auto" and _looks_normalized(raw))
-        unsized = [frame for frame in raw if frame.canvas is None]
+        raw = [_raw_frame(item, place, log) for item, place in _source_items(source)]
+        read = [frame for frame in raw if frame.people is not None]
+        normalized = coordinates == "normalized" or (coordinates == "auto" and _looks_normalized(read))
+        unsized = [frame for frame in read if frame.canvas is None]
         fallback = None if canvas or normalized else _extent_canvas(unsized, log)
-        frames = _kept(log.attempt(frame.place,
-                                   lambda: _to_frame(frame, normalized, canvas or frame.canvas or fallback))
-                       for frame in raw)
+        frames = [None if frame.people is None else
+                  log.attempt(frame.place, lambda: _to_frame(frame, normalized, canvas or frame.canvas or fallback),
+                              EMPTIED)
+                  for frame in raw]
+        frames = _slots_kept(frames, [canvas or frame.canvas for frame in raw], log)
     if notes is None:
         for note in log.notes:
             warnings.warn(note, PoseFormatWarning, stacklevel=3)  # at the caller of read_pose(s)
@@ -290,9 +312,38 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _kept(items: Iterable[Optional[T]]) -> List[T]:
-    """What survived :meth:`_Log.attempt`."""
-    return [item for item in items if item is not None]
+def _raw_frame(item, place: Place, log: _Log) -> _RawFrame:
+    """The frame ``item`` (a value, or a folder's file); broken, when reading leniently, it keeps its slot."""
+    value = None
+    try:
+        value = _file_frame(item, place)
+        return _read_frame(value, place, log)
+    except PoseFormatError as error:
+        log.excuse(error, place, EMPTIED)
+        return _RawFrame(place, None, _declared_canvas(value))
+
+
+def _declared_canvas(value) -> Optional[Canvas]:
+    """The canvas of a broken frame, when it has a readable one."""
+    try:
+        return _read_canvas(value, ()) if isinstance(value, Mapping) else None
+    except PoseFormatError:
+        return None
+
+
+def _slots_kept(frames: List[Optional[PoseFrame]], canvases: List[Optional[Canvas]], log: _Log) -> List[PoseFrame]:
+    """The frames with each broken one (None) replaced by an empty frame, so that frame n of a video still
+    belongs to image n. Its canvas is the one it declared (``canvases``), else the one most frames have;
+    when no frame has one, which happens only when none could be read, they are left out with a note."""
+    sizes = Counter(size if frame is None else (frame.width, frame.height) for frame, size in zip(frames, canvases))
+    sizes.pop(None, None)
+    if not sizes:
+        if frames:
+            log.notes.append(f"no frame could be read and none declared canvas_width/canvas_height: the "
+                             f"{len(frames)} empty frame(s) are left out; {CANVAS_ADVICE} to keep them")
+        return []
+    common = sizes.most_common(1)[0][0]  # the first seen, in a tie
+    return [PoseFrame([], *(size or common)) if frame is None else frame for frame, size in zip(frames, canvases)]
 
 
 def load_document(source: Source):
@@ -750,7 +801,8 @@ def _check_point(point, place: Place) -> None:
 
 
 def _body25(body: np.ndarray, feet: np.ndarray) -> np.ndarray:
-    """COCO-18 rows + feet -> BODY_25 rows; MidHip is the hips' mean (missing unless both are present)."""
+    """COCO-18 rows + feet -> BODY_25 rows; MidHip is the hips' mean (missing unless both are present),
+    whatever MidHip the document read had: ``Person`` does not keep it."""
     rows = np.full((NUM_BODY25, 3), np.nan)
     rows[COCO_IN_BODY25] = body
     hips = body[COCO_HIPS]

@@ -107,6 +107,22 @@ def test_cmu_body25_maps_to_coco18_and_keeps_feet():
     assert second.body[0].confidence == 0.35                                        # < 1 is not "missing"
 
 
+def test_cmu_body25_mid_hip_is_not_kept_but_written_as_the_hips_mean():
+    """Person has no place for MidHip, which CMU detects as a part of its own: writing BODY_25 recomputes it
+    from the hips (documented in formats; keeping it needs a Person field)."""
+    document = json.loads((DATA / "cmu_body25.json").read_text())
+    body = document["people"][0]["pose_keypoints_2d"]
+
+    def written_mid_hip():
+        frame = read_pose(document, canvas=CMU_CANVAS)
+        return frame_to_dict(frame, layout="auto", confidence="score")["people"][0]["pose_keypoints_2d"][24:27]
+
+    body[24:27] = [322.0, 275.0, 0.9]               # read: off the hips' mean (320, 270)
+    assert written_mid_hip() == [320.0, 270.0, 0.77]
+    body[38] = 0.0                                  # left hip (BODY_25 12) missing
+    assert written_mid_hip() == [0, 0, 0]
+
+
 def test_cmu_coco18_ignores_3d_and_candidates():
     frame = read_pose(DATA / "cmu_coco18.json", canvas=CMU_CANVAS, notes=[])
     body = frame.people[0].body
@@ -156,8 +172,14 @@ def test_a_folder_names_the_file_that_is_broken(tmp_path):
     with pytest.raises(PoseFormatError, match=r"^clip_1_keypoints\.json: not valid JSON"):
         read_poses(folder, canvas=CMU_CANVAS)
     notes = []
-    assert len(read_poses(folder, canvas=CMU_CANVAS, strict=False, notes=notes)) == 2
-    assert notes[0].endswith("(skipped clip_1_keypoints.json)")
+    frames = read_poses(folder, strict=False, notes=notes)
+    # the broken file keeps its slot: an empty frame with the canvas the others have (their points' extent)
+    assert [len(frame.people) for frame in frames] == [2, 0, 2]
+    assert frames[2].people[0].body[1].x - frames[0].people[0].body[1].x == 2
+    assert len({(frame.width, frame.height) for frame in frames}) == 1
+    assert notes[0] == ("clip_1_keypoints.json: not valid JSON: Expecting property name enclosed in double quotes: "
+                        "line 1 column 2 (char 1) (replaced clip_1_keypoints.json by an empty frame)")
+    assert "2 frame(s) without canvas_width/canvas_height" in notes[1]
     (folder / "clip_1_keypoints.json").write_text("[]")
     with pytest.raises(PoseFormatError, match=r"^clip_1_keypoints\.json: expected one pose object per file"):
         read_poses(folder, canvas=CMU_CANVAS)
@@ -396,19 +418,62 @@ def test_lenient_reading_skips_the_smallest_broken_unit_and_reports_it():
         "frames[1].people[0].pose_keypoints_2d[4]: not a finite number (nan) (skipped frames[1].people[0])",
         "frames[1].people[1].hand_right_keypoints_2d[7]: not a finite number (inf) "
         "(skipped frames[1].people[1].hand_right_keypoints_2d)",
-        "frames[2]: expected a pose object, got a string (skipped frames[2])",
+        "frames[2]: expected a pose object, got a string (replaced frames[2] by an empty frame)",
         "frames[3].people[2].face_keypoints_2d: 207 values, expected 210 or 213 "
         "(skipped frames[3].people[2].face_keypoints_2d)",
         "frames[3].people[2].person_id: expected an integer or [integer], got a string "
         "(skipped frames[3].people[2].person_id)",
     ]
-    assert [len(frame.people) for frame in frames] == [1, 1, 3]
-    kept = frames[2].people[2]
+    assert [len(frame.people) for frame in frames] == [1, 1, 0, 3]
+    assert (frames[2].width, frames[2].height) == (512, 512)
+    kept = frames[3].people[2]
     assert kept.face is None and kept.person_id is None and kept.body[0] == Keypoint(256, 90, 1.0)
     assert frames[1].people[0].right_hand is None
     with pytest.warns(PoseFormatWarning) as caught:
         read_poses(DATA / "malformed_several.json", strict=False)
     assert [str(warning.message) for warning in caught] == notes
+
+
+def sized(x, canvas):
+    """A one-person frame on ``canvas`` whose nose is at (x, 5)."""
+    return {"people": [{"pose_keypoints_2d": [x, 5.0, 1.0] + [0.0] * 51}],
+            "canvas_width": canvas[0], "canvas_height": canvas[1]}
+
+
+def test_lenient_reading_keeps_a_broken_frames_slot_so_later_frames_stay_aligned():
+    """Frame n belongs to image n: a broken frame becomes an empty one with the canvas it declared, else the
+    canvas most frames have, whichever stage found it broken."""
+    declared = dict(sized(3, (32, 16)), people="lost")
+    unsized = {"people": [{"pose_keypoints_2d": [0.5, 0.5, 1.0] + [0.0] * 51}]}  # normalised needs a canvas
+    document = [sized(1, (64, 48)), "lost", declared, sized(4, (64, 48)), unsized, sized(6, (100, 90))]
+    lost = ["frames[1]: expected a pose object, got a string (replaced frames[1] by an empty frame)",
+            "frames[2].people: expected a list, got a string (replaced frames[2] by an empty frame)"]
+    notes = []
+    frames = read_poses(document, coordinates="pixels", strict=False, notes=notes)
+    assert [frame.people[0].body[0].x if frame.people else None for frame in frames] == [1, None, None, 4, 0.5, 6]
+    assert [(frame.width, frame.height) for frame in frames[:4]] == [(64, 48), (64, 48), (32, 16), (64, 48)]
+    assert notes[:2] == lost and "points' extent" in notes[2] and len(notes) == 3
+    notes = []
+    frames = read_poses(document, coordinates="normalized", strict=False, notes=notes)
+    assert [len(frame.people) for frame in frames] == [1, 0, 0, 1, 0, 1]
+    assert [(frame.width, frame.height) for frame in frames[1:5]] == [(64, 48), (32, 16), (64, 48), (64, 48)]
+    assert notes == lost + ["frames[4]: no canvas size and normalised coordinates: pass canvas=(width, height) "
+                            "(replaced frames[4] by an empty frame)"]
+    frames = read_poses(document, canvas=(10, 20), coordinates="pixels", strict=False, notes=[])
+    assert {(frame.width, frame.height) for frame in frames} == {(10, 20)}  # canvas= overrides every frame
+
+
+def test_lenient_reading_of_frames_none_of_which_gives_a_canvas_returns_no_frames():
+    notes = []
+    assert read_poses(["lost", {"people": 1}], strict=False, notes=notes) == []
+    assert notes == ["frames[0]: expected a pose object, got a string (replaced frames[0] by an empty frame)",
+                     "frames[1].people: expected a list, got a number (replaced frames[1] by an empty frame)",
+                     "no frame could be read and none declared canvas_width/canvas_height: the 2 empty frame(s) "
+                     "are left out; pass canvas=(width, height) to keep them"]
+    assert read_poses(["lost", {"people": 1}], canvas=(8, 6), strict=False, notes=[]) == [PoseFrame([], 8, 6)] * 2
+    notes = []
+    assert read_pose(dict(sized(1, (8, 6)), people=None), strict=False, notes=notes) == PoseFrame([], 8, 6)
+    assert notes == ["people: expected a list, got null (replaced document by an empty frame)"]
 
 
 # --- limits --------------------------------------------------------------------------------------
@@ -466,8 +531,8 @@ def test_frames_and_people_are_counted_before_any_is_read(monkeypatch):
     with pytest.raises(PoseFormatError, match=r"^frames\[0\]\.people: 3 people, more than MAX_PEOPLE \(2\)$"):
         read_poses(crowd(1, 3) + [None])
     notes = []
-    assert [len(frame.people) for frame in read_poses(crowd(1, 3) + crowd(1, 1), strict=False, notes=notes)] == [1]
-    assert notes == ["frames[0].people: 3 people, more than MAX_PEOPLE (2) (skipped frames[0])"]
+    assert [len(frame.people) for frame in read_poses(crowd(1, 3) + crowd(1, 1), strict=False, notes=notes)] == [0, 1]
+    assert notes == ["frames[0].people: 3 people, more than MAX_PEOPLE (2) (replaced frames[0] by an empty frame)"]
 
 
 def test_keypoints_and_skips_are_capped_per_document_even_when_lenient(monkeypatch):

@@ -164,12 +164,12 @@ def test_near_limit_empty_people_are_refused_at_max_keypoints():
     assert message == f"frames[55].people[555]: more than MAX_KEYPOINTS ({MAX_KEYPOINTS}) keypoints in the document"
 
 
-def test_lenient_reading_skips_an_overfull_frame_but_refuses_a_document_of_broken_units():
+def test_lenient_reading_empties_an_overfull_frame_but_refuses_a_document_of_broken_units():
     notes = []
     overfull = [dict(CANVAS, people=[BODY] * fitting(BODY)), dict(CANVAS, people=[BODY])]
-    assert [len(frame.people) for frame in read_noting(overfull, strict=False, notes=notes)] == [1]
+    assert [len(frame.people) for frame in read_noting(overfull, strict=False, notes=notes)] == [0, 1]
     assert notes == [f"frames[0].people: {fitting(BODY)} people, more than MAX_PEOPLE ({MAX_PEOPLE}) "
-                     "(skipped frames[0])"]
+                     "(replaced frames[0] by an empty frame)"]
     broken = crowd({"pose_keypoints_2d": 0}, fitting({"pose_keypoints_2d": 0}))
     message = refused(broken, strict=False, notes=notes)
     assert message == f"frames[1].people[0]: more than MAX_SKIPPED ({MAX_SKIPPED}) broken units"

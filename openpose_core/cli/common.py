@@ -134,7 +134,8 @@ def add_pose_reading_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--canvas", type=pixel_size, metavar="WxH",
                        help="the canvas the coordinates refer to, overriding canvas_width/canvas_height")
     group.add_argument("--lenient", action="store_true",
-                       help="skip broken people/parts/frames (each reported as a note) instead of failing")
+                       help="skip broken people and parts, and read a broken frame as an empty one (each "
+                            "reported as a note), instead of failing")
 
 
 def command(commands, name: str, help_text: str, description: str, run) -> argparse.ArgumentParser:
