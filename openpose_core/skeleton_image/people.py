@@ -7,7 +7,7 @@ from typing import Container, Dict, List, Optional, Tuple
 import numpy as np
 
 from ..pose import HEAD_PARTS
-from .colours import BLUE_LEG
+from .colours import BLUE, BLUE_LEG
 from .dots import Joints, MIN_DOT_FRACTION
 from .geometry import RING, pairwise, sample
 from .sticks import Link
@@ -125,7 +125,7 @@ def settle_hidden(groups: List[List[int]], joints: Joints, trusted: Container[in
     drawn size ears still stand (an ear's only stick, to its eye, hides under the head dots, so ears often
     stand alone, and an arm ending by a head puts hidden joints on them), and so does a dot with ``strong``
     evidence unless it is blue, the hand dots' colour (a body's wrist hides under its hand's wrist dot).
-    Returns the groups kept and the dots that show."""
+    Returns the groups kept and the hidden readings that are covered: their dot shows as another joint."""
     hidden = joints.score <= 0
     hidden_on = {int(joints.dot[index]) for group in groups if len(group) > 1 for index in group if hidden[index]}
 
@@ -135,8 +135,15 @@ def settle_hidden(groups: List[List[int]], joints: Joints, trusted: Container[in
 
     groups = [group for group in groups if standing(group) or int(joints.dot[group[0]]) not in hidden_on]
     shown = {int(joints.dot[index]) for group in groups if standing(group) for index in group if not hidden[index]}
-    return groups, shown
+    # a lone blue dot standing as a knee may be a hand's wrist dot: the body's wrist under it stays too
+    # (the knee goes later if a hand takes the dot)
+    knees = {int(joints.dot[group[0]]) for group in groups if len(group) == 1 and joints.part[group[0]] == BLUE}
+    covered = {index for group in groups for index in group if hidden[index] and int(joints.dot[index]) in shown
+               and not (int(joints.part[index]) in WRISTS and int(joints.dot[index]) in knees)}
+    return groups, covered
 
+
+WRISTS = (4, 7)
 
 EARS = {16: (14, 2), 17: (15, 5)}
 """ear -> (eye, shoulder) of the same side."""

@@ -9,7 +9,8 @@ import numpy as np
 
 from .colours import BODY_HUE_STEP, BODY_YCC, Classes, LUMA_MATCH, hue_weight, ramp
 from .dots import Dots, MIN_DOT_FRACTION, vertex
-from .geometry import window_around
+from .geometry import directions, window_around
+from .sticks import LIMB_OF, STICK_WIDTH
 
 
 _LOOSE_HUE = (25.0, 40.0)       # hue difference (degrees) that still counts fully / no longer counts
@@ -58,6 +59,44 @@ _DRAWN_STENCIL = cv2.circle(np.zeros((9, 9), np.uint8), (4, 4), 4, 1, -1) > 0
 """A body dot as the renderer draws it at the drawn size (radius 4 about the middle pixel)."""
 _DRAWN_DOT = np.argwhere(_DRAWN_STENCIL) - 4
 _DOT_SLACK = 2      # pixels a dot's fitted centre may lie from the filter's
+
+
+def wrists_on_forearms(bodies: List[np.ndarray], blue: np.ndarray, classes: Classes, dots: Dots,
+                       scale: float, native: bool) -> List[np.ndarray]:
+    """A body's wrist hidden under its hand's wrist dot was read at that dot's centre, which detectors put a
+    pixel or two off the body's wrist. The wrist lies on its forearm's axis: it moves to the point of that
+    axis (from the elbow through the middle of the forearm's visible pixels) nearest to the hand's dot
+    (the nearest whole pixel in a map at its drawn size)."""
+    result = []
+    for body in bodies:
+        body = body.copy()
+        for elbow, wrist in ((3, 4), (6, 7)):
+            if np.isnan(body[[elbow, wrist], 0]).any() or not len(blue) or \
+                    np.hypot(*(blue - body[wrist]).T).min() > 0.5:
+                continue
+            axis = _forearm_axis(body[elbow], body[wrist], LIMB_OF[(elbow, wrist)], classes,
+                                 STICK_WIDTH * scale, dots.radius)
+            if axis is not None:
+                moved = body[elbow] + axis * float((body[wrist] - body[elbow]) @ axis)
+                body[wrist] = np.rint(moved) if native else moved
+        result.append(body)
+    return result
+
+
+def _forearm_axis(elbow: np.ndarray, wrist: np.ndarray, limb: int, classes: Classes, half_width: float,
+                  radius: float) -> Optional[np.ndarray]:
+    """The unit vector from the elbow to the middle of the limb's visible pixels between the two joints'
+    dots; None where fewer than a dot's worth show."""
+    length, along, across = directions(elbow, wrist)
+    (rows, columns), _ = window_around(classes.limb.shape, *((elbow + wrist) / 2), length / 2 + half_width + 1)
+    ys, xs = np.nonzero(classes.limb[rows, columns] == limb)
+    offsets = np.column_stack([xs + columns.start, ys + rows.start]) - elbow
+    on_stick = (np.abs(offsets @ across) <= half_width + 1) & (offsets @ along > radius) & \
+        (offsets @ along < length - radius)
+    if np.count_nonzero(on_stick) < np.pi * radius ** 2:
+        return None
+    middle = offsets[on_stick].mean(axis=0)
+    return middle / np.hypot(*middle)
 
 
 def fit_drawn_dots(bodies: List[np.ndarray], palette_part: np.ndarray, black: np.ndarray) -> List[np.ndarray]:

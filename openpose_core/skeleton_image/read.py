@@ -18,7 +18,7 @@ from .hands import (
 )
 from .heads import relabel_heads
 from .people import EARS, STRONG, adopt_ears, assemble, settle_hidden
-from .placing import centre_by_luma, drawn_on_pixel, fit_drawn_dots
+from .placing import centre_by_luma, drawn_on_pixel, fit_drawn_dots, wrists_on_forearms
 from .readings import (
     add_faint_dots, add_unseen_dots, luma_weighed_heads, name_lone_dots, named_alone, neighbouring_head_readings,
     recolour,
@@ -80,7 +80,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
                            if not exact and scale >= SMALL_JPEG else joints, links)
     trusted = range(NUM_BODY) if not small_jpeg else frozenset(EARS) if scale >= SMALL_DOTS else ()
     strong = STRONG if small_jpeg and scale >= SMALL_DOTS else np.inf
-    groups, shown = settle_hidden(groups, joints, trusted, strong)
+    groups, covered = settle_hidden(groups, joints, trusted, strong)
 
     # blue is the hand dots' colour; JPEG moves the hue of small dots a colour step either way
     blue_like = (BLUE,) if exact else tuple(sorted(BLUE_LEG))
@@ -88,7 +88,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     for group in groups:
         body = np.full((NUM_BODY, 2), np.nan)
         for index in group:
-            if joints.score[index] <= 0 and int(joints.dot[index]) in shown:
+            if index in covered:
                 continue
             body[parts[index]] = points[index]
         (lone_blue if len(group) == 1 and parts[group[0]] in blue_like else bodies).append(body)
@@ -143,6 +143,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
         bodies.append(np.full((NUM_BODY, 2), np.nan))
         faces[len(bodies) - 1] = lone_face
 
+    bodies = wrists_on_forearms(bodies, blue, classes, dots, scale, native)
     if palette_part is not None and native:
         bodies = fit_drawn_dots(bodies, palette_part, classes.black)
     if native:
