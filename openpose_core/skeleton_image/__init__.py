@@ -111,7 +111,9 @@ Method:
 Limitations (see tests/test_skeleton_image.py for the measured rates):
 - A joint whose dot is mostly covered is left out (joints are never invented on purpose: they come from
   dots, or in shrunk JPEG maps from a stick ending on black); a joint whose dot is covered by another dot
-  may still join its person through its sticks, and is then left out too, its place being unknown.
+  may still join its person through its sticks, and is then left out too, its place being unknown. The
+  exception is the body's wrist under its hand's wrist dot (every hand drawn covers one): it is put on its
+  forearm's axis nearest the hand's dot, a pixel or two off where nothing shows how far along it lies.
 - Two people's same joints drawn within about a dot radius read as one dot, which only one of them
   gets; the other may then take the wrong sticks.
 - Two people join only through a stick that shows: people whose shared sticks are hidden come back
@@ -121,7 +123,7 @@ Limitations (see tests/test_skeleton_image.py for the measured rates):
   99.9 % at 0.75x. Maps shrunk to half size *and* JPEG-compressed keep about one chroma sample per dot:
   a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 97.6 % come
   back and 2.0 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
-  can still pass for a blue-ish thigh or shin (0.6 % of joints at the drawn size with hands drawn, 1.8 %
+  can still pass for a blue-ish thigh or shin (0.7 % of joints at the drawn size with hands drawn, 1.8 %
   at 0.75x). Maps shrunk by sampling pixels (nearest neighbour) and then JPEG-compressed are harder still:
   the half-pixel dot evidence that rescues their PNG form is not used in JPEG maps, where it made two
   people's close same-part dots swap.
