@@ -2,9 +2,12 @@
 smoothing) for a POSE_KEYPOINT holding a video's frames."""
 from __future__ import annotations
 
+from typing import Callable, Iterator
+
 from ..openpose_core.smooth import DEFAULT_BETA, DEFAULT_FILL_GAP, DEFAULT_MIN_CUTOFF, smooth_poses
 from ..openpose_core.smooth import fill_gaps as fill_short_gaps
 from ..openpose_core.track import tracked
+from . import host
 from .common import PoseKeypointNode, boolean, pose_input
 from .convert import PoseKeypoint, to_frames
 
@@ -37,12 +40,24 @@ class TrackAndSmoothPoses(PoseKeypointNode):
 
     def clean(self, pose_keypoint, fill_gaps: int, smooth: bool, frame_rate: float, min_cutoff: float,
               beta: float, two_way: bool):
-        frames = tracked(to_frames(pose_keypoint))
+        frames = to_frames(pose_keypoint)
+        stages = stage_progress(len(frames), 1 + bool(fill_gaps) + bool(smooth))
+        frames = tracked(frames, progress=next(stages))
         if fill_gaps:
-            frames = fill_short_gaps(frames, fill_gaps)
+            frames = fill_short_gaps(frames, fill_gaps, progress=next(stages))
         if smooth:
-            frames = smooth_poses(frames, fps=frame_rate, min_cutoff=min_cutoff, beta=beta, bidirectional=two_way)
+            frames = smooth_poses(frames, fps=frame_rate, min_cutoff=min_cutoff, beta=beta, bidirectional=two_way,
+                                  progress=next(stages))
         return (PoseKeypoint(frames),)
+
+
+def stage_progress(frames: int, stages: int) -> Iterator[Callable[[int, int], None]]:
+    """A ``progress(done, total)`` callback for each stage of the clean-up, each moving its equal share of one
+    ComfyUI progress bar; like the other video nodes', every step lets Cancel stop the work (a long clip's
+    smoothing takes a while)."""
+    report = host.frame_progress(stages * frames)
+    for stage in range(stages):
+        yield lambda done, total, first=stage * frames: report(first + done * frames // total, stages * frames)
 
 
 NODE_CLASS_MAPPINGS = {"OpenPoseCoreTrackAndSmoothPoses": TrackAndSmoothPoses}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import glob
+import itertools
 import os
 import re
 import secrets
@@ -33,7 +34,7 @@ IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".apng", ".bmp", 
                               ".gif", ".ppm", ".pgm", ".pbm", ".pnm", ".tga", ".jp2", ".jfif"})
 VIDEO_EXTENSIONS = frozenset({".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".flv",
                               ".ogv", ".3gp", ".ts", ".mts", ".m2ts"})
-"""What a folder walk picks up. Files named explicitly (or by a glob) are probed whatever their extension."""
+"""What a folder walk or a glob pattern picks up. Files named explicitly are probed whatever their extension."""
 ANIMATED_EXTENSIONS = frozenset({".gif", ".webp", ".png", ".apng"})
 """Image formats that may hold an animation: such a file is a video (a clip of frames), not one image."""
 SEQUENCE_FPS = 30.0
@@ -68,10 +69,12 @@ def find_inputs(specs: Sequence[str], exclude: Optional[Path] = None,
     walked recursively for image and video extensions (hidden files and folders skipped; natural name order,
     frame_2 before frame_10) and its files are named by their path inside it, or, with ``sequences``, is one
     video whose frames are the images in it (see :class:`VideoReader`), named by the folder; a pattern with
-    ``*``, ``?`` or ``[`` that is not an existing path is expanded (``**`` included). Files under ``exclude``
-    (the output folder) are never inputs. A file named twice is kept once. When two inputs would get the same
-    name, they are named with their extension (``x.jpg``, ``x.png``); inputs still clashing after that are
-    reported, not processed.
+    ``*``, ``?`` or ``[`` that is not an existing path is expanded (``**`` included); with ``sequences`` a folder
+    it matches is one video too. Files that a folder walk or a pattern finds under ``exclude`` (the output
+    folder) are not inputs, unless that folder holds the walked folder or the pattern's own folder
+    (``photos/`` or ``photos/*.jpg`` with ``-o .``). A file named twice is kept once. When two inputs would
+    get the same name, they are named with their extension (``x.jpg``, ``x.png``); inputs still clashing
+    after that are reported, not processed.
     """
     found: List[Tuple[Path, str, str]] = []  # (path, kind, name)
     problems: List[str] = []
@@ -81,26 +84,22 @@ def find_inputs(specs: Sequence[str], exclude: Optional[Path] = None,
         path = Path(spec)
         if not spec.strip():        # Path("") is the current folder: an empty name is a mistake, not "here"
             problems.append(f"{spec!r}: an empty name, not a file or folder (to read the current folder, say .)")
-        elif path.is_dir() and sequences:
-            if folder_files(path, IMAGE_EXTENSIONS):
-                found.append((path, "video", path.resolve().name))
-            else:
-                problems.append(f"{spec}: no image files in this folder")
         elif path.is_dir():
-            found.extend(_walk(path, excluded))
+            found.extend(_folder_inputs(path, _exclusion(path, excluded), sequences))
             if len(found) == before:
-                problems.append(f"{spec}: no image or video files in this folder")
+                problems.append(f"{spec}: no image{'' if sequences else ' or video'} files in this folder")
         elif path.exists() or os.path.lexists(spec):
             try:
                 found.append((path, probe_kind(path), path.stem))
             except InputError as error:
                 problems.append(str(error))
         elif glob.has_magic(spec):
+            skipped = _exclusion(_pattern_folder(spec), excluded)
             for match in sorted(glob.glob(spec, recursive=True)):
                 match_path = Path(match)
                 if match_path.is_dir():
-                    found.extend(_walk(match_path, excluded))
-                elif _is_media_file(match_path) and not _inside(match_path, excluded):
+                    found.extend(_folder_inputs(match_path, skipped, sequences))
+                elif _is_media_file(match_path) and not _inside(match_path, skipped):
                     found.append((match_path, _kind_from_suffix(match_path), match_path.stem))
             if len(found) == before:
                 problems.append(f"{spec}: no image or video files match this pattern")
@@ -108,6 +107,28 @@ def find_inputs(specs: Sequence[str], exclude: Optional[Path] = None,
             problems.append(f"{spec}: no such file or folder")
     inputs, clashes = _name_uniquely(_unique_paths(found))
     return inputs, problems + clashes
+
+
+def _exclusion(searched: Path, output: Optional[Path]) -> Optional[Path]:
+    """The output folder, to leave out of what is found in the ``searched`` folder; None when the output folder
+    holds ``searched`` itself (``-o .``), where leaving it out would leave out every input."""
+    return None if _inside(searched, output) else output
+
+
+def _pattern_folder(pattern: str) -> Path:
+    """The folder a glob pattern searches: its leading parts that hold no wildcard."""
+    parts = Path(pattern).parts
+    return Path(*itertools.takewhile(lambda part: not glob.has_magic(part), parts[:-1]))
+
+
+def _folder_inputs(folder: Path, excluded: Optional[Path], sequences: bool) -> List[Tuple[Path, str, str]]:
+    """A folder named or matched by a pattern: with ``sequences`` itself, one video of the images directly in
+    it; else the media files found walking it."""
+    if not sequences:
+        return _walk(folder, excluded)
+    if _inside(folder, excluded) or not folder_files(folder, IMAGE_EXTENSIONS):
+        return []
+    return [(folder, "video", folder.resolve().name)]
 
 
 def _walk(folder: Path, excluded: Optional[Path]) -> List[Tuple[Path, str, str]]:
@@ -140,15 +161,22 @@ def _kind_from_suffix(path: Path) -> str:
 
 
 def _is_animation(path: Path) -> bool:
-    """Whether ``path`` is an animated GIF, WebP or PNG (Pillow reads only the header to tell)."""
-    if path.suffix.lower() not in ANIMATED_EXTENSIONS:
-        return False
+    """Whether ``path`` is an animated GIF, WebP or PNG."""
+    return path.suffix.lower() in ANIMATED_EXTENSIONS and bool(_pillow_animated(path))
+
+
+def _pillow_animated(path: Path) -> Optional[bool]:
+    """Whether Pillow opens ``path`` as an animation (it reads only the header to tell); None when it cannot
+    open it. An image over Pillow's decompression-bomb limit is a still image: reading it says it is refused
+    (the error escaped from here and stopped the whole run)."""
     from PIL import Image, UnidentifiedImageError
     try:
         with Image.open(path) as image:
             return bool(getattr(image, "is_animated", False))
+    except Image.DecompressionBombError:
+        return False
     except (UnidentifiedImageError, OSError, ValueError):
-        return False        # reading it as an image says what is wrong with it
+        return None         # reading it as an image says what is wrong with it
 
 
 def probe_kind(path: Path) -> str:
@@ -161,12 +189,9 @@ def probe_kind(path: Path) -> str:
         raise InputError(f"{path}: permission denied")
     if path.suffix.lower() in IMAGE_EXTENSIONS | VIDEO_EXTENSIONS:
         return _kind_from_suffix(path)
-    from PIL import Image, UnidentifiedImageError
-    try:
-        with Image.open(path) as image:
-            return "video" if getattr(image, "is_animated", False) else "image"
-    except (UnidentifiedImageError, OSError, ValueError):
-        pass
+    animated = _pillow_animated(path)
+    if animated is not None:
+        return "video" if animated else "image"
     capture = cv2.VideoCapture(str(path))
     try:
         if capture.isOpened() and capture.read()[0]:

@@ -20,12 +20,13 @@ Each frame's people are matched to the known tracks by body-pose distance:
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
-from typing import List, Sequence
+from typing import Callable, Iterable, Iterator, List, Optional, TypeVar
 
 import numpy as np
 
-from .edit import min_cost_assignment
+from .edit import finite_numbers, min_cost_assignment
 from .pose import NUM_BODY, PoseFrame
 
 DEFAULT_MAX_DISTANCE = 0.5
@@ -35,6 +36,42 @@ DEFAULT_MAX_DISTANCE = 0.5
 MIN_SIZE_FRACTION = 0.02
 """Smallest person size, as a fraction of the frame diagonal, so one or two detected points don't make every
 small movement look huge."""
+
+Progress = Optional[Callable[[int, int], None]]
+"""``progress(done, total)`` after each step of a long run over a video (a frame, or for
+:func:`openpose_core.smooth.fill_gaps` a person); raising from it stops the run."""
+
+Step = TypeVar("Step")
+
+
+def counted(steps: Iterable[Step], progress: Progress, start: int, total: int) -> Iterator[Step]:
+    """``steps``, calling ``progress(start + n, total)`` once the n-th has been dealt with (the next is asked for)."""
+    for done, step in enumerate(steps, start + 1):
+        yield step
+        if progress is not None:
+            progress(done, total)
+
+
+def video_frames(frames: Iterable[PoseFrame]) -> List[PoseFrame]:
+    """``frames`` as a list (a generator is read once, so it can be walked again), refusing what is not a
+    sequence of PoseFrames with a ValueError naming the frame, instead of an AttributeError deep inside."""
+    if isinstance(frames, (PoseFrame, dict, str, bytes)):
+        raise ValueError(f"expected a video's frames (a list of PoseFrame), got one {type(frames).__name__}")
+    try:
+        frames = list(frames)
+    except TypeError:
+        raise ValueError(f"expected a video's frames (a list of PoseFrame), got {type(frames).__name__}") from None
+    for index, frame in enumerate(frames):
+        if not isinstance(frame, PoseFrame):
+            raise ValueError(f"frame {index}: expected a PoseFrame, got {type(frame).__name__} "
+                             "(formats.read_poses reads pose JSON into PoseFrames)")
+    return frames
+
+
+def check_max_gap(max_gap) -> None:
+    """ValueError unless ``max_gap`` is a number of frames >= 0 (``inf``: no limit)."""
+    if isinstance(max_gap, bool) or not isinstance(max_gap, numbers.Real) or not max_gap >= 0:
+        raise ValueError(f"max_gap must be a number of frames >= 0, got {max_gap!r}")
 
 
 def bbox_diagonal(points: np.ndarray) -> np.ndarray:
@@ -76,8 +113,10 @@ class PoseTracker:
     """Streaming tracker: feed frames in order to :meth:`update`; see the module docstring for the rules."""
 
     def __init__(self, *, max_gap: int = 30, max_distance: float = DEFAULT_MAX_DISTANCE):
-        if max_gap < 0 or max_distance <= 0:
-            raise ValueError(f"need max_gap >= 0 and max_distance > 0, got {max_gap} and {max_distance}")
+        check_max_gap(max_gap)
+        max_distance, = finite_numbers(max_distance=max_distance)   # a NaN gate would match no one, ever
+        if max_distance <= 0:
+            raise ValueError(f"max_distance must be > 0, got {max_distance!r}")
         self.max_gap, self.max_distance = max_gap, max_distance
         self._tracks: List[_Track] = []
         self._next_id = 0
@@ -124,15 +163,16 @@ def _left_to_right(body: np.ndarray) -> tuple:
     return (0, *present.mean(axis=0)) if len(present) else (1, 0.0, 0.0)
 
 
-def track_people(frames: Sequence[PoseFrame], *, max_gap: int = 30,
-                 max_distance: float = DEFAULT_MAX_DISTANCE) -> List[PoseFrame]:
+def track_people(frames: Iterable[PoseFrame], *, max_gap: int = 30, max_distance: float = DEFAULT_MAX_DISTANCE,
+                 progress: Progress = None) -> List[PoseFrame]:
     """New frames whose people carry ids that stay with each person through ``frames`` (a video, in order).
 
     ``max_gap``: frames a person may be missing and still get their id back; ``max_distance``: the matching
-    gate in person sizes. The input frames are not changed.
+    gate in person sizes; ``progress(done, total)`` after each frame. The input frames are not changed.
     """
     tracker = PoseTracker(max_gap=max_gap, max_distance=max_distance)
-    return [tracker.update(frame) for frame in frames]
+    frames = video_frames(frames)
+    return [tracker.update(frame) for frame in counted(frames, progress, 0, len(frames))]
 
 
 def has_track_ids(frame: PoseFrame) -> bool:
@@ -141,7 +181,8 @@ def has_track_ids(frame: PoseFrame) -> bool:
     return None not in ids and len(set(ids)) == len(ids)
 
 
-def tracked(frames: Sequence[PoseFrame]) -> List[PoseFrame]:
+def tracked(frames: Iterable[PoseFrame], *, progress: Progress = None) -> List[PoseFrame]:
     """``frames`` as they are when they carry track ids already (so ids a user selected by stay valid),
     else :func:`track_people` of them."""
-    return list(frames) if all(has_track_ids(frame) for frame in frames) else track_people(frames)
+    frames = video_frames(frames)
+    return frames if all(has_track_ids(frame) for frame in frames) else track_people(frames, progress=progress)
