@@ -28,6 +28,10 @@ Method:
    visible arc. In PNG maps about the drawn size, and in maps resized by sampling pixels, a dot must also
    show its colour exactly somewhere (a bright hand line of a nearby hue never does); in the latter a dot
    is a crisp blob whose centre may fall between pixels, so its evidence is also taken half a pixel off.
+   In full PNG maps at the drawn size the face's white dots, drawn last, may leave of a head dot only a
+   ring or crescent of its exact colour, too little for the filter: such a piece, away from that part's
+   dots, is a dot where a drawn disk holds all of it and no black pixel and the rest of that disk is
+   mostly white.
    Peaks of all hues are grouped into dots; a dot keeps every hue that also peaks there as an alternative
    *reading* (small JPEG dots take colour from what is under and beside them: a nose under purple eyes
    turns pink, a knee takes its thigh's green). Dots that are blends of two touching dots whose hues lie
@@ -102,6 +106,8 @@ Method:
 8. Face (``face``, :mod:`.face`). White dots (radius 3) are grouped into faces first: two dots link when
    closer than 2.5x the larger of their distances to their nearest dot (a face's dots chain densely, two
    faces lie apart); a group of well over 70 dots (touching faces) is split by k-means into about 70 each.
+   One face is one head: pieces made only of head dots within a face (whose short sticks hide under its
+   dots) join the one person whose neck is by it, where their parts are missing (whatever ``face`` says).
    Each group goes to the nearest head within reach (else to a person whose joints it reaches: face dots
    may hide the head's own); groups at one person merge while they fit one face, else it keeps the
    largest. A group of 20 dots or more that no person takes is returned on a person without body (fewer

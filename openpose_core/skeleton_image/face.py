@@ -5,7 +5,7 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 
-from ..pose import NUM_BODY, NUM_FACE
+from ..pose import HEAD_PARTS, NUM_BODY, NUM_FACE
 from .colours import Classes, white_weight
 from .dots import Dots, FACE_DISK_AREA, windowed_peaks
 from .geometry import keep_apart, pairwise
@@ -95,6 +95,45 @@ def find_faces(bodies: List[np.ndarray], points: np.ndarray,
         faces[person] = _order_face(np.vstack(groups), bodies[person], min_cost_assignment)
     no_body = np.full((NUM_BODY, 2), np.nan)
     return faces, [_order_face(group, no_body, min_cost_assignment) for group in lone]
+
+
+def join_heads_under_faces(bodies: List[np.ndarray], points: np.ndarray) -> List[np.ndarray]:
+    """A face's white dots hide the short sticks between the head's dots, so its eyes and ears may come
+    back as pieces of their own. One face is one head: the pieces made only of head dots that lie within a
+    face's dots (their box, grown by 15 %) join the one person whose neck is by that face (within a face's height of it, and its head
+    dots, if any, within the face), where their parts are missing."""
+    kept = list(range(len(bodies)))
+    present = [~np.isnan(body[:, 0]) for body in bodies]
+    for group in _groups(points):
+        low, high = points[group].min(axis=0), points[group].max(axis=0)
+        low, high = low - 0.15 * (high - low).max(), high + 0.15 * (high - low).max()     # ears lie at its edge
+        inside = [index for index in kept if _head_within(bodies[index], present[index], low, high)]
+        pieces = [index for index in inside if not present[index][_NOT_HEAD].any()]
+        necks = [index for index in kept if present[index][1] and index not in pieces
+                 and _distance_to_box(bodies[index][1], low, high) <= high[1] - low[1]
+                 and (index in inside or not present[index][list(HEAD_PARTS)].any())]
+        if len(necks) != 1:
+            continue
+        owner = bodies[necks[0]]
+        for piece in pieces:
+            if not (present[piece] & present[necks[0]]).any():
+                owner[present[piece]] = bodies[piece][present[piece]]
+                present[necks[0]] |= present[piece]
+                kept.remove(piece)
+    return [bodies[index] for index in kept]
+
+
+_NOT_HEAD = np.array([part not in HEAD_PARTS for part in range(NUM_BODY)])
+
+
+def _head_within(body: np.ndarray, present: np.ndarray, low: np.ndarray, high: np.ndarray) -> bool:
+    """Whether the body has head dots and all lie within the box from ``low`` to ``high``."""
+    head = body[[part for part in HEAD_PARTS if present[part]]]
+    return bool(len(head)) and bool(((head >= low) & (head <= high)).all())
+
+
+def _distance_to_box(point: np.ndarray, low: np.ndarray, high: np.ndarray) -> float:
+    return float(np.hypot(*np.maximum(np.maximum(low - point, point - high), 0.0)))
 
 
 def _groups(points: np.ndarray) -> List[np.ndarray]:

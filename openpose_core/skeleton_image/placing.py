@@ -57,7 +57,8 @@ def _luma_centre(part: int, point: np.ndarray, classes: Classes, joint: np.ndarr
 
 _DRAWN_STENCIL = cv2.circle(np.zeros((9, 9), np.uint8), (4, 4), 4, 1, -1) > 0
 """A body dot as the renderer draws it at the drawn size (radius 4 about the middle pixel)."""
-_DRAWN_DOT = np.argwhere(_DRAWN_STENCIL) - 4
+DRAWN_DOT = np.argwhere(_DRAWN_STENCIL) - 4
+"""Its pixels' (dy, dx) from the middle."""
 _DOT_SLACK = 2      # pixels a dot's fitted centre may lie from the filter's
 
 
@@ -112,25 +113,31 @@ def fit_drawn_dots(bodies: List[np.ndarray], palette_part: np.ndarray, black: np
             (rows, columns), _ = window_around(palette_part.shape, x, y, _DOT_SLACK + 5)
             shown = _component_at(palette_part[rows, columns] == part, y - rows.start, x - columns.start)
             if shown is not None:
-                centres = _centres_explaining(shown + (rows.start, columns.start), black, np.array([y, x]))
+                centres = centres_explaining(shown + (rows.start, columns.start), black, np.array([y, x]))
                 if len(centres):
                     body[part] = centres[0, ::-1]
         fitted.append(body)
     return fitted
 
 
-_SLACK_OFFSETS = np.array(sorted(((dy, dx) for dy in range(-_DOT_SLACK, _DOT_SLACK + 1)
-                                  for dx in range(-_DOT_SLACK, _DOT_SLACK + 1)), key=lambda d: d[0] ** 2 + d[1] ** 2))
+def slack_offsets(slack: int) -> np.ndarray:
+    """(dy, dx) offsets of up to ``slack`` pixels each way, nearest first."""
+    return np.array(sorted(((dy, dx) for dy in range(-slack, slack + 1) for dx in range(-slack, slack + 1)),
+                           key=lambda d: d[0] ** 2 + d[1] ** 2))
 
 
-def _centres_explaining(shown: np.ndarray, black: np.ndarray, centre: np.ndarray) -> np.ndarray:
-    """The (y, x) centres within the slack of ``centre``, nearest first, whose drawn dot covers every
-    ``shown`` pixel and no black one."""
-    centres = centre + _SLACK_OFFSETS
+_SLACK_OFFSETS = slack_offsets(_DOT_SLACK)
+
+
+def centres_explaining(shown: np.ndarray, black: np.ndarray, centre: np.ndarray,
+                       offsets: np.ndarray = _SLACK_OFFSETS) -> np.ndarray:
+    """The (y, x) centres ``centre`` + ``offsets`` (nearest first) whose drawn dot covers every ``shown``
+    pixel and no black one."""
+    centres = centre + offsets
     offsets = shown[None, :, :] - centres[:, None, :] + 4
     within = ((offsets >= 0) & (offsets <= 8)).all(axis=2)
     covers = (within & _DRAWN_STENCIL[np.clip(offsets[..., 0], 0, 8), np.clip(offsets[..., 1], 0, 8)]).all(axis=1)
-    disks = centres[:, None, :] + _DRAWN_DOT[None, :, :]
+    disks = centres[:, None, :] + DRAWN_DOT[None, :, :]
     inside = ((disks >= 0) & (disks < black.shape)).all(axis=2)
     on_black = inside & black[np.clip(disks[..., 0], 0, black.shape[0] - 1),
                               np.clip(disks[..., 1], 0, black.shape[1] - 1)]

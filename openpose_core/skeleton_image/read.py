@@ -11,7 +11,7 @@ from .colours import (
     dark_blue_weight, joint_weight, palette_parts, palette_share, require_background,
 )
 from .dots import Dots, LONE_DOT_FRACTION, dot_scale, find_joints, require_few_dots
-from .face import find_face_dots, find_faces
+from .face import find_face_dots, find_faces, join_heads_under_faces
 from .geometry import pairwise
 from .hands import (
     MIN_LONE_HAND, attach_hands, by_hand, drop_hand_pieces, find_blue_dots, label_hands, link_hand_dots,
@@ -20,8 +20,8 @@ from .heads import relabel_heads
 from .people import EARS, STRONG, adopt_ears, assemble, settle_hidden
 from .placing import centre_by_luma, drawn_on_pixel, fit_drawn_dots, wrists_on_forearms
 from .readings import (
-    add_faint_dots, add_unseen_dots, luma_weighed_heads, name_lone_dots, named_alone, neighbouring_head_readings,
-    recolour,
+    add_dots_under_faces, add_faint_dots, add_unseen_dots, luma_weighed_heads, name_lone_dots, named_alone,
+    neighbouring_head_readings, recolour,
 )
 from .redraw import Redraw, add_missing_joints, refit
 from .sticks import add_stick_ends, limb_links
@@ -54,6 +54,9 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     joint = joint_weight(classes, scale, exact)
     joints, faint = find_joints(classes, joint, dots, exact, palette_part, exact or scale >= SMALL_JPEG, crisp)
     require_few_dots(joints, dots, height * width)
+    face_dots = find_face_dots(classes, sx, sy)
+    if palette_part is not None and native and len(face_dots):
+        joints = add_dots_under_faces(joints, palette_part, classes, dots, face_dots)
     blue = find_blue_dots(classes, joint, dots)[:, :2]     # hand dots, left knees
     small_jpeg = not exact and scale < SMALL_JPEG
     image_ycc = None if exact else image.astype(np.float32) @ YCBCR.T.astype(np.float32)
@@ -127,6 +130,8 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
         if not on_hand and not joined and not by_hand(point, blue, dots.radius, own=0.6)[0]:
             bodies.append(body)
 
+    bodies = join_heads_under_faces(bodies, face_dots)
+
     hand_of: Dict[Tuple[int, str], np.ndarray] = {}
     if hands and found_hands:
         hand_points = [hand for hand, _ in found_hands]
@@ -138,7 +143,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
                 place = ("left_hand", len(bodies) - 1)
             hand_of[(place[1], place[0])] = hand
 
-    faces, lone_faces = find_faces(bodies, find_face_dots(classes, sx, sy), dots.radius) if face else ({}, [])
+    faces, lone_faces = find_faces(bodies, face_dots, dots.radius) if face else ({}, [])
     for lone_face in lone_faces:
         bodies.append(np.full((NUM_BODY, 2), np.nan))
         faces[len(bodies) - 1] = lone_face
