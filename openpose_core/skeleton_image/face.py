@@ -100,8 +100,8 @@ def find_faces(bodies: List[np.ndarray], points: np.ndarray,
 def join_heads_under_faces(bodies: List[np.ndarray], points: np.ndarray) -> List[np.ndarray]:
     """A face's white dots hide the short sticks between the head's dots, so its eyes and ears may come
     back as pieces of their own. One face is one head: the pieces made only of head dots that lie within a
-    face's dots (their box, grown by 15 %) join the one person whose neck is by that face (within a face's height of it, and its head
-    dots, if any, within the face), where their parts are missing."""
+    face's dots (their box, grown by 15 %) join the one person whose neck is by that face (within a face's
+    height of it, and its head dots, if any, within the face), where their parts are missing."""
     kept = list(range(len(bodies)))
     present = [~np.isnan(body[:, 0]) for body in bodies]
     for group in _groups(points):

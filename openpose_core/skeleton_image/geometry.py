@@ -52,7 +52,8 @@ class NearPoints:
     def first_within(self, x: float, y: float) -> Optional[int]:
         """The earliest added point closer than ``reach`` to (x, y), if any."""
         column, row = self._cell(x, y)
-        close = [index for dx in (-1, 0, 1) for dy in (-1, 0, 1) for index in self._cells.get((column + dx, row + dy), ())
+        close = [index for dx in (-1, 0, 1) for dy in (-1, 0, 1)
+                 for index in self._cells.get((column + dx, row + dy), ())
                  if (x - self.xy[index][0]) ** 2 + (y - self.xy[index][1]) ** 2 < self.reach ** 2]
         return min(close, default=None)
 

@@ -144,6 +144,7 @@ def settle_hidden(groups: List[List[int]], joints: Joints, trusted: Container[in
 
 
 WRISTS = (4, 7)
+"""The body parts a hand's wrist dot lies on."""
 
 EARS = {16: (14, 2), 17: (15, 5)}
 """ear -> (eye, shoulder) of the same side."""
