@@ -634,14 +634,14 @@ def scene_with_hands(seed: int) -> PoseFrame:
                         CANVASES[seed % len(CANVASES)] if seed % 2 else (768, 768), hands=True, hand_length=0.15)
 
 
-@pytest.mark.parametrize("factor,jpeg,budget", [(1.0, None, 0.005), (1.0, 75, 0.03), (0.75, 75, 0.06)])
+@pytest.mark.parametrize("factor,jpeg,budget", [(1.0, None, 0.01), (1.0, 75, 0.03), (0.75, 75, 0.06)])
 def test_bodies_under_hands(factor, jpeg, budget):
     """Hands drawn over bodies (their wrist dot covers the body's wrist; blue hand dots share the left
     knee's colour; bright hand lines run through every hue): no person mixed up, every visible body joint
     found, hand lines and dots not read as body joints. In a PNG map a joint's dot shows its exact colour
-    (a hand line of 144 degrees never shows a left wrist's 140); 2 of 1898 joints were still invented over
-    60 scenes: a red hand line passing for a lone nose, and a body wrist under its hand's dot 4.1 px off
-    along its forearm (nothing shows where along it). In JPEG two hand dots joined by a blurred hand line
+    (a hand line of 144 degrees never shows a left wrist's 140); 5 of 3801 joints were still invented over
+    120 scenes: a red hand line passing for a lone nose, and body wrists under their hand's dot 4.1-4.2 px
+    off along their forearm (nothing shows where along it) or on a finger's dot. In JPEG two hand dots joined by a blurred hand line
     can pass for a blue shin when the rest of their hand is not found: a small budget."""
     reports = []
     for seed in range(10):
@@ -655,11 +655,11 @@ def test_bodies_under_hands(factor, jpeg, budget):
     assert totals["invented"] <= budget * totals["joints"], totals
 
 
-@pytest.mark.parametrize("factor,jpeg,found", [(1.0, None, 0.8), (1.0, 75, 0.7)])
+@pytest.mark.parametrize("factor,jpeg,found", [(1.0, None, 0.9), (1.0, 75, 0.85)])
 def test_wrists_under_their_hands_wrist_dot_come_back(factor, jpeg, found):
     """A hand's wrist dot covers its body's wrist; the forearm's stick still leads there. The body's wrist
     comes back, on the forearm's axis nearest the hand's dot, so that redrawn the forearms are not lost:
-    26 of 30 within 4 px (25 within 2 px) in PNG, 24 in JPEG. It stood as a left knee, the hand dot's
+    29 of 30 within 4 px (27 within 2 px) in PNG, 28 in JPEG. It stood as a left knee, the hand dot's
     colour, and 3 and 1 came back."""
     wrists, near, close = 0, 0, 0
     for seed in range(12):

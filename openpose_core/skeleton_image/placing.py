@@ -2,7 +2,7 @@
 pixels, and whole-pixel points nudged to the float the renderer draws on that pixel."""
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -62,16 +62,24 @@ DRAWN_DOT = np.argwhere(_DRAWN_STENCIL) - 4
 _DOT_SLACK = 2      # pixels a dot's fitted centre may lie from the filter's
 
 
-def wrists_on_forearms(bodies: List[np.ndarray], blue: np.ndarray, classes: Classes, dots: Dots,
-                       scale: float, native: bool) -> List[np.ndarray]:
-    """A body's wrist hidden under its hand's wrist dot was read at that dot's centre, which detectors put a
-    pixel or two off the body's wrist. The wrist lies on its forearm's axis: it moves to the point of that
-    axis (from the elbow through the middle of the forearm's visible pixels) nearest to the hand's dot
-    (the nearest whole pixel in a map at its drawn size)."""
+def wrists_on_forearms(bodies: List[np.ndarray], hand_of: Dict[Tuple[int, str], np.ndarray],
+                       forearm_ends: List[Tuple[np.ndarray, np.ndarray]], blue: np.ndarray, classes: Classes,
+                       dots: Dots, scale: float, native: bool) -> List[np.ndarray]:
+    """A body's wrist hidden under its hand's wrist dot was read at that dot's centre, or not at all when
+    the dot stood as a knee (blue): then, when the body's hand went to its elbow and one of the
+    ``forearm_ends`` (elbow, end of its forearm's stick) leads from that elbow to the hand's wrist dot, it
+    is put there. Detectors put that dot a pixel or two off the body's wrist, which lies on its forearm's
+    axis: the wrist moves to the point of that axis (from the elbow through the middle of the forearm's
+    visible pixels) nearest to the hand's dot (the nearest whole pixel in a map at its drawn size)."""
     result = []
-    for body in bodies:
+    for index, body in enumerate(bodies):
         body = body.copy()
-        for elbow, wrist in ((3, 4), (6, 7)):
+        for elbow, wrist, side in ((3, 4, "right_hand"), (6, 7, "left_hand")):
+            hand = hand_of.get((index, side))
+            if np.isnan(body[wrist, 0]) and hand is not None and any(
+                    np.hypot(*(start - body[elbow])) <= dots.radius and np.hypot(*(end - hand[0])) <= 0.6 * dots.radius
+                    for start, end in forearm_ends):
+                body[wrist] = hand[0]
             if np.isnan(body[[elbow, wrist], 0]).any() or not len(blue) or \
                     np.hypot(*(blue - body[wrist]).T).min() > 0.5:
                 continue

@@ -148,7 +148,10 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
         bodies.append(np.full((NUM_BODY, 2), np.nan))
         faces[len(bodies) - 1] = lone_face
 
-    bodies = wrists_on_forearms(bodies, blue, classes, dots, scale, native)
+    forearm_ends = [(joints.xy[start], joints.xy[end]) for link in links
+                    for start, end in ((link.first, link.second), (link.second, link.first))
+                    if (parts[start], parts[end]) in ((3, 4), (6, 7)) and joints.score[end] <= 0]
+    bodies = wrists_on_forearms(bodies, hand_of, forearm_ends, blue, classes, dots, scale, native)
     if palette_part is not None and native:
         bodies = fit_drawn_dots(bodies, palette_part, classes.black)
     if native:
