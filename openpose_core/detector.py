@@ -6,6 +6,8 @@ modules with the reference modules' forward contracts, so tests can inject oracl
 """
 from __future__ import annotations
 
+import numbers
+import os
 import threading
 import warnings
 from typing import Callable, List, Optional, Sequence
@@ -21,9 +23,9 @@ from .estimate.body import BodyParse, estimate_bodies, torch_runner
 from .estimate.face import estimate_faces, face_box
 from .estimate.hand import estimate_hands, hand_boxes
 from .formats import frame_to_dict
-from .image import as_rgb_uint8, check_network_input, output_size, resize_for_detection
+from .image import as_rgb_uint8, check_network_input, check_resolution, output_size, resize_for_detection
 from .pose import Keypoint, Person, PoseFrame
-from .presets import PART_PRESETS, Preset, autocast_dtype, get_preset
+from .presets import PART_PRESETS, REDUCED_DTYPES, Preset, autocast_dtype, check_device, get_preset
 from .render import render_pose
 
 ProgressCallback = Callable[[int, int], None]
@@ -42,9 +44,38 @@ def _device_of(module: torch.nn.Module) -> torch.device:
     return next(module.parameters(), torch.empty(0)).device
 
 
+def _dtype_of(module: torch.nn.Module) -> torch.dtype:
+    return next(module.parameters(), torch.empty(0)).dtype
+
+
 def _ready(model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
-    """Eval mode on ``device`` in channels-last layout (~10% faster convolutions on CPU; same maps to ~1e-6)."""
+    """Eval mode on ``device`` in channels-last layout (~10% faster convolutions on CPU; same maps to ~1e-6).
+
+    Weights must be float32, or fp16/bf16 (run under autocast, see :func:`presets.autocast_dtype`): the
+    inputs are float32, and torch's error for any other dtype comes from deep inside a convolution."""
+    dtype = _dtype_of(model)
+    if dtype != torch.float32 and dtype not in REDUCED_DTYPES:
+        raise ValueError(f"{type(model).__name__}: weights in {dtype} are not supported; use float32 "
+                         "(or float16 / bfloat16, or preset='fast' for reduced precision)")
     return model.eval().to(device, memory_format=torch.channels_last)
+
+
+def _flag(value, name: str) -> bool:
+    """A yes/no argument as a bool. Strings are refused: "False" or "disable" would read as True."""
+    if isinstance(value, (str, bytes)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def _image_list(images):
+    """``images`` as :meth:`OpenposeDetector.detect_batch` walks them (len and slices): a sequence or a
+    ``B x H x W x C`` array or tensor as it is, another iterable (a generator) as a list. One image is
+    refused: walking an ``H x W x C`` array would take its rows for images."""
+    if (isinstance(images, (str, os.PathLike)) or (hasattr(images, "mode") and hasattr(images, "convert"))
+            or getattr(images, "ndim", 4) < 4):
+        raise TypeError(f"detect_batch takes a list of images or a B x H x W x C batch, got one "
+                        f"{type(images).__name__}: for one image use detect()")
+    return images if hasattr(images, "__len__") and hasattr(images, "__getitem__") else list(images)
 
 
 class OpenposeDetector:
@@ -69,6 +100,9 @@ class OpenposeDetector:
         """Load the body network now and the hand/face networks on first use (controlnet-aux's signature)."""
         from .weights import load_network
 
+        if device is not None:
+            check_device(device)
+
         def loader(kind: str, name: Optional[str]):
             return lambda: load_network(kind, pretrained_model_or_path, filename=name, cache_dir=cache_dir,
                                         local_files_only=local_files_only)
@@ -79,8 +113,9 @@ class OpenposeDetector:
         return detector.to(device) if device is not None else detector
 
     def to(self, device) -> "OpenposeDetector":
-        """Move every loaded network (and later-loaded ones) to ``device``."""
-        self.device = torch.device(device)
+        """Move every loaded network (and later-loaded ones) to ``device``; a device this PyTorch cannot use
+        is a ValueError that leaves the detector where it was."""
+        self.device = check_device(device)
         for model in (self.body_model, self._hand_model, self._face_model):
             if model is not None:
                 _ready(model, self.device)
@@ -110,7 +145,14 @@ class OpenposeDetector:
                      include_face: bool = False, preset=None, batch_size: int = 8,
                      progress: Optional[ProgressCallback] = None) -> List[PoseFrame]:
         """One PoseFrame per image, in the pixel space of the detect image (the input resized like the
-        reference; ``detect_resolution=0`` keeps the input size). Equal-size images share network batches."""
+        reference; ``detect_resolution=0`` keeps the input size). Equal-size images share network batches.
+
+        ``images`` is a list (any sequence or iterable) of images, or a ``B x H x W x C`` array or tensor.
+        ``batch_size`` images at a time are prepared and run (memory); ``progress`` is called after each."""
+        images = _image_list(images)
+        include_hand, include_face = _flag(include_hand, "include_hand"), _flag(include_face, "include_face")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+            raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
         preset = get_preset(preset if preset is not None else self.preset)
         frames: List[PoseFrame] = []
         for start in range(0, len(images), batch_size):
@@ -136,7 +178,7 @@ class OpenposeDetector:
     def _detect_prepared(self, images_rgb: List[np.ndarray], include_hand: bool, include_face: bool,
                          preset: Preset) -> List[PoseFrame]:
         images_bgr = [np.ascontiguousarray(image[:, :, ::-1]) for image in images_rgb]
-        runner = torch_runner(self.body_model, self.device, autocast_dtype(preset, self.device))
+        runner = torch_runner(self.body_model, self.device, self._autocast(self.body_model, preset))
         parses = estimate_bodies(images_bgr, runner, preset.body_scales, preset.peak_mode)
         frames = [PoseFrame(_people_from_parse(parse), image.shape[1], image.shape[0])
                   for parse, image in zip(parses, images_rgb)]
@@ -146,6 +188,9 @@ class OpenposeDetector:
             self._add_faces(frames, images_bgr, preset)
         return frames
 
+    def _autocast(self, model: torch.nn.Module, preset: Preset) -> Optional[torch.dtype]:
+        return autocast_dtype(preset, self.device, _dtype_of(model))
+
     def _add_hands(self, frames: List[PoseFrame], images_bgr: List[np.ndarray], preset: Preset) -> None:
         """All hand crops of all people of all images through the hand network together, per size."""
         jobs = [(person, box, image) for frame, image in zip(frames, images_bgr) for person in frame.people
@@ -153,7 +198,7 @@ class OpenposeDetector:
         if not jobs:
             return
         found = estimate_hands([(image, box[:3]) for _, box, image in jobs], self.hand_model, device=self.device,
-                               sizes=preset.hand_sizes, autocast_dtype=autocast_dtype(preset, self.device))
+                               sizes=preset.hand_sizes, autocast_dtype=self._autocast(self.hand_model, preset))
         for (person, box, _), points in zip(jobs, found):
             if box.is_left:
                 person.left_hand = points
@@ -167,7 +212,7 @@ class OpenposeDetector:
         if not jobs:
             return
         found = estimate_faces([(image, box) for _, box, image in jobs], self.face_model, device=self.device,
-                               autocast_dtype=autocast_dtype(preset, self.device))
+                               autocast_dtype=self._autocast(self.face_model, preset))
         for (person, _, _), points in zip(jobs, found):
             person.face = points if any(point is not None for point in points) else None
 
@@ -196,13 +241,17 @@ class OpenposeDetector:
         """
         if hand_and_face is not None:
             warnings.warn("hand_and_face is deprecated. Use include_hand and include_face instead.", DeprecationWarning)
-            include_hand = include_face = hand_and_face
+            include_hand = include_face = _flag(hand_and_face, "hand_and_face")
         if "return_pil" in kwargs:
             warnings.warn("return_pil is deprecated. Use output_type instead.", DeprecationWarning)
             output_type = "pil" if kwargs.pop("return_pil") else "np"
         if "xinsr_stick_scaling" in kwargs:
-            stick_scaling = bool(kwargs.pop("xinsr_stick_scaling"))
-        image_and_json = bool(kwargs.pop("image_and_json", False))
+            stick_scaling = _flag(kwargs.pop("xinsr_stick_scaling"), "xinsr_stick_scaling")
+        else:
+            stick_scaling = _flag(stick_scaling, "stick_scaling")
+        image_and_json = _flag(kwargs.pop("image_and_json", False), "image_and_json")
+        include_body, return_pose = _flag(include_body, "include_body"), _flag(return_pose, "return_pose")
+        check_resolution(image_resolution, "image_resolution")  # before detection, not after it
         if image_and_json and return_pose:
             raise ValueError("return_pose and image_and_json each choose what comes with the map: pass one")
         if kwargs:

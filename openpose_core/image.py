@@ -39,6 +39,11 @@ MAX_INPUT_PIXELS = 2**29
 MAX_NET_PIXELS = 2**22
 """Largest body-network input (4,194,304 pixels, ~3 GB of activations): bounds the aspect ratio."""
 
+UNIT_FLOAT_MAX = 1.5
+"""A float image whose maximum is at most this is read as 0..1, else as 0..255. The margin above 1 keeps
+a 0..1 image 0..1 when resampling overshot it (bicubic or Lanczos upscaling reaches ~1.1) or float rounding
+gave 1.0000001; read as 0..255 it would turn black. A 0..255 image that dark is black either way."""
+
 BODY_NET_HEIGHT = 368
 """The reference's ``boxsize``: the body network sees the detect image ``factor * 368`` px tall."""
 
@@ -56,9 +61,9 @@ def as_rgb_uint8(image, name: str = "image") -> np.ndarray:
     Arrays may be gray, gray+alpha, RGB or RGBA. Alpha is composited over white like the reference.
     uint16 arrays and 16-bit PIL images are scaled by 1/257; 32-bit integer ("I") PIL images are read as
     16-bit when a value exceeds 255, else as 8-bit; other integers are clipped to 0..255; bool is 0/255;
-    floats are taken as 0..1 when their maximum is <= 1, else 0..255 (clipped), and NaN or infinite
-    values are an error. Palette images use their palette (and transparency). A contiguous RGB uint8
-    array is returned as is (not copied).
+    floats are taken as 0..1 when their maximum is <= ``UNIT_FLOAT_MAX`` (1.5), else 0..255 (clipped
+    either way), and NaN or infinite values are an error. Palette images use their palette (and
+    transparency). A contiguous RGB uint8 array is returned as is (not copied).
     """
     if hasattr(image, "convert") and hasattr(image, "mode"):  # PIL
         image = _pil_to_array(image, name)
@@ -72,7 +77,9 @@ def as_rgb_uint8(image, name: str = "image") -> np.ndarray:
     if array.ndim == 2:
         array = array[:, :, None]
     if array.ndim != 3 or array.shape[2] not in (1, 2, 3, 4):
-        hint = " (a batch? pass the images one by one or as a list)" if array.ndim == 4 else ""
+        channels_first = array.ndim == 3 and array.shape[0] in (1, 3, 4)
+        hint = (" (a batch? pass the images one by one or as a list)" if array.ndim == 4 else
+                " (channels first? put them last, e.g. tensor.permute(1, 2, 0))" if channels_first else "")
         raise ImageError(f"{name}: expected H x W or H x W x 1/2/3/4 pixels, got shape {tuple(image.shape)}{hint}")
     height, width, channels = array.shape
     if height == 0 or width == 0:
@@ -184,7 +191,7 @@ def _uint8_converter(array: np.ndarray, name: str):
             if not (math.isfinite(low) and math.isfinite(high)):
                 raise ImageError(f"{name}: contains NaN or infinite values")
             peak = max(peak, high)
-        scale = 255.0 if peak <= 1.0 else 1.0
+        scale = 255.0 if peak <= UNIT_FLOAT_MAX else 1.0
 
         def floats(block: np.ndarray) -> np.ndarray:
             values = block.astype(np.float64)  # one temporary, worked on in place
@@ -209,10 +216,13 @@ def _to_rgb(block: np.ndarray) -> np.ndarray:
     return block
 
 
-def _check_resolution(resolution, what: str) -> None:
-    if (isinstance(resolution, bool) or not isinstance(resolution, numbers.Real)
-            or not math.isfinite(resolution) or resolution < 0):
+def check_resolution(resolution, what: str) -> None:
+    """Refuse a ``detect_resolution`` / ``image_resolution`` that is not a number of pixels >= 0, or is so
+    large that the short side alone passes ``MAX_PIXELS`` (sizes computed from it would overflow floats)."""
+    if isinstance(resolution, bool) or not isinstance(resolution, numbers.Real) or not 0 <= resolution < math.inf:
         raise ValueError(f"{what} must be a number of pixels >= 0, got {resolution!r}")
+    if resolution > MAX_PIXELS:
+        raise ValueError(f"{what} is over the limit of {MAX_PIXELS:,} pixels (MAX_PIXELS)")
 
 
 def detect_size(height: int, width: int, resolution: int) -> Tuple[int, int]:
@@ -226,7 +236,7 @@ def resize_for_detection(image: np.ndarray, resolution: int, name: str = "image"
 
     The result is at most ``MAX_PIXELS``; a resolution below 32 (whose short side rounds to 0) is an error.
     """
-    _check_resolution(0 if resolution is None else resolution, "detect_resolution")
+    check_resolution(0 if resolution is None else resolution, "detect_resolution")
     if not resolution:
         if image.shape[0] * image.shape[1] > MAX_PIXELS:
             raise ImageError(f"{name}: {image.shape[1]} x {image.shape[0]} pixels exceeds the detection limit of "
@@ -246,7 +256,7 @@ def resize_for_detection(image: np.ndarray, resolution: int, name: str = "image"
 def output_size(height: int, width: int, resolution, name: str = "image") -> Tuple[int, int]:
     """(height, width) of the map drawn for a ``width x height`` detect image at ``image_resolution``:
     the reference's rule, refused when a side rounds to 0 or the map would exceed ``MAX_PIXELS``."""
-    _check_resolution(resolution, "image_resolution")
+    check_resolution(resolution, "image_resolution")
     out_height, out_width = detect_size(height, width, resolution)
     if out_height == 0 or out_width == 0:
         raise ImageError(f"{name}: image_resolution {resolution} gives an empty {out_width} x {out_height} map")

@@ -2,12 +2,15 @@
 (the reference-identical default or documented opt-in speed/accuracy trade-offs)."""
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass
-from typing import Dict, Optional, Tuple
+from typing import Callable, Dict, Optional, Tuple
 
 import torch
 
 REFERENCE_HAND_SIZES = (184, 368, 552, 736)
+PEAK_MODES = ("exact", "grid")
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,27 @@ class Preset:
     hand_sizes: Tuple[int, ...] = REFERENCE_HAND_SIZES
     reduced_precision: bool = False
     changes: str = "nothing: identical to controlnet-aux 0.0.10"
+
+    def __post_init__(self):
+        """Refuse settings detection cannot run with, naming the field, when the preset is made: not as a
+        ZeroDivisionError, or a misleading "too elongated" image, after the body network has run."""
+        object.__setattr__(self, "body_scales", _items(self.body_scales, "body_scales", "numbers > 0, e.g. (0.5,)",
+                                                       lambda scale: 0 < scale < math.inf))
+        object.__setattr__(self, "hand_sizes", _items(self.hand_sizes, "hand_sizes", "multiples of 8, e.g. (368,)",
+                                                      lambda size: isinstance(size, numbers.Integral)
+                                                      and size > 0 and size % 8 == 0))
+        if self.peak_mode not in PEAK_MODES:
+            raise ValueError(f"Preset peak_mode must be one of {', '.join(PEAK_MODES)}, got {self.peak_mode!r}")
+        if self.peak_mode == "grid" and len(self.body_scales) != 1:
+            raise ValueError(f"Preset peak_mode 'grid' works at one body scale, got {self.body_scales}")
+
+
+def _items(values, field: str, rule: str, valid: Callable[[float], bool]) -> tuple:
+    """``values`` as a non-empty tuple of numbers passing ``valid``, else a ValueError naming ``field``."""
+    items = tuple(values) if isinstance(values, (tuple, list)) else ()
+    if not items or not all(isinstance(v, numbers.Real) and not isinstance(v, bool) and valid(v) for v in items):
+        raise ValueError(f"Preset {field} must be a non-empty tuple of {rule}, got {values!r}")
+    return items
 
 
 PRESETS: Dict[str, Preset] = {
@@ -61,15 +85,37 @@ def get_preset(preset) -> Preset:
     return PRESETS[preset]
 
 
-def autocast_dtype(preset: Preset, device: torch.device) -> Optional[torch.dtype]:
-    """The reduced-precision dtype for this device, or None (fp32) where it is off or unsupported."""
-    if not preset.reduced_precision:
-        return None
-    if device.type == "cuda":
-        return torch.float16
-    if device.type == "cpu" and _cpu_has_bf16():
-        return torch.bfloat16
-    return None
+REDUCED_DTYPES = (torch.float16, torch.bfloat16)
+"""Weight dtypes a network may be stored in besides float32: it then computes in that dtype under autocast."""
+
+
+def autocast_dtype(preset: Preset, device: torch.device, weights: torch.dtype = torch.float32) -> Optional[torch.dtype]:
+    """The autocast dtype for a network with ``weights`` on ``device``, or None (plain fp32).
+
+    The preset's reduced precision where the device supports it; else, for fp16/bf16 weights (a network
+    the caller converted with ``.half()``), their own dtype, since the float32 inputs need autocast to
+    meet them.
+    """
+    if preset.reduced_precision:
+        if device.type == "cuda":
+            return torch.float16
+        if device.type == "cpu" and _cpu_has_bf16():
+            return torch.bfloat16
+    return weights if weights in REDUCED_DTYPES else None
+
+
+def check_device(device) -> torch.device:
+    """``device`` as a ``torch.device``, or a one-line ValueError when this PyTorch cannot use it (a name
+    that is no device, a CUDA GPU or MPS it does not see) instead of torch's error from inside ``.to()``."""
+    try:
+        checked = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device {device!r}: not a device name (cpu, cuda, cuda:1, mps)") from None
+    if checked.type == "cuda" and (checked.index or 0) >= torch.cuda.device_count():
+        raise ValueError(f"device {device!r}: PyTorch sees {torch.cuda.device_count()} CUDA GPU(s) here (use 'cpu')")
+    if checked.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device {device!r}: MPS is not available here (use 'cpu')")
+    return checked
 
 
 def _cpu_has_bf16() -> bool:

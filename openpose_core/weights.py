@@ -35,6 +35,7 @@ from huggingface_hub.utils import (
 from torch import nn
 
 from .models import NETWORKS, Network
+from .presets import check_device
 
 logger = logging.getLogger(__name__)
 
@@ -72,9 +73,11 @@ def load_network(
     ``pretrained_model_or_path`` is a checkpoint file, a folder holding ``filename``, or a Hub repo id;
     ``filename`` defaults to the published name (``DEFAULT_FILENAMES``, or the ``LEGACY_REPO`` layout).
     The module is built on the meta device and takes the loaded tensors as its parameters, so no time is
-    spent on a random initialisation that would be overwritten.
+    spent on a random initialisation that would be overwritten. A ``device`` this PyTorch cannot use is a
+    ValueError, raised before anything is read or downloaded.
     """
     network = _network(kind)
+    device = check_device(device)  # before the download, not after it
     path = resolve_checkpoint(kind, pretrained_model_or_path, filename, cache_dir, local_files_only)
     state = load_checkpoint(path, kind)
     with torch.device("meta"):
@@ -251,13 +254,15 @@ def _expected(kind: str) -> Dict[str, Tuple[int, ...]]:
 
 
 def _checked(path: Path, state: Mapping, kind: str) -> Dict[str, torch.Tensor]:
-    """``state`` as float32 tensors if its keys and shapes are exactly ``kind``'s, else a ``WeightsError``."""
+    """``state`` as contiguous float32 tensors if its keys and shapes are exactly ``kind``'s, else a
+    ``WeightsError``. (A pickle may hold strided views, e.g. transposed weights; safetensors writes only
+    contiguous tensors, and the conversion must not fail on a checkpoint that loads.)"""
     problem = _mismatch(state, kind)
     if problem:
         other = _matching_kind(state)
         hint = f"; it looks like a {other} checkpoint" if other else ""
         raise WeightsError(f"{path}: not a {kind} checkpoint: {problem}{hint}")
-    return {key: value.to(torch.float32) for key, value in state.items()}
+    return {key: value.to(torch.float32).contiguous() for key, value in state.items()}
 
 
 def _mismatch(state: Mapping, kind: str) -> str:
