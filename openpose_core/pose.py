@@ -49,18 +49,23 @@ class Keypoint(NamedTuple):
 Points = List[Optional[Keypoint]]
 
 
+_MISSING = (np.nan, np.nan, np.nan)
+
+
 def points_to_array(points: Optional[Sequence[Optional[Keypoint]]], count: int) -> np.ndarray:
     """``count x 3`` float64 array (x, y, confidence); missing points (or a missing part) are NaN rows."""
+    rows = [_MISSING if point is None else point for point in list(points or ())[:count]]
     array = np.full((count, 3), np.nan)
-    for index, point in enumerate(points or ()):
-        if point is not None and index < count:
-            array[index] = point
+    if rows:
+        array[:len(rows)] = rows
     return array
 
 
 def array_to_points(array: np.ndarray) -> Points:
     """Inverse of :func:`points_to_array`: rows containing NaN become ``None``."""
-    return [None if np.isnan(row).any() else Keypoint(float(row[0]), float(row[1]), float(row[2])) for row in array]
+    missing = np.isnan(array).any(axis=1).tolist()
+    return [None if gone else Keypoint(x, y, confidence)
+            for gone, (x, y, confidence) in zip(missing, np.asarray(array, np.float64)[:, :3].tolist())]
 
 
 @dataclass
