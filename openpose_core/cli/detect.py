@@ -21,7 +21,7 @@ from ..media import (
     replace_folder, write_atomically,
 )
 from ..pose import PoseFrame
-from ..presets import PART_PRESETS, PRESETS
+from ..presets import PART_PRESETS, PRESETS, check_device
 from ..render import render_pose
 from ..smooth import DEFAULT_BETA, DEFAULT_D_CUTOFF, DEFAULT_MIN_CUTOFF, fill_gaps, smooth_poses
 from ..track import track_people
@@ -110,13 +110,10 @@ def _device(name: str) -> str:
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     try:
-        device = torch.device(name)
-    except (RuntimeError, ValueError):
-        raise Fatal(f"--device {name}: not a device name (auto, cpu, cuda, cuda:1, mps)") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise Fatal(f"--device {name}: PyTorch sees no CUDA GPU here (use --device cpu)")
-    if device.type == "mps" and not torch.backends.mps.is_available():
-        raise Fatal(f"--device {name}: MPS is not available here (use --device cpu)")
+        check_device(name)
+    except ValueError as error:     # "device 'x': why (use 'cpu')", said the command line's way
+        why = str(error).split(": ", 1)[1].replace("(use 'cpu')", "(use --device cpu)").replace("(cpu,", "(auto, cpu,")
+        raise Fatal(f"--device {name}: {why}") from None
     return name
 
 
