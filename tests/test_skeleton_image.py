@@ -896,7 +896,9 @@ def test_empty_and_odd_inputs():
     clean = render_pose(pose, hands=False, face=False)
     rgba = np.dstack([clean, np.where(clean.any(axis=2), 255, 0).astype(np.uint8)])
     expected = pose_from_skeleton_image(clean)
-    for variant in (rgba, clean.astype(np.float32) / 255.0):
+    # (a float RGBA map that resampling pushed a little over 1 is still 0..1, as the library reads floats)
+    overshot = np.dstack([clean / 255.0, rgba[..., 3:] / 255.0 * 1.02]).astype(np.float32)
+    for variant in (rgba, clean.astype(np.float32) / 255.0, overshot):
         again = pose_from_skeleton_image(variant)
         assert [p.body for p in again.people] == [p.body for p in expected.people]
     with pytest.raises(ValueError):

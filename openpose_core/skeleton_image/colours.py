@@ -8,7 +8,7 @@ from typing import Sequence, Tuple
 import cv2
 import numpy as np
 
-from ..image import ImageError, as_rgb_uint8
+from ..image import UNIT_FLOAT_MAX, ImageError, as_rgb_uint8
 from ..pose import HAND_EDGES, NUM_BODY
 from ..render import BODY_COLORS, DRAWN_LIMBS, HAND_EDGE_COLORS, LIMB_COLORS
 from .geometry import window_around
@@ -212,7 +212,7 @@ def as_rgb(image) -> np.ndarray:
         if np.issubdtype(array.dtype, np.integer):
             full = float(np.iinfo(array.dtype).max)
         else:
-            full = 1.0 if array.max(initial=0) <= 1.0 else 255.0
+            full = 1.0 if array.max(initial=0) <= UNIT_FLOAT_MAX else 255.0     # the library's float rule
         composite = array[..., :-1].astype(np.float64) * (array[..., -1:].astype(np.float64) / full)
         array = np.rint(composite).astype(array.dtype) if np.issubdtype(array.dtype, np.integer) else composite
     return as_rgb_uint8(array, "skeleton image")
