@@ -56,9 +56,25 @@ def points_to_array(points: Optional[Sequence[Optional[Keypoint]]], count: int) 
     """``count x 3`` float64 array (x, y, confidence); missing points (or a missing part) are NaN rows."""
     rows = [_MISSING if point is None else point for point in list(points or ())[:count]]
     array = np.full((count, 3), np.nan)
-    if rows:
-        array[:len(rows)] = rows
+    try:
+        if rows:
+            array[:len(rows)] = rows
+    except (TypeError, ValueError):
+        raise ValueError(_bad_point(rows)) from None
     return array
+
+
+def _bad_point(rows: list) -> str:
+    """What is wrong with the first of ``rows`` that is not three numbers (a Keypoint, or None for missing):
+    said plainly instead of numpy's broadcasting error."""
+    for index, row in enumerate(rows):
+        try:
+            if len(np.asarray(row, np.float64).reshape(-1)) == 3 and np.ndim(row) == 1:
+                continue
+        except (TypeError, ValueError):
+            pass
+        return f"point {index}: expected a Keypoint (x, y, confidence) or None, got {row!r}"
+    return "points: expected Keypoints (x, y, confidence) or None"
 
 
 def array_to_points(array: np.ndarray) -> Points:

@@ -377,6 +377,14 @@ def test_a_part_of_the_wrong_size_is_a_clear_error(person, message, parts):
     assert str(caught.value) == message
 
 
+@pytest.mark.parametrize("point", [(10.0, 20.0), (1.0, 2.0, 1.0, 5.0), {"x": 1}, ("a", 2, 1)])
+def test_a_point_that_is_not_three_numbers_is_a_clear_error(point):
+    """A hand-built point given as (x, y) or a dict was numpy's broadcasting error from deep inside."""
+    body = [None] * 3 + [point] + [None] * (NUM_BODY - 4)
+    with pytest.raises(ValueError, match=r"^point 3: expected a Keypoint \(x, y, confidence\) or None, got "):
+        render_pose(PoseFrame([Person(body=body)], 64, 64))
+
+
 def test_people_that_is_not_a_list_is_a_clear_error():
     with pytest.raises(ValueError, match=r"^people: expected a list of Person, got NoneType$"):
         render_pose(PoseFrame(None, 64, 64))
