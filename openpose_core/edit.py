@@ -26,12 +26,9 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Un
 import numpy as np
 
 from .pose import (
-    BODY_PARTS, FOOT_PARTS, NUM_BODY, NUM_FACE, NUM_FEET, NUM_HAND, Person, PoseFrame, array_to_points,
+    BODY_PARTS, FOOT_PARTS, NUM_BODY, NUM_FACE, NUM_FEET, PART_SIZES, Person, PoseFrame, array_to_points,
     points_to_array,
 )
-
-PART_SIZES = {"body": NUM_BODY, "left_hand": NUM_HAND, "right_hand": NUM_HAND, "face": NUM_FACE, "feet": NUM_FEET}
-"""The point groups of a :class:`Person` and their sizes."""
 
 Indices = Union[int, Iterable[int]]
 """One index into ``frame.people`` or several."""

@@ -21,6 +21,8 @@ FOOT_PARTS = ("left_big_toe", "left_small_toe", "left_heel", "right_big_toe", "r
 """BODY_25 points 19..24, kept when a BODY_25 document is read (COCO-18 has no feet)."""
 
 NUM_BODY, NUM_HAND, NUM_FACE, NUM_FEET = 18, 21, 70, 6
+PART_SIZES = {"body": NUM_BODY, "left_hand": NUM_HAND, "right_hand": NUM_HAND, "face": NUM_FACE, "feet": NUM_FEET}
+"""The point groups of a :class:`Person` and their sizes."""
 HEAD_PARTS = (14, 15, 16, 17, 0)
 """Eyes, ears and nose (COCO-18 indices) in palette order: neighbouring entries have neighbouring hues."""
 

@@ -24,7 +24,7 @@ from typing import Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from .pose import HAND_EDGES, LIMBS, NUM_BODY, NUM_FACE, NUM_HAND, Keypoint, Person, PoseFrame, points_to_array
+from .pose import HAND_EDGES, LIMBS, PART_SIZES, Keypoint, Person, PoseFrame, points_to_array
 
 BODY_COLORS = (
     (255, 0, 0), (255, 85, 0), (255, 170, 0), (255, 255, 0), (170, 255, 0), (85, 255, 0),
@@ -77,8 +77,8 @@ MAX_COORDINATE = 2 ** 30
 """Largest canvas position drawn, either sign: OpenCV takes int32 points, and a stick's midpoint, half length
 and outline must fit in them too. A point beyond it is an error, not a crash inside OpenCV."""
 
-PART_SIZES = (("body", NUM_BODY), ("left_hand", NUM_HAND), ("right_hand", NUM_HAND), ("face", NUM_FACE))
-"""The Person parts drawn and how many points each holds when present."""
+DRAWN_PARTS = [part for part in PART_SIZES if part != "feet"]
+"""The Person parts drawn (feet never are)."""
 
 FIT_MODES = ("stretch", "contain", "cover")
 """How a frame is mapped onto an output canvas of another size:
@@ -151,15 +151,15 @@ def render_pose(frame: PoseFrame, width: Optional[int] = None, height: Optional[
 
 def _check_people(people: Sequence[Person]) -> None:
     """Refuse, naming its place, a part that is neither absent (None or empty) nor a list of exactly its
-    PART_SIZES points (None for a missing one): drawing looks points up by their skeleton index, so a short
+    ``pose.PART_SIZES`` points (None for a missing one): drawing looks points up by their skeleton index, so a short
     hand would fail inside the drawing and a long body or face would quietly draw wrong sticks or stray dots."""
     if not isinstance(people, (list, tuple)):
         raise ValueError(f"people: expected a list of Person, got {type(people).__name__}")
     for index, person in enumerate(people):
         if not isinstance(person, Person):
             raise ValueError(f"people[{index}]: expected a Person, got {type(person).__name__}")
-        for name, count in PART_SIZES:
-            points = getattr(person, name)
+        for name in DRAWN_PARTS:
+            points, count = getattr(person, name), PART_SIZES[name]
             if points is not None and not isinstance(points, (list, tuple)):
                 raise ValueError(f"people[{index}].{name}: expected a list of {count} points, "
                                  f"got {type(points).__name__}")

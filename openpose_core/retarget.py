@@ -15,8 +15,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 import numpy as np
 
-from .edit import PART_SIZES, finite_numbers, with_arrays
-from .pose import Person, PoseFrame, points_to_array
+from .edit import finite_numbers, with_arrays
+from .pose import PART_SIZES, Person, PoseFrame, points_to_array
 
 BONES: Tuple[Tuple[str, int, int], ...] = (
     ("neck", 1, 0),

@@ -14,8 +14,8 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 import numpy as np
 
-from .edit import PART_SIZES, finite_numbers, with_arrays
-from .pose import Person, PoseFrame, points_to_array
+from .edit import finite_numbers, with_arrays
+from .pose import PART_SIZES, Person, PoseFrame, points_to_array
 from .track import MIN_SIZE_FRACTION, Progress, bbox_diagonal, check_max_gap, counted, has_track_ids, video_frames
 
 DEFAULT_MIN_CUTOFF = 0.5

@@ -52,13 +52,18 @@ MIN_LONE_FACE = 20   # dots a group needs to be a face with no person near (fewe
 LINK = 2.5           # x the larger nearest-dot distance of two dots that belong to one face
 
 
-def find_faces(bodies: List[np.ndarray], points: np.ndarray,
+def group_face_dots(points: np.ndarray) -> List[np.ndarray]:
+    """The white dots (n x 2) of each face, as :func:`_groups` finds them."""
+    return [points[group] for group in _groups(points)]
+
+
+def find_faces(bodies: List[np.ndarray], groups: List[np.ndarray],
                radius: float) -> Tuple[Dict[int, np.ndarray], List[np.ndarray]]:
-    """(person -> 70 x 2 face, faces of no person). White dots are grouped into faces first (a face's dots
-    chain densely, two faces lie apart), so that one person never gets two faces' dots; each group goes to
-    the nearest head (nose, eyes, ears; else neck) within reach, else to a person it touches, else is a
-    face on its own; its dots are put in landmark order by fitting the mean face to them (similarity
-    transform + optimal matching, a few rounds)."""
+    """(person -> 70 x 2 face, faces of no person) from the white dots of each face (``groups``, see
+    :func:`group_face_dots`: a face's dots chain densely, two faces lie apart), so that one person never
+    gets two faces' dots. Each group goes to the nearest head (nose, eyes, ears; else neck) within reach,
+    else to a person it touches, else is a face on its own; its dots are put in landmark order by fitting
+    the mean face to them (similarity transform + optimal matching, a few rounds)."""
     from ..edit import min_cost_assignment
 
     heads = []
@@ -72,8 +77,7 @@ def find_faces(bodies: List[np.ndarray], points: np.ndarray,
             heads.append((person, body[1], 12 * radius))
     owned: Dict[int, List[np.ndarray]] = {}
     lone = []
-    for group in _groups(points):
-        mine = points[group]
+    for mine in groups:
         # face dots can cover every dot of their head: then a person whose joints the face reaches
         reach, person = min(((float(np.hypot(*(mine.mean(axis=0) - centre))) / size, person)
                              for person, centre, size in heads), default=(np.inf, -1))
@@ -87,25 +91,26 @@ def find_faces(bodies: List[np.ndarray], points: np.ndarray,
         elif len(mine) >= MIN_LONE_FACE:
             lone.append(mine)
     faces = {}
-    for person, groups in owned.items():
-        groups.sort(key=len, reverse=True)
-        if sum(map(len, groups)) > NUM_FACE:     # more than one face at one head: it gets the largest
-            lone += [group for group in groups[1:] if len(group) >= MIN_LONE_FACE]
-            groups = groups[:1]
-        faces[person] = _order_face(np.vstack(groups), bodies[person], min_cost_assignment)
+    for person, found in owned.items():
+        found.sort(key=len, reverse=True)
+        if sum(map(len, found)) > NUM_FACE:     # more than one face at one head: it gets the largest
+            lone += [group for group in found[1:] if len(group) >= MIN_LONE_FACE]
+            found = found[:1]
+        faces[person] = _order_face(np.vstack(found), bodies[person], min_cost_assignment)
     no_body = np.full((NUM_BODY, 2), np.nan)
     return faces, [_order_face(group, no_body, min_cost_assignment) for group in lone]
 
 
-def join_heads_under_faces(bodies: List[np.ndarray], points: np.ndarray) -> List[np.ndarray]:
+def join_heads_under_faces(bodies: List[np.ndarray], groups: List[np.ndarray]) -> List[np.ndarray]:
     """A face's white dots hide the short sticks between the head's dots, so its eyes and ears may come
     back as pieces of their own. One face is one head: the pieces made only of head dots that lie within a
     face's dots (their box, grown by 15 %) join the one person whose neck is by that face (within a face's
-    height of it, and its head dots, if any, within the face), where their parts are missing."""
+    height of it, and its head dots, if any, within the face), where their parts are missing. ``groups``:
+    each face's white dots (:func:`group_face_dots`)."""
     kept = list(range(len(bodies)))
     present = [~np.isnan(body[:, 0]) for body in bodies]
-    for group in _groups(points):
-        low, high = points[group].min(axis=0), points[group].max(axis=0)
+    for group in groups:
+        low, high = group.min(axis=0), group.max(axis=0)
         low, high = low - 0.15 * (high - low).max(), high + 0.15 * (high - low).max()     # ears lie at its edge
         inside = [index for index in kept if _head_within(bodies[index], present[index], low, high)]
         pieces = [index for index in inside if not present[index][_NOT_HEAD].any()]

@@ -1,5 +1,6 @@
 """Final joint positions: JPEG joints re-centred on their luma, PNG joints fitted to their exact drawn
-pixels, and whole-pixel points nudged to the float the renderer draws on that pixel."""
+pixels (and PNG head dots under face dots found by them), and whole-pixel points nudged to the float the
+renderer draws on that pixel."""
 from __future__ import annotations
 
 from typing import Dict, List, Optional, Tuple
@@ -8,7 +9,8 @@ import cv2
 import numpy as np
 
 from .colours import BODY_HUE_STEP, BODY_YCC, Classes, LUMA_MATCH, hue_weight, ramp
-from .dots import Dots, MIN_DOT_FRACTION, vertex
+from ..pose import NUM_BODY
+from .dots import Dots, Joints, MIN_DOT_FRACTION, vertex
 from .geometry import directions, window_around
 from .sticks import LIMB_OF, STICK_WIDTH
 
@@ -57,8 +59,7 @@ def _luma_centre(part: int, point: np.ndarray, classes: Classes, joint: np.ndarr
 
 _DRAWN_STENCIL = cv2.circle(np.zeros((9, 9), np.uint8), (4, 4), 4, 1, -1) > 0
 """A body dot as the renderer draws it at the drawn size (radius 4 about the middle pixel)."""
-DRAWN_DOT = np.argwhere(_DRAWN_STENCIL) - 4
-"""Its pixels' (dy, dx) from the middle."""
+_DRAWN_DOT = np.argwhere(_DRAWN_STENCIL) - 4
 _DOT_SLACK = 2      # pixels a dot's fitted centre may lie from the filter's
 
 
@@ -121,23 +122,23 @@ def fit_drawn_dots(bodies: List[np.ndarray], palette_part: np.ndarray, black: np
             (rows, columns), _ = window_around(palette_part.shape, x, y, _DOT_SLACK + 5)
             shown = _component_at(palette_part[rows, columns] == part, y - rows.start, x - columns.start)
             if shown is not None:
-                centres = centres_explaining(shown + (rows.start, columns.start), black, np.array([y, x]))
+                centres = _centres_explaining(shown + (rows.start, columns.start), black, np.array([y, x]))
                 if len(centres):
                     body[part] = centres[0, ::-1]
         fitted.append(body)
     return fitted
 
 
-def slack_offsets(slack: int) -> np.ndarray:
+def _slack_offsets(slack: int) -> np.ndarray:
     """(dy, dx) offsets of up to ``slack`` pixels each way, nearest first."""
     return np.array(sorted(((dy, dx) for dy in range(-slack, slack + 1) for dx in range(-slack, slack + 1)),
                            key=lambda d: d[0] ** 2 + d[1] ** 2))
 
 
-_SLACK_OFFSETS = slack_offsets(_DOT_SLACK)
+_SLACK_OFFSETS = _slack_offsets(_DOT_SLACK)
 
 
-def centres_explaining(shown: np.ndarray, black: np.ndarray, centre: np.ndarray,
+def _centres_explaining(shown: np.ndarray, black: np.ndarray, centre: np.ndarray,
                        offsets: np.ndarray = _SLACK_OFFSETS) -> np.ndarray:
     """The (y, x) centres ``centre`` + ``offsets`` (nearest first) whose drawn dot covers every ``shown``
     pixel and no black one."""
@@ -145,11 +146,55 @@ def centres_explaining(shown: np.ndarray, black: np.ndarray, centre: np.ndarray,
     offsets = shown[None, :, :] - centres[:, None, :] + 4
     within = ((offsets >= 0) & (offsets <= 8)).all(axis=2)
     covers = (within & _DRAWN_STENCIL[np.clip(offsets[..., 0], 0, 8), np.clip(offsets[..., 1], 0, 8)]).all(axis=1)
-    disks = centres[:, None, :] + DRAWN_DOT[None, :, :]
+    disks = centres[:, None, :] + _DRAWN_DOT[None, :, :]
     inside = ((disks >= 0) & (disks < black.shape)).all(axis=2)
     on_black = inside & black[np.clip(disks[..., 0], 0, black.shape[0] - 1),
                               np.clip(disks[..., 1], 0, black.shape[1] - 1)]
     return centres[covers & ~on_black.any(axis=1)]
+
+
+_UNDER_FACE_REACH = _slack_offsets(4)
+"""Where the middle of a dot may lie from the middle of what shows of it: a crescent's is up to 3 px off."""
+_MIN_UNDER_FACE = 6
+"""Pixels of its exact colour a dot under a face must show (a ring one pixel wide shows about 16)."""
+
+
+def add_dots_under_faces(joints: Joints, palette_part: np.ndarray, classes: Classes, dots: Dots,
+                         face_dots: np.ndarray) -> Joints:
+    """PNG maps at the drawn size with faces: the face's white dots (radius 3), drawn last, cover the head's
+    own dots (radius 4) but for a ring or crescent of their exact colour, too little for the colour filters.
+    A piece of a joint colour away from that part's dots is a dot when some drawn disk holds all of it and
+    no black pixel, and what else of that disk shows is mostly white. Looked for about the ``face_dots``."""
+    low = np.maximum(np.floor(face_dots.min(axis=0) - 3 * dots.radius).astype(int), 0)
+    high = np.ceil(face_dots.max(axis=0) + 3 * dots.radius).astype(int) + 1
+    window = (slice(low[1], high[1]), slice(low[0], high[0]))
+    palette_part, black = palette_part[window], classes.black[window]
+    white = (classes.saturation[window] < 0.05) & (classes.value[window] > 0.95)
+    added = []
+    next_dot = int(joints.dot.max()) + 1 if len(joints) else 0
+    for part in range(NUM_BODY):
+        count, labels, stats, middles = cv2.connectedComponentsWithStats((palette_part == part).astype(np.uint8),
+                                                                         connectivity=8)
+        found = [xy - low for xy in joints.xy[joints.part == part]]
+        for label in np.argsort(-stats[:, cv2.CC_STAT_AREA], kind="stable"):     # arcs of one ring: the longest
+            x, y, width, height, area = stats[label]
+            if label == 0 or area < _MIN_UNDER_FACE:
+                continue
+            shown = np.argwhere(labels[y:y + height, x:x + width] == label) + (y, x)
+            middle = np.rint(middles[label][::-1]).astype(int)
+            centres = _centres_explaining(shown, black, middle, _UNDER_FACE_REACH)
+            if not len(centres):
+                continue
+            centre = np.rint(centres.mean(axis=0)).astype(int)
+            if found and np.hypot(*(np.array(found) - centre[::-1]).T).min() < 2 * dots.radius:
+                continue        # that part's dot, found already
+            disk = np.clip(centre + _DRAWN_DOT, 0, np.array(white.shape) - 1)
+            covered = palette_part[disk[:, 0], disk[:, 1]] != part
+            if covered.any() and white[disk[covered, 0], disk[covered, 1]].mean() >= 0.5:
+                added.append((centre[::-1] + low, part, next_dot, area / dots.area, True))
+                found.append(centre[::-1])
+                next_dot += 1
+    return joints.appended(added)
 
 
 def _component_at(mask: np.ndarray, y: int, x: int) -> Optional[np.ndarray]:

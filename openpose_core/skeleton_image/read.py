@@ -11,16 +11,16 @@ from .colours import (
     dark_blue_weight, joint_weight, palette_parts, palette_share, require_background,
 )
 from .dots import Dots, LONE_DOT_FRACTION, dot_scale, find_joints, require_few_dots
-from .face import find_face_dots, find_faces, join_heads_under_faces
+from .face import find_face_dots, find_faces, group_face_dots, join_heads_under_faces
 from .geometry import pairwise
 from .hands import (
     MIN_LONE_HAND, attach_hands, by_hand, drop_hand_pieces, find_blue_dots, label_hands, link_hand_dots,
 )
 from .heads import relabel_heads
 from .people import EARS, STRONG, adopt_ears, assemble, settle_hidden
-from .placing import centre_by_luma, drawn_on_pixel, fit_drawn_dots, wrists_on_forearms
+from .placing import add_dots_under_faces, centre_by_luma, drawn_on_pixel, fit_drawn_dots, wrists_on_forearms
 from .readings import (
-    add_dots_under_faces, add_faint_dots, add_unseen_dots, luma_weighed_heads, name_lone_dots, named_alone,
+    add_faint_dots, add_unseen_dots, luma_weighed_heads, name_lone_dots, named_alone,
     neighbouring_head_readings, recolour,
 )
 from .redraw import Redraw, add_missing_joints, refit
@@ -130,7 +130,8 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
         if not on_hand and not joined and not by_hand(point, blue, dots.radius, own=0.6)[0]:
             bodies.append(body)
 
-    bodies = join_heads_under_faces(bodies, face_dots)
+    face_groups = group_face_dots(face_dots)
+    bodies = join_heads_under_faces(bodies, face_groups)
 
     hand_of: Dict[Tuple[int, str], np.ndarray] = {}
     if hands and found_hands:
@@ -143,7 +144,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
                 place = ("left_hand", len(bodies) - 1)
             hand_of[(place[1], place[0])] = hand
 
-    faces, lone_faces = find_faces(bodies, face_dots, dots.radius) if face else ({}, [])
+    faces, lone_faces = find_faces(bodies, face_groups, dots.radius) if face else ({}, [])
     for lone_face in lone_faces:
         bodies.append(np.full((NUM_BODY, 2), np.nan))
         faces[len(bodies) - 1] = lone_face

@@ -18,7 +18,6 @@ from .colours import (
 from .dots import Dots, Joints, LONE_DOT_FRACTION, MIN_DOT_FRACTION, windowed_peaks
 from .geometry import keep_apart, window_around
 from .hands import by_hand
-from .placing import DRAWN_DOT, centres_explaining, slack_offsets
 
 
 _SECOND_COLOUR_COST = 4.0
@@ -265,46 +264,3 @@ def luma_weighed_heads(joints: Joints, luma: np.ndarray, radius: float) -> Joint
         if own >= OWN_LUMA_SHARE:
             score[index] *= min(1.0, this / own)
     return Joints(joints.xy, joints.part, joints.dot, score, joints.primary)
-
-
-_UNDER_FACE_REACH = slack_offsets(4)
-"""Where the middle of a dot may lie from the middle of what shows of it: a crescent's is up to 3 px off."""
-_MIN_UNDER_FACE = 6
-"""Pixels of its exact colour a dot under a face must show (a ring one pixel wide shows about 16)."""
-
-
-def add_dots_under_faces(joints: Joints, palette_part: np.ndarray, classes: Classes, dots: Dots,
-                         face_dots: np.ndarray) -> Joints:
-    """PNG maps at the drawn size with faces: the face's white dots (radius 3), drawn last, cover the head's
-    own dots (radius 4) but for a ring or crescent of their exact colour, too little for the colour filters.
-    A piece of a joint colour away from that part's dots is a dot when some drawn disk holds all of it and
-    no black pixel, and what else of that disk shows is mostly white. Looked for about the ``face_dots``."""
-    low = np.maximum(np.floor(face_dots.min(axis=0) - 3 * dots.radius).astype(int), 0)
-    high = np.ceil(face_dots.max(axis=0) + 3 * dots.radius).astype(int) + 1
-    window = (slice(low[1], high[1]), slice(low[0], high[0]))
-    palette_part, black = palette_part[window], classes.black[window]
-    white = (classes.saturation[window] < 0.05) & (classes.value[window] > 0.95)
-    added = []
-    next_dot = int(joints.dot.max()) + 1 if len(joints) else 0
-    for part in range(NUM_BODY):
-        count, labels, stats, middles = cv2.connectedComponentsWithStats((palette_part == part).astype(np.uint8),
-                                                                         connectivity=8)
-        found = [xy - low for xy in joints.xy[joints.part == part]]
-        for label in np.argsort(-stats[:, cv2.CC_STAT_AREA], kind="stable"):     # arcs of one ring: the longest
-            x, y, width, height, area = stats[label]
-            if label == 0 or area < _MIN_UNDER_FACE:
-                continue
-            shown = np.argwhere(labels[y:y + height, x:x + width] == label) + (y, x)
-            centres = centres_explaining(shown, black, np.rint(middles[label][::-1]).astype(int), _UNDER_FACE_REACH)
-            if not len(centres):
-                continue
-            centre = np.rint(centres.mean(axis=0)).astype(int)
-            if found and np.hypot(*(np.array(found) - centre[::-1]).T).min() < 2 * dots.radius:
-                continue        # that part's dot, found already
-            disk = np.clip(centre + DRAWN_DOT, 0, np.array(white.shape) - 1)
-            covered = palette_part[disk[:, 0], disk[:, 1]] != part
-            if covered.any() and white[disk[covered, 0], disk[covered, 1]].mean() >= 0.5:
-                added.append((centre[::-1] + low, part, next_dot, area / dots.area, True))
-                found.append(centre[::-1])
-                next_dot += 1
-    return joints.appended(added)
