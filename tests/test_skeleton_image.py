@@ -506,6 +506,8 @@ def test_jpeg_maps_mostly_come_back(factor, interpolation, budget):
     (113, 0.75, "linear"),   # a faint nose on its sticks, 1.25 dot radii from an elbow dot
     (84, 0.75, "linear"),    # a wrist dot between two echoes of itself in the hues either side: far brighter
     (233, 0.5, "area"),      # than both, so no blend of them
+    (1, 0.5, "area"),        # a shoulder found twice, 1.5 px apart, each find linked to other sticks: one
+    (169, 0.5, "area"),      # person holds the neck and one the arm; the two finds are one dot, they join
     (488, 1.0, "area"),      # an ankle on another person's shin, also read as that shin's knee
 ])
 def test_jpeg_hard_scenes(seed, factor, interpolation):

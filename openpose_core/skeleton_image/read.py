@@ -17,7 +17,7 @@ from .hands import (
     MIN_LONE_HAND, attach_hands, by_hand, drop_hand_pieces, find_blue_dots, label_hands, link_hand_dots,
 )
 from .heads import relabel_heads
-from .people import EARS, STRONG, adopt_ears, assemble, settle_hidden
+from .people import EARS, STRONG, adopt_ears, assemble, join_twins, settle_hidden
 from .placing import add_dots_under_faces, centre_by_luma, drawn_on_pixel, fit_drawn_dots, wrists_on_forearms
 from .readings import (
     add_faint_dots, add_unseen_dots, luma_weighed_heads, name_lone_dots, named_alone,
@@ -99,6 +99,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     redraw = None if exact else Redraw(image, scale)
     if redraw is not None:
         bodies = refit(redraw, bodies, rename_noses=scale < SMALL_DOTS)
+        bodies = join_twins(bodies, dots.radius)
 
     # hands: blue dots that are not bodies' (blue-like) joints, joined by the thin coloured hand lines
     if redraw is not None:
