@@ -515,6 +515,28 @@ def test_jpeg_hard_scenes(seed, factor, interpolation):
     run_case(seed, 1 + seed % 5, factor, interpolation, jpeg=75)
 
 
+def test_pieces_holding_the_same_dots_found_twice_join():
+    """JPEG may find a dot twice, a pixel or two apart, each find linked to other sticks: pieces whose
+    shared joints all lie within 1.5 dot radii are one person (the dots midway); others stay apart."""
+    from openpose_core.skeleton_image.people import join_twins
+
+    def body(points):
+        array = np.full((NUM_BODY, 2), np.nan)
+        for part, xy in points.items():
+            array[part] = xy
+        return array
+
+    legs = body({1: (50, 20), 8: (40, 60), 9: (40, 90), 11: (60, 60), 12: (60, 90)})
+    twins = body({11: (61, 61), 12: (61.5, 90), 13: (60, 120)})        # a hip and a knee found twice
+    joined = join_twins([twins, legs], radius=2.0)
+    assert len(joined) == 1
+    np.testing.assert_allclose(joined[0][[11, 12, 13]], [(60.5, 60.5), (60.75, 90), (60, 120)])
+    apart = body({12: (65, 90), 13: (60, 120)})                          # 5 px: another person's knee
+    half = body({11: (61, 61), 12: (70, 95), 13: (60, 120)})             # one shared joint far off
+    kept = join_twins([legs.copy(), apart, half], radius=2.0)
+    assert len(kept) == 3 and np.isnan(kept[0][13, 0])
+
+
 def test_blend_explanations_compete():
     """An l-eye (300 degrees) half under its l-ear (340) blends into an r-ear's hue (320) that outshines
     the eye; the eye also lies between the r-eye (280) and that fake r-ear. The closest pair explains

@@ -80,9 +80,10 @@ Method:
    the people are drawn again the way the renderer draws them, at the map's scale, and compared with the
    map. Two pieces of a person whose stick between them looked too patchy are joined, and joints that
    nothing drawn explains (blends of two dots) are dropped, when the drawing they change fits the colour
-   the map shows there. Two people holding the same joint within 1.5 dot radii and no other joint in common are
-   one person whose dot JPEG found twice, each find linked to other sticks: they join. In shrunk maps (about one chroma sample per dot) a head whose nose was read as
-   the pink l-ear or the orange neck joins its neck through that dot renamed nose, when the neck-nose
+   the map shows there. Two people whose shared joints all lie within 1.5 dot radii of each other are one
+   person whose dots JPEG found twice, the finds linked to different sticks: they join. In shrunk maps
+   (about one chroma sample per dot) a head whose nose was read as the pink l-ear or the orange neck joins
+   its neck through that dot renamed nose, when the neck-nose
    stick that this draws fits; and, once the hand pieces below are set aside, a limb joint whose dot lost
    its colour is added where its stick, leaving the person, ends on black, or where it meets the joint's
    other stick, leaving another piece (which then joins). In any JPEG map a dot left loose joins a person

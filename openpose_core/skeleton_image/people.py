@@ -200,20 +200,25 @@ _TWIN_REACH = 1.5    # dot radii between two finds of one dot
 
 
 def join_twins(bodies: List[np.ndarray], radius: float) -> List[np.ndarray]:
-    """JPEG may find one dot twice, a pixel or two apart, and link the two finds to different sticks:
-    two people then hold the same part within 1.5 dot radii of each other and no other part in common.
-    They are one person (the larger one, in its place), the dot midway between the finds."""
+    """JPEG may find a dot twice, a pixel or two apart, and link the two finds to different sticks: two
+    people then share parts whose points all lie within 1.5 dot radii of the other's. They are one
+    person (the larger one, in its place), each shared dot midway between its finds."""
+    bodies = [body.copy() for body in bodies]
     present = [~np.isnan(body[:, 0]) for body in bodies]
     joined = set()
     for index in sorted(range(len(bodies)), key=lambda index: -int(present[index].sum())):
-        for other in range(len(bodies)):
+        for other, body in enumerate(bodies):
             shared = present[index] & present[other]
             if other == index or other in joined or present[other].sum() < present[index].sum() or \
-                    shared.sum() != 1 or np.hypot(*(bodies[index] - bodies[other])[shared][0]) > _TWIN_REACH * radius:
+                    not shared.any() or _farthest(body[shared], bodies[index][shared]) > _TWIN_REACH * radius:
                 continue
-            bodies[other][present[index] & ~shared] = bodies[index][present[index] & ~shared]
-            bodies[other][shared] = 0.5 * (bodies[other][shared] + bodies[index][shared])
+            body[present[index] & ~shared] = bodies[index][present[index] & ~shared]
+            body[shared] = 0.5 * (body[shared] + bodies[index][shared])
             present[other] |= present[index]
             joined.add(index)
             break
     return [body for index, body in enumerate(bodies) if index not in joined]
+
+
+def _farthest(points: np.ndarray, others: np.ndarray) -> float:
+    return float(np.hypot(*(points - others).T).max())
