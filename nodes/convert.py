@@ -25,6 +25,9 @@ class ImageFrames(Sequence):
     def __init__(self, image: torch.Tensor, keep_alpha: bool = False):
         if not isinstance(image, torch.Tensor) or image.ndim != 4:
             raise ValueError(f"expected an IMAGE batch [B, H, W, C], got {getattr(image, 'shape', type(image))}")
+        if image.shape[0] == 0:
+            raise ValueError(f"the IMAGE batch is empty (0 images, {image.shape[2]} x {image.shape[1]}): nothing to "
+                             "read poses from; check the node that made it")
         self.image = image
         self.keep_alpha = keep_alpha and image.shape[-1] == 4
 

@@ -18,7 +18,7 @@ PEOPLE_TOOLTIP = ("Person numbers separated by commas (0 = first, -1 = last; or 
 PEOPLE_BY = ("index", "person_id")
 PEOPLE_BY_TOOLTIP = ("index: the people's order in each frame, which may change from frame to frame in a video; "
                      "person_id: the id that stays with each person across frames (OpenPose Estimator and "
-                     "Track & Smooth Poses give them).")
+                     "Track & Smooth Poses give them); an id that no frame has is an error.")
 
 
 def parse_people(text: str) -> Optional[List[int]]:
@@ -41,6 +41,19 @@ def present(people: Optional[List[int]], frame: PoseFrame, by: Optional[str] = N
         return [index for index, person in enumerate(frame.people) if person.person_id in people]
     count = len(frame.people)
     return list(dict.fromkeys(index % count for index in people if -count <= index < count))
+
+
+def check_ids(frames: List[PoseFrame], people: Optional[List[int]], by: Optional[str]) -> None:
+    """With ``by="person_id"``, ids that no frame has are a mistake (often poses that carry no ids at all), not
+    an empty selection: refuse them, naming the ids there are, as the CLI's --select-id does. Frames without
+    people offer nothing to choose from and are no reason to refuse."""
+    if by != "person_id" or people is None or not any(frame.people for frame in frames):
+        return
+    ids = {person.person_id for frame in frames for person in frame.people} - {None}
+    if ids.isdisjoint(people):
+        there = (f"ids in these poses: {', '.join(map(str, sorted(ids)))}" if ids else "these poses carry no "
+                 "person_id: use people_by index, or give the people ids with Track & Smooth Poses")
+        raise ValueError(f"people_by person_id: no person has id {', '.join(map(str, people))} ({there})")
 
 
 def people_input() -> tuple:
@@ -109,8 +122,10 @@ class EditPose(PoseKeypointNode):
              translate_y: float, pivot: str, people: str, canvas_width: int, canvas_height: int, canvas_mode: str,
              people_by: Optional[str] = None):
         chosen = parse_people(people)
+        frames = to_frames(pose_keypoint)
+        check_ids(frames, chosen, people_by)
         edited = []
-        for frame in to_frames(pose_keypoint):
+        for frame in frames:
             who = present(chosen, frame, people_by)
             if pivot == "person":
                 for index in range(len(frame.people)) if who is None else who:
@@ -155,6 +170,7 @@ class SelectPeople(PoseKeypointNode):
     def select(self, pose_keypoint, people: str, mode: str, people_by: Optional[str] = None):
         chosen = parse_people(people)
         frames = to_frames(pose_keypoint)
+        check_ids(frames, chosen, people_by)
         if chosen is None:
             return (PoseKeypoint(frames),)
         pick = edit.select_people if mode == "keep" else edit.remove_people
@@ -187,6 +203,7 @@ class RemoveParts(PoseKeypointNode):
         parts += [name.strip() for name in joints.split(",") if name.strip()]
         who = parse_people(people)
         frames = to_frames(pose_keypoint)
+        check_ids(frames, who, people_by)
         if parts:
             frames = [edit.remove_parts(frame, parts, people=present(who, frame, people_by)) for frame in frames]
         return (PoseKeypoint(frames),)
@@ -260,7 +277,9 @@ class RetargetProportions:
         character = references[reference_frame]
         if not -len(character.people) <= reference_person < len(character.people):
             raise ValueError(f"reference_person {reference_person}: that frame has {len(character.people)} people")
-        result = retarget(character, to_frames(target_pose, name="target_pose"), height=height, anchor=anchor,
+        targets = to_frames(target_pose, name="target_pose")
+        check_ids(targets, [target_person], people_by)
+        result = retarget(character, targets, height=height, anchor=anchor,
                           overrides=parse_overrides(overrides), reference_person=reference_person,
                           target_person=target_person, percentile=percentile,
                           target_id=target_person if people_by == "person_id" else None)
@@ -295,6 +314,12 @@ class InterpolatePoses(PoseKeypointNode):
             keys += to_frames(more_keyframes, name="more_keyframes")
         if len(keys) < 2:
             raise ValueError("Interpolate Poses: needs at least two keyframes (connect more_keyframes to add one)")
+        canvases = [(key.width, key.height) for key in keys]
+        odd = [number for number, canvas in enumerate(canvases) if canvas != canvases[0]]
+        if odd:  # in-betweens of points on different canvases would mean nothing
+            raise ValueError("Interpolate Poses: keyframe {} has a {} x {} canvas, keyframe 0 a {} x {} one; give them "
+                             "one canvas first (Edit Pose: canvas_width, canvas_height, canvas_mode)"
+                             .format(odd[0], *canvases[odd[0]], *canvases[0]))
         ease = EASINGS[easing]
         frames = []
         for start, end in zip(keys, keys[1:]):

@@ -53,9 +53,9 @@ class OpenPoseEstimator:
 
     def estimate(self, image: torch.Tensor, detect_body: bool, detect_hand: bool, detect_face: bool,
                  resolution: int, preset: str, scale_stick_for_xinsr_cn: bool, openpose_model: PoseModel = None):
+        frames_in = ImageFrames(image)     # a bad batch is refused before any weights are read
         model = openpose_model or cached_model()
         detector = model.ready(hands=detect_hand, face=detect_face)
-        frames_in = ImageFrames(image)
         frames = detector.detect_batch(frames_in, detect_resolution=resolution, include_hand=detect_hand,
                                        include_face=detect_face, preset=model.preset(preset),
                                        batch_size=BATCH_SIZE, progress=host.frame_progress(len(frames_in)))

@@ -17,6 +17,7 @@ from . import grid_peaks
 from .maps import STRIDE, SeparableMaps, Term, resize_interpolation, upsampling_matrices
 from .paf import assemble_people, connect_limbs
 from .peaks import find_peaks
+from .precision import network_mode
 
 BOXSIZE = 368
 PAD_VALUE = 128
@@ -65,12 +66,9 @@ def torch_runner(model: torch.nn.Module, device=None, autocast_dtype: Optional[t
     def run(batch: np.ndarray):
         target = device if device is not None else next(model.parameters(), torch.empty(0)).device
         pafs, heats = [], []
-        with torch.inference_mode():
+        with network_mode(torch.device(target).type, autocast_dtype):
             for start in range(0, len(batch), chunk):
-                x = torch.from_numpy(batch[start:start + chunk]).to(target)
-                with torch.autocast(device_type=torch.device(target).type, dtype=autocast_dtype,
-                                    enabled=autocast_dtype is not None):
-                    paf, heat = model(x)
+                paf, heat = model(torch.from_numpy(batch[start:start + chunk]).to(target))
                 pafs.append(paf.float().cpu().numpy())
                 heats.append(heat.float().cpu().numpy())
         return np.concatenate(pafs), np.concatenate(heats)

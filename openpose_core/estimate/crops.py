@@ -14,6 +14,7 @@ import torch
 
 from ..pose import Keypoint, Points
 from .maps import resize_interpolation
+from .precision import network_mode
 
 Peak = Optional[Tuple[int, int, float]]
 """A peak in crop pixels ``(x, y, confidence)``, or None when the map has none."""
@@ -55,8 +56,7 @@ def run_network(network: torch.nn.Module, images: np.ndarray, device: torch.devi
     for start in range(0, len(images), chunk_size):
         pixels = torch.from_numpy(images[start:start + chunk_size]).to(device).permute(0, 3, 1, 2)
         batch = torch.empty(pixels.shape, dtype=torch.float32, device=device).copy_(pixels).div_(256).sub_(0.5)
-        with torch.inference_mode(), torch.autocast(device.type, dtype=autocast_dtype,
-                                                    enabled=autocast_dtype is not None):
+        with network_mode(device.type, autocast_dtype):
             output = network(batch)
         if isinstance(output, (list, tuple)):
             output = output[-1]
