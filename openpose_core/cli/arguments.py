@@ -53,6 +53,14 @@ def floats(count: int, at_least: int = 1) -> Callable[[str], List[float]]:
     return parse
 
 
+def scale_factors(text: str) -> List[float]:
+    """``S`` or ``SX,SY``, each > 0 (a negative factor would mirror without swapping left and right)."""
+    values = floats(2)(text)
+    if min(values) <= 0:
+        raise argparse.ArgumentTypeError(f"expected factors > 0 (to mirror, use --flip), got {text!r}")
+    return values
+
+
 def indices(text: str) -> List[int]:
     try:
         return [int(part) for part in text.split(",")]
@@ -74,7 +82,7 @@ def pixel_size(text: str) -> Tuple[int, int]:
 
 def name_list(allowed: Sequence[str]) -> Callable[[str], List[str]]:
     def parse(text: str) -> List[str]:
-        names = [part.strip() for part in text.split(",") if part.strip()]
+        names = list(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))  # once each
         unknown = [name for name in names if name not in allowed]
         if unknown or not names:
             raise argparse.ArgumentTypeError(f"expected a comma-separated list of {', '.join(allowed)}; got {text!r}")

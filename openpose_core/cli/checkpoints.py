@@ -10,7 +10,8 @@ import torch
 from ..weights import WeightsError, convert_checkpoint, load_checkpoint, resolve_checkpoint
 from .arguments import name_list
 from .common import (
-    KINDS, Fatal, add_weights_options, command, describe, keeps_existing, output_file, print_error, print_note,
+    KINDS, Fatal, add_weights_options, command, describe, keeps_existing, names_folder, output_file, print_error,
+    print_note, writes_over_input,
 )
 
 
@@ -34,13 +35,13 @@ def _verify_conversion(source: Path, converted: Path, kind: Optional[str]) -> Tu
 
 
 def run_convert(args) -> int:
-    if args.output and len(args.checkpoints) > 1:
-        raise Fatal("-o names one output file; convert one checkpoint at a time with -o")
+    if args.output and not names_folder(args.output) and len(args.checkpoints) > 1:
+        raise Fatal("-o names one output file; give -o a folder (ending in /) for several checkpoints")
     failed = 0
     for name in args.checkpoints:
         source = Path(name)
         target = output_file(args.output, source.with_suffix(".safetensors"))
-        if target.resolve() == source.resolve():
+        if writes_over_input(target, [source]):
             print_error(f"{source}: the output would replace the checkpoint itself; give another -o")
             failed += 1
             continue

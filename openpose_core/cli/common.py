@@ -85,6 +85,11 @@ def output_file(output: Optional[str], default: Path) -> Path:
     return Path(output) / default.name if names_folder(output) else Path(output)
 
 
+def writes_over_input(output: Path, inputs: Sequence[Path]) -> bool:
+    """Whether ``output`` is one of ``inputs`` (also under another name: a link, a relative path)."""
+    return any(output.resolve() == Path(path).resolve() for path in inputs)
+
+
 def skip_existing(paths: Sequence[Path], overwrite: bool) -> bool:
     """Whether work producing ``paths`` can be skipped: all exist and ``--overwrite`` was not given."""
     return not overwrite and all(path.exists() for path in paths)

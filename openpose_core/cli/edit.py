@@ -10,11 +10,18 @@ from ..formats import PoseFormatError
 from ..media import write_atomically
 from ..pose import BODY_PARTS, FOOT_PARTS, PoseFrame
 from ..retarget import retarget
-from .arguments import floats, indices, name_list, non_negative_int, override, pixel_size, whole_number
+from .arguments import (
+    floats, indices, name_list, non_negative_int, override, pixel_size, scale_factors, whole_number,
+)
 from .common import (
     POSE_ARGUMENT_HELP, Fatal, add_pose_reading_options, command, json_bytes, keeps_existing, output_file,
     print_note, read_pose_file,
 )
+
+
+RETARGET_DEFAULTS = dict(height="reference", anchor="neck", reference_person=0, target_person=0, target_id=None,
+                         override=None)
+"""The options of the "retargeting" group and their defaults: any other value needs --retarget."""
 
 
 class _Operation(argparse.Action):
@@ -89,6 +96,9 @@ def run_edit(args) -> int:
     operations = getattr(args, "operations", None) or []
     if not operations:
         raise Fatal("nothing to do: give at least one editing option (see openpose-core edit --help)")
+    unused = [name for name, default in RETARGET_DEFAULTS.items() if getattr(args, name) != default]
+    if unused and not any(name == "retarget" for name, _ in operations):
+        raise Fatal(f"--{unused[0].replace('_', '-')} applies to --retarget, which is not given")
     if keeps_existing(target, args.overwrite):
         return 0
     frames, is_list = read_pose_file(source, args)
@@ -147,7 +157,7 @@ def add_edit(commands) -> None:
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output (also the input)")
     ops = parser.add_argument_group("editing options (applied in the order given)")
     ops.add_argument("--flip", nargs=0, action=_Operation, help="mirror left-right (left/right labels swapped)")
-    ops.add_argument("--scale", type=floats(2), action=_Operation, metavar="S|SX,SY", help="scale about the centre")
+    ops.add_argument("--scale", type=scale_factors, action=_Operation, metavar="S|SX,SY", help="scale about the centre")
     ops.add_argument("--rotate", type=floats(1), action=_Operation, metavar="DEGREES",
                      help="rotate about the centre, counter-clockwise")
     ops.add_argument("--translate", type=floats(2, at_least=2), action=_Operation, metavar="DX,DY",
@@ -166,17 +176,18 @@ def add_edit(commands) -> None:
     parser.add_argument("--people", type=indices, metavar="I,J",
                         help="people the geometric options and --remove-parts apply to (default: everyone)")
     retarget = parser.add_argument_group("retargeting")
-    retarget.add_argument("--height", choices=("reference", "target"), default="reference",
+    retarget.add_argument("--height", choices=("reference", "target"),
                           help="keep the reference's size (default) or rescale to the target's standing height")
-    retarget.add_argument("--anchor", choices=("neck", "feet"), default="neck",
+    retarget.add_argument("--anchor", choices=("neck", "feet"),
                           help="keep each frame's neck in place (default) or its lowest ankle's ground line")
-    retarget.add_argument("--reference-person", type=whole_number, default=0, metavar="N")
-    retarget.add_argument("--target-person", type=whole_number, default=0, metavar="N")
+    retarget.add_argument("--reference-person", type=whole_number, metavar="N")
+    retarget.add_argument("--target-person", type=whole_number, metavar="N")
     retarget.add_argument("--target-id", type=non_negative_int, metavar="ID",
                           help="retarget the person with this person_id in every frame (a tracked video, where "
                                "the order of people may change) instead of --target-person")
     retarget.add_argument("--override", type=override, action="append", metavar="NAME=FACTOR",
                           help="scale a bone or part by FACTOR instead (e.g. thigh=1.1); repeatable")
+    parser.set_defaults(**RETARGET_DEFAULTS)
     written = parser.add_argument_group("output")
     written.add_argument("--coordinates", choices=("pixels", "normalized"), default="pixels")
     written.add_argument("--confidence", choices=("score", "visibility"), default="score",

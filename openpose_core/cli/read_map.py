@@ -15,7 +15,7 @@ from ..skeleton_image import pose_from_skeleton_image
 from ..track import track_people
 from .common import (
     PROG, USER_ERRORS, Fatal, command, describe, json_bytes, keeps_existing, names_folder, output_file, print_error,
-    print_note,
+    print_note, writes_over_input,
 )
 
 
@@ -31,10 +31,10 @@ def run_read_map(args) -> int:
     maps = [item for item in inputs if item.kind == "image"]
     if not maps:
         return 1
-    one = len(maps) == 1 and not args.list
+    one = len(maps) == 1 and not args.list and not any(Path(spec).is_dir() for spec in args.maps)
     if not one and (args.output is None or names_folder(args.output)):
-        raise Fatal(f"{len(maps)} maps make one JSON list of frames: name its file with -o OUT.json")
-    target = output_file(args.output, maps[0].path.with_suffix(".json"))
+        raise Fatal("the maps make one JSON list of frames: name its file with -o OUT.json")
+    target = _target(args, [item.path for item in maps])
     if keeps_existing(target, args.overwrite):
         return 1 if problems else 0
     frames, failed = [], 0
@@ -54,7 +54,7 @@ def run_read_map(args) -> int:
 
 def _read_map_video(item: Input, args) -> int:
     """A video (or animated image) of maps: one JSON list, a frame per video frame, people tracked."""
-    target = output_file(args.output, item.path.with_suffix(".json"))
+    target = _target(args, [item.path])
     if keeps_existing(target, args.overwrite):
         return 0
     frames: List[PoseFrame] = []
@@ -75,6 +75,14 @@ def _read_map_video(item: Input, args) -> int:
         raise Fatal(f"{item.path}: no frame could be decoded")
     _write_read_maps(target, track_people(frames), args)
     return 0
+
+
+def _target(args, inputs: List[Path]) -> Path:
+    """The JSON file to write (``-o``, by default the first input's name with .json), never an input."""
+    target = output_file(args.output, inputs[0].with_suffix(".json"))
+    if writes_over_input(target, inputs):
+        raise Fatal(f"{target}: the output would replace the map it is read from; give another -o")
+    return target
 
 
 def _read_map(image: np.ndarray, args) -> PoseFrame:

@@ -1,16 +1,19 @@
 """``openpose-core render``: draw the OpenPose map of a pose file."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
-from ..media import encode_png, partial_folder, remove_folder, replace_folder, write_atomically
+from tqdm import tqdm
+
+from ..media import FRAME_NAME, encode_png, partial_folder, remove_folder, replace_folder, write_atomically
 from ..pose import PoseFrame
 from ..render import FIT_MODES, MAX_STICK_WIDTH, STICK_WIDTH, render_pose
 from .arguments import name_list, positive_int, whole_number
 from .common import (
-    DRAWN_PARTS, POSE_ARGUMENT_HELP, Fatal, add_pose_reading_options, command, keeps_existing, output_file,
-    print_note, read_pose_file,
+    DRAWN_PARTS, POSE_ARGUMENT_HELP, PROG, Fatal, add_pose_reading_options, command, keeps_existing, output_file,
+    print_note, read_pose_file, writes_over_input,
 )
 
 
@@ -53,6 +56,10 @@ def run_render(args) -> int:
 
     if len(frames) == 1 and not (is_list and args.output is None):
         target = output_file(args.output, source.with_suffix(".png"))
+        if target.suffix.lower() not in ("", ".png"):
+            raise Fatal(f"{target}: maps are written as PNG; name the output .png")
+        if writes_over_input(target, [source]):
+            raise Fatal(f"{source}: the output would replace the pose file itself; give another -o")
         if keeps_existing(target, args.overwrite):
             return 0
         write_atomically(target, draw(frames[0]))
@@ -62,29 +69,46 @@ def run_render(args) -> int:
         source.with_name(source.name + "_maps") if source.is_dir() else source.with_suffix("")
     if folder.suffix.lower() == ".png":
         raise Fatal(f"{source}: holds {len(frames)} frames; give -o a folder, or pick one with --frame N")
-    if keeps_existing(folder, args.overwrite):
+    if _existing_maps(folder) and not args.overwrite:
+        print_note(f"skipped: {folder}/ holds maps already (--overwrite replaces them)")
         return 0
     partial = partial_folder(folder)
     try:
-        for index, frame in enumerate(frames):
+        for index, frame in enumerate(tqdm(frames, unit="map", desc=PROG, disable=True if args.quiet else None,
+                                           file=sys.stderr, dynamic_ncols=True)):
             (partial / f"{index:06d}.png").write_bytes(draw(frame))
         replace_folder(partial, folder)
     finally:
         remove_folder(partial)
-    print_note(f"wrote {len(frames)} maps to {folder}/")
+    print_note(f"wrote {len(frames)} map{'s' * (len(frames) != 1)} to {folder}/")
     return 0
+
+
+def _existing_maps(folder: Path) -> List[str]:
+    """The maps already in a list's output folder. It may be missing or empty; anything else in it is refused
+    before drawing, as a list's maps replace a folder of maps, never other files."""
+    if not folder.exists():
+        return []
+    if not folder.is_dir():
+        raise Fatal(f"{folder}: exists and is not a folder (a list's maps go into a folder)")
+    names = sorted(entry.name for entry in folder.iterdir())
+    others = [name for name in names if not FRAME_NAME.match(name)]
+    if others:
+        raise Fatal(f"{folder}: holds other files ({others[0]}, ...); give -o a new or empty folder for the maps")
+    return names
 
 
 RENDER_HELP = """\
 Draw the ControlNet OpenPose map of a pose JSON file (OpenPose, sd-webui-controlnet or ComfyUI
 POSE_KEYPOINT; pixel or normalised coordinates).
 
-A single pose is drawn to -o (default: the JSON's name with .png). A list of poses (a video) is drawn
-to a folder of frames 000000.png, 000001.png, ... (-o, default: the JSON's name without extension),
-or pick one with --frame N. The map has the pose's canvas size unless --width/--height say otherwise
-(one of them alone keeps the aspect ratio); --fit says how the canvas is mapped onto another size:
-stretch (independent x/y scaling), contain (whole pose inside, black borders), cover (fill, crop).
-An existing output is kept unless --overwrite.
+A single pose is drawn to -o, a .png file (default: the JSON's name with .png). A list of poses (a
+video) is drawn to a folder of frames 000000.png, 000001.png, ... (-o, default: the JSON's name
+without extension; an existing folder must be empty or hold only such maps), or pick one with
+--frame N. The map has the pose's canvas size unless --width/--height say otherwise (one of them
+alone keeps the aspect ratio); --fit says how the canvas is mapped onto another size: stretch
+(independent x/y scaling), contain (whole pose inside, black borders), cover (fill, crop).
+An existing output (for a list: a folder holding maps) is kept unless --overwrite.
 """
 
 
@@ -107,4 +131,5 @@ def add_render(commands) -> None:
     parser.add_argument("--frame", type=whole_number, metavar="N",
                         help="draw only frame N of a list (0-based; -1 is the last)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_pose_reading_options(parser)
