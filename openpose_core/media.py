@@ -360,7 +360,10 @@ def write_atomically(path: Path, data: bytes) -> None:
     if path.exists() and not path.is_file():
         raise OSError(errno.EEXIST, "exists and is not a regular file (a pipe, device or folder); not replaced",
                       str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):      # a parent is a file: not mkdir's bare "File exists"
+        raise OSError(errno.ENOTDIR, "a folder in its path is a file", str(path)) from None
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
         with open(temporary, "xb") as handle:  # "x": never follows or reuses an existing name
@@ -368,7 +371,8 @@ def write_atomically(path: Path, data: bytes) -> None:
         os.replace(temporary, path)
     except BaseException as error:
         temporary.unlink(missing_ok=True)
-        if isinstance(error, OSError) and error.filename is None:  # e.g. a full disk: say which file
+        # a full disk (no file named), or a folder refusing the temporary: name the output
+        if isinstance(error, OSError) and error.filename in (None, str(temporary)):
             raise OSError(error.errno, error.strerror or str(error), str(path)) from None
         raise
 

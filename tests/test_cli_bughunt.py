@@ -185,8 +185,6 @@ def test_a_small_detect_resolution_keeps_every_joint():
     assert [person.present() for person in frame.people] == [18, 18]
 
 
-@pytest.mark.xfail(strict=True, reason="media.write_atomically re-raises an OSError with the output's name only when "
-                                       "it has none; open() of the temporary file names the temporary")
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc, a folder nobody can create files in")
 def test_an_unwritable_output_is_named_not_its_hidden_temporary(tmp_path, capsys):
     pose = tmp_path / "pose.json"
@@ -194,3 +192,12 @@ def test_an_unwritable_output_is_named_not_its_hidden_temporary(tmp_path, capsys
     assert cli.main(["edit", str(pose), "-o", "/proc/openpose-core-test.json", "--flip"]) == 1
     assert error_lines(capsys.readouterr().err) == [
         "openpose-core: error: /proc/openpose-core-test.json: No such file or directory"]
+
+
+def test_an_output_under_a_file_says_so(tmp_path, capsys):
+    """``-o one.json/out.json`` where one.json is a file was mkdir's bare "one.json: File exists"."""
+    pose = tmp_path / "one.json"
+    write_poses(pose, standing_frame())
+    target = tmp_path / "one.json" / "out.json"
+    assert cli.main(["edit", str(pose), "-o", str(target), "--flip"]) == 1
+    assert error_lines(capsys.readouterr().err) == [f"openpose-core: error: {target}: a folder in its path is a file"]
