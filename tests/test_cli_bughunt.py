@@ -172,9 +172,6 @@ def test_edit_refuses_retarget_options_without_retarget(clip, tmp_path, capsys):
     assert not (tmp_path / "out.json").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="peaks.py compares neighbours in float32 windows (maps.SeparableMaps.windows): "
-                                       "two pixels the reference orders in float64 tie, both become peaks, and the "
-                                       "duplicate elbow takes the wrist's limb, so the wrist is lost")
 def test_a_small_detect_resolution_keeps_every_joint():
     """At detect_resolution=100 (a 128 x 128 detect image) the reference finds all 18 joints of both people;
     we found a second left-elbow peak one pixel beside the first and lost person 0's left wrist."""

@@ -121,7 +121,7 @@ class SeparableMaps:
         """Dense float32 ``size x size`` windows of ``channels[i]`` with top-left pixels ``origins[i]`` (y, x).
 
         Pixels outside the image read as 0 (the reference's peak rule treats them so). float32 is 4x
-        faster here and exact enough for comparing neighbours: near a peak they differ by ~1e-4.
+        faster here; the few neighbours it cannot order (near ties) are compared again with :meth:`at`.
         """
         span = np.arange(size)
         total = np.zeros((len(origins), size, size), dtype=np.float32)
