@@ -279,7 +279,9 @@ def remove_parts(frame: PoseFrame, parts: Union[str, Iterable[str]], *, people: 
     names = {parts} if isinstance(parts, str) else set(parts)  # set("face") would be its letters
     unknown = names - set(PART_SIZES) - {"hands"} - set(BODY_PARTS) - set(FOOT_PARTS)
     if unknown:
-        raise ValueError(f"unknown parts {sorted(unknown)}")
+        groups = [name for name in PART_SIZES if name != "body"] + ["hands", "body"]
+        raise ValueError(f"unknown parts {sorted(unknown)}; known: {', '.join(groups)}, or a joint: "
+                         f"{', '.join(BODY_PARTS + FOOT_PARTS)}")
     groups = (names & set(PART_SIZES)) | ({"left_hand", "right_hand"} if "hands" in names else set())
 
     def without_joints(points: List, labels: Sequence[str]) -> List:

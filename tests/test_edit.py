@@ -300,8 +300,8 @@ def test_remove_parts_groups_and_single_joints():
     assert changed.feet[5] is None and changed.feet[:5] == frame.people[1].feet[:5]
     emptied = edit.remove_parts(frame, ["body", "face", "feet"]).people[0]
     assert emptied.body == [None] * 18 and emptied.face is None and emptied.feet is None
-    with pytest.raises(ValueError, match="elbow"):
-        edit.remove_parts(frame, ["elbow"])
+    with pytest.raises(ValueError, match=r"unknown parts \['elbow'\]; known: left_hand, .*, or a joint: .*left_elbow"):
+        edit.remove_parts(frame, ["elbow"])     # a misspelt name lists the names there are
     assert edit.remove_parts(frame, "face") == edit.remove_parts(frame, ["face"])  # one name, not its letters
 
 
