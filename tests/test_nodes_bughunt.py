@@ -5,29 +5,21 @@ the stand-ins of tests/comfy_stub, like tests/test_nodes.py.
 """
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 import pytest
 import torch
 
-import comfy_stub
 import oracle
+import test_nodes
+from test_nodes import PackDetector, pose_model
+from test_nodes import run as run_node
 
-PACK = comfy_stub.load_pack("openpose_core_pack_bughunt")
-pose_model = sys.modules[PACK.__name__ + ".nodes.pose_model"]
-PackDetector = sys.modules[PACK.__name__ + ".openpose_core.detector"].OpenposeDetector
-
-
-@pytest.fixture
-def comfy(tmp_path, monkeypatch):
-    monkeypatch.setattr(pose_model, "_CACHE", {})
-    return comfy_stub.install(monkeypatch, tmp_path / "ComfyUI")
+comfy = test_nodes.comfy      # the fixture: ComfyUI stand-ins and an empty model cache
 
 
 def run(node_id: str, **inputs):
-    cls = PACK.NODE_CLASS_MAPPINGS[node_id]
-    output = getattr(cls(), cls.FUNCTION)(**inputs)
+    """A node's outputs (also when it returns ComfyUI's {"ui": ..., "result": ...})."""
+    output = run_node(node_id, **inputs)
     return output["result"] if isinstance(output, dict) else output
 
 
