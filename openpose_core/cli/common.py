@@ -41,6 +41,12 @@ def _say(message: str) -> None:
     tqdm.write(_one_line(message), file=sys.stderr)
 
 
+def progress_bar(iterable=None, *, unit: str, quiet: bool, total: Optional[int] = None) -> tqdm:
+    """The commands' progress bar, on stderr: hidden with --quiet, and when stderr is no terminal."""
+    return tqdm(iterable, total=total, unit=unit, desc=PROG, disable=True if quiet else None, file=sys.stderr,
+                dynamic_ncols=True)
+
+
 def print_error(message: str) -> None:
     _say(f"{PROG}: error: {message}")
 

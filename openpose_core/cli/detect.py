@@ -2,7 +2,6 @@
 JSON."""
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +10,6 @@ from typing import List, Optional, Tuple
 import cv2
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from .. import edit
 from ..detector import OpenposeDetector
@@ -29,7 +27,7 @@ from ..weights import DEFAULT_REPO
 from .arguments import bounded_number, non_negative_int, positive_int
 from .common import (
     PROG, USER_ERRORS, Fatal, add_weights_options, command, describe, json_bytes, output_folder, print_error,
-    skip_existing,
+    progress_bar, skip_existing,
 )
 
 
@@ -243,8 +241,7 @@ def run_detect(args) -> int:
             todo.append(item)
     images = [item for item in todo if item.kind == "image"]
     videos = [item for item in todo if item.kind == "video"]
-    with tqdm(total=len(images), unit="frame", desc=PROG, disable=True if args.quiet else None,
-              file=sys.stderr, dynamic_ncols=True) as bar:
+    with progress_bar(total=len(images), unit="frame", quiet=args.quiet) as bar:
         _detect_images(images, work, tally, bar)
         for item in videos:
             try:

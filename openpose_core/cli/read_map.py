@@ -1,12 +1,10 @@
 """``openpose-core read-map``: read OpenPose map images (or a video of maps) back into pose JSON."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import List
 
 import numpy as np
-from tqdm import tqdm
 
 from ..image import read_image
 from ..media import Input, InputError, VideoReader, find_inputs, write_atomically
@@ -14,8 +12,8 @@ from ..pose import PoseFrame
 from ..skeleton_image import pose_from_skeleton_image
 from ..track import track_people
 from .common import (
-    PROG, USER_ERRORS, Fatal, command, describe, json_bytes, keeps_existing, names_folder, output_file, print_error,
-    print_note, writes_over_input,
+    USER_ERRORS, Fatal, command, describe, json_bytes, keeps_existing, names_folder, output_file, print_error,
+    print_note, progress_bar, writes_over_input,
 )
 
 
@@ -38,8 +36,7 @@ def run_read_map(args) -> int:
     if keeps_existing(target, args.overwrite):
         return 1 if problems else 0
     frames, failed = [], 0
-    for item in tqdm(maps, unit="map", desc=PROG, disable=True if args.quiet or one else None, file=sys.stderr,
-                     dynamic_ncols=True):
+    for item in progress_bar(maps, unit="map", quiet=args.quiet or one):
         try:
             frames.append(_read_map(read_image(item.path, keep_alpha=True), args))
         except USER_ERRORS as error:
@@ -62,8 +59,7 @@ def _read_map_video(item: Input, args) -> int:
         video = VideoReader(item.path, keep_alpha=True)     # transparent means background, as for one map
     except InputError as error:
         raise Fatal(str(error)) from None
-    with video, tqdm(total=video.frame_count or None, unit="frame", desc=PROG, file=sys.stderr,
-                     disable=True if args.quiet else None, dynamic_ncols=True) as bar:
+    with video, progress_bar(total=video.frame_count or None, unit="frame", quiet=args.quiet) as bar:
         for chunk in video.chunks(16):
             for image in chunk:
                 try:

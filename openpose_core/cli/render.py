@@ -1,19 +1,16 @@
 """``openpose-core render``: draw the OpenPose map of a pose file."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import List, Optional, Tuple
-
-from tqdm import tqdm
 
 from ..media import FRAME_NAME, encode_png, partial_folder, remove_folder, replace_folder, write_atomically
 from ..pose import PoseFrame
 from ..render import FIT_MODES, MAX_STICK_WIDTH, STICK_WIDTH, render_pose
 from .arguments import name_list, positive_int, whole_number
 from .common import (
-    DRAWN_PARTS, POSE_ARGUMENT_HELP, PROG, Fatal, add_pose_reading_options, command, keeps_existing, output_file,
-    print_note, read_pose_file, writes_over_input,
+    DRAWN_PARTS, POSE_ARGUMENT_HELP, Fatal, add_pose_reading_options, command, keeps_existing, output_file,
+    print_note, progress_bar, read_pose_file, writes_over_input,
 )
 
 
@@ -74,8 +71,7 @@ def run_render(args) -> int:
         return 0
     partial = partial_folder(folder)
     try:
-        for index, frame in enumerate(tqdm(frames, unit="map", desc=PROG, disable=True if args.quiet else None,
-                                           file=sys.stderr, dynamic_ncols=True)):
+        for index, frame in enumerate(progress_bar(frames, unit="map", quiet=args.quiet)):
             (partial / f"{index:06d}.png").write_bytes(draw(frame))
         replace_folder(partial, folder)
     finally:
