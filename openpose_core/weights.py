@@ -95,13 +95,13 @@ def resolve_checkpoint(
 ) -> Path:
     """Local path of the checkpoint ``load_network`` would use (downloading it from the Hub if needed).
 
-    An existing file is returned as is (``filename`` is ignored). In a folder, ``filename`` is used and
+    An existing file is returned as is (``filename`` is ignored); ``~`` is the home folder. In a folder, ``filename`` is used and
     its ``.safetensors`` sibling is taken when only that exists (``load_checkpoint`` prefers the sibling in
     any case). On the Hub the ``.safetensors`` name is tried first and the ``.pth`` fetched only if the repo
     has none; in offline mode both come from the local cache.
     """
     _network(kind)
-    source = os.fspath(pretrained_model_or_path)
+    source = os.path.expanduser(os.fspath(pretrained_model_or_path))    # no repo id starts with ~
     if os.path.isfile(source):
         return Path(source)
     repo_id, filename = _repo_and_filename(kind, source, filename)

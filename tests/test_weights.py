@@ -69,6 +69,15 @@ def test_loads_each_published_layout_from_a_file_path(kind, checkpoint_folder, p
     assert has_weights(net, kind, published_states[kind])
 
 
+def test_a_home_folder_path_with_a_tilde(checkpoint_folder, monkeypatch):
+    """``~/models/...`` (a path the shell did not expand: Python, a node's text field) is the home folder,
+    not a Hub repo id."""
+    monkeypatch.setenv("HOME", str(checkpoint_folder.parent))
+    home_path = f"~/{checkpoint_folder.name}"
+    assert resolve_checkpoint("hand", home_path) == checkpoint_folder / HAND
+    assert resolve_checkpoint("hand", f"{home_path}/{HAND}") == checkpoint_folder / HAND
+
+
 def test_first_load_from_a_folder_caches_a_conversion_that_later_loads_use(
         checkpoint_folder, published_states, monkeypatch):
     load_network("hand", checkpoint_folder)
