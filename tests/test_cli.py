@@ -506,7 +506,8 @@ def test_weights_and_device_problems_stop_with_one_line(hf_env, tmp_path, capsys
     assert "no-such/repo/body_pose_model.pth" in line and "no such Hub repo" in line
     if not torch.cuda.is_available():
         assert cli.main(["detect", image, "-o", str(tmp_path / "out"), "--device", "cuda"]) == 1
-        assert "--device cuda: PyTorch sees 0 CUDA GPU(s) here (use --device cpu)" in error_lines(capsys.readouterr().err)[0]
+        assert "--device cuda: PyTorch sees 0 CUDA GPU(s) here (use --device cpu)" in \
+            error_lines(capsys.readouterr().err)[0]
     assert cli.main(["detect", image, "-o", image]) == 1
     assert "not a folder" in error_lines(capsys.readouterr().err)[0]
     assert cli.main(["download", "--model", "no-such/repo", "--parts", "hand"]) == 1

@@ -606,7 +606,8 @@ def lone_dots_report(seed: int, factor: float, jpeg: Optional[int]) -> Tuple[int
     people = []
     for part in range(NUM_BODY):
         body: List[Optional[Keypoint]] = [None] * NUM_BODY
-        body[part] = Keypoint(float(40 + part % 6 * 80 + rng.integers(0, 20)), float(40 + part // 6 * 80 + rng.integers(0, 20)))
+        body[part] = Keypoint(float(40 + part % 6 * 80 + rng.integers(0, 20)),
+                              float(40 + part // 6 * 80 + rng.integers(0, 20)))
         people.append(Person(body=body))
     image, fx, fy = degrade(render_pose(PoseFrame(people, 520, 280)), factor, "area", jpeg)
     parsed = pose_from_skeleton_image(image, hands=False, face=False)

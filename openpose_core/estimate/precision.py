@@ -7,7 +7,7 @@ depend on its place in a batch; so plain fp32 runs turn it off, only while a net
 from __future__ import annotations
 
 import threading
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from typing import Iterator, Optional
 
 import torch
@@ -20,12 +20,8 @@ _saved: object = None
 @contextmanager
 def network_mode(device_type: str, autocast_dtype: Optional[torch.dtype]) -> Iterator[None]:
     """Inference mode, and autocast to ``autocast_dtype``, or with None full fp32 convolutions."""
-    with ExitStack() as stack:
-        stack.enter_context(torch.inference_mode())
-        if autocast_dtype is None:
-            stack.enter_context(_without_tf32())
-        else:
-            stack.enter_context(torch.autocast(device_type, dtype=autocast_dtype))
+    precision = _without_tf32() if autocast_dtype is None else torch.autocast(device_type, dtype=autocast_dtype)
+    with torch.inference_mode(), precision:
         yield
 
 

@@ -143,7 +143,9 @@ def settle_hidden(groups: List[List[int]], joints: Joints, trusted: Container[in
     return groups, covered
 
 
-WRISTS = (4, 7)
+FOREARMS = {"right_hand": (3, 4), "left_hand": (6, 7)}
+"""hand -> (elbow, wrist) of its arm."""
+WRISTS = tuple(wrist for _, wrist in FOREARMS.values())
 """The body parts a hand's wrist dot lies on."""
 
 EARS = {16: (14, 2), 17: (15, 5)}

@@ -12,6 +12,7 @@ from .colours import BODY_HUE_STEP, BODY_YCC, Classes, LUMA_MATCH, hue_weight, r
 from ..pose import NUM_BODY
 from .dots import Dots, Joints, MIN_DOT_FRACTION, vertex
 from .geometry import directions, window_around
+from .people import FOREARMS
 from .sticks import LIMB_OF, STICK_WIDTH
 
 
@@ -75,7 +76,7 @@ def wrists_on_forearms(bodies: List[np.ndarray], hand_of: Dict[Tuple[int, str], 
     result = []
     for index, body in enumerate(bodies):
         body = body.copy()
-        for elbow, wrist, side in ((3, 4, "right_hand"), (6, 7, "left_hand")):
+        for side, (elbow, wrist) in FOREARMS.items():
             hand = hand_of.get((index, side))
             if np.isnan(body[wrist, 0]) and hand is not None and any(
                     np.hypot(*(start - body[elbow])) <= dots.radius and np.hypot(*(end - hand[0])) <= 0.6 * dots.radius

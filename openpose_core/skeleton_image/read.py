@@ -17,7 +17,7 @@ from .hands import (
     MIN_LONE_HAND, attach_hands, by_hand, drop_hand_pieces, find_blue_dots, label_hands, link_hand_dots,
 )
 from .heads import relabel_heads
-from .people import EARS, STRONG, adopt_ears, assemble, join_twins, settle_hidden
+from .people import EARS, FOREARMS, STRONG, adopt_ears, assemble, join_twins, settle_hidden
 from .placing import add_dots_under_faces, centre_by_luma, drawn_on_pixel, fit_drawn_dots, wrists_on_forearms
 from .readings import (
     add_faint_dots, add_unseen_dots, luma_weighed_heads, name_lone_dots, named_alone,
@@ -152,7 +152,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
 
     forearm_ends = [(joints.xy[start], joints.xy[end]) for link in links
                     for start, end in ((link.first, link.second), (link.second, link.first))
-                    if (parts[start], parts[end]) in ((3, 4), (6, 7)) and joints.score[end] <= 0]
+                    if (parts[start], parts[end]) in FOREARMS.values() and joints.score[end] <= 0]
     bodies = wrists_on_forearms(bodies, hand_of, forearm_ends, blue, classes, dots, scale, native)
     if palette_part is not None and native:
         bodies = fit_drawn_dots(bodies, palette_part, classes.black)

@@ -178,18 +178,22 @@ def _bridges(redraw: "Redraw", people: List[np.ndarray], loose: List[np.ndarray]
 def _unheld(redraw: "Redraw", people: List[np.ndarray],
             loose_dots: Sequence[Tuple[int, np.ndarray]]) -> List[np.ndarray]:
     """The loose dots that are no joint of anyone's yet, as one-joint bodies."""
-    pieces = []
+    pieces, joints = [], _joints(people)
     for part, place in loose_dots:
-        if not _held(redraw, people, place):
+        if not _held(redraw, joints, place):
             piece = np.full((NUM_BODY, 2), np.nan)
             piece[part] = place
             pieces.append(piece)
     return pieces
 
 
-def _held(redraw: "Redraw", people: List[np.ndarray], place: np.ndarray) -> bool:
-    """Whether a joint of someone's lies on ``place`` (within a dot radius)."""
-    joints = np.vstack([body[~np.isnan(body[:, 0])] for body in people] + [np.zeros((0, 2))])
+def _joints(people: List[np.ndarray]) -> np.ndarray:
+    """Every joint of every person (n x 2)."""
+    return np.vstack([body[~np.isnan(body[:, 0])] for body in people] + [np.zeros((0, 2))])
+
+
+def _held(redraw: "Redraw", joints: np.ndarray, place: np.ndarray) -> bool:
+    """Whether one of ``joints`` (:func:`_joints`) lies on ``place`` (within a dot radius)."""
     return bool(len(joints)) and bool(np.hypot(*(joints - place).T).min() < redraw.radius)
 
 
@@ -207,7 +211,7 @@ def _adopt_loose_dots(redraw: "Redraw", people: List[np.ndarray],
     head near it; for a limb dot, a person holding a joint its stick would join."""
     people = list(people)
     for part, place in loose_dots:
-        if _held(redraw, people, place):
+        if _held(redraw, _joints(people), place):     # people grow as dots join them
             continue
         best: Optional[Tuple[float, int, np.ndarray]] = None
         for index, body in enumerate(people):
