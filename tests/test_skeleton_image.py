@@ -508,6 +508,7 @@ def test_jpeg_maps_mostly_come_back(factor, interpolation, budget):
     (233, 0.5, "area"),      # than both, so no blend of them
     (1, 0.5, "area"),        # a shoulder found twice, 1.5 px apart, each find linked to other sticks: one
     (169, 0.5, "area"),      # person holds the neck and one the arm; the two finds are one dot, they join
+    (22, 0.5, "area"),       # a knee found twice, the second find's piece also holding a wrong nose
     (488, 1.0, "area"),      # an ankle on another person's shin, also read as that shin's knee
 ])
 def test_jpeg_hard_scenes(seed, factor, interpolation):
@@ -516,8 +517,9 @@ def test_jpeg_hard_scenes(seed, factor, interpolation):
 
 
 def test_pieces_holding_the_same_dots_found_twice_join():
-    """JPEG may find a dot twice, a pixel or two apart, each find linked to other sticks: pieces whose
-    shared joints all lie within 1.5 dot radii are one person (the dots midway); others stay apart."""
+    """JPEG may find a dot twice, a pixel or two apart, each find linked to other sticks: pieces that share
+    at least as many joints within 1.5 dot radii as farther apart are one person (those dots midway, the
+    larger piece's kept for the others); pieces sharing only far joints, or more far than near, stay apart."""
     from openpose_core.skeleton_image.people import join_twins
 
     def body(points):
@@ -531,10 +533,12 @@ def test_pieces_holding_the_same_dots_found_twice_join():
     joined = join_twins([twins, legs], radius=2.0)
     assert len(joined) == 1
     np.testing.assert_allclose(joined[0][[11, 12, 13]], [(60.5, 60.5), (60.75, 90), (60, 120)])
-    apart = body({12: (65, 90), 13: (60, 120)})                          # 5 px: another person's knee
-    half = body({11: (61, 61), 12: (70, 95), 13: (60, 120)})             # one shared joint far off
-    kept = join_twins([legs.copy(), apart, half], radius=2.0)
-    assert len(kept) == 3 and np.isnan(kept[0][13, 0])
+    apart = body({12: (65, 90), 13: (66, 125)})                          # 5 px: another person's knee
+    crossing = body({1: (50.5, 20), 8: (30, 60), 9: (45, 95), 10: (40, 120)})  # a neck near, two far
+    echo = body({11: (61, 61), 12: (70, 95), 13: (60, 120)})             # a hip found twice, a wrong knee
+    kept = join_twins([legs.copy(), apart, crossing, echo], radius=2.0)
+    assert len(kept) == 3
+    np.testing.assert_allclose(kept[0][[11, 12, 13]], [(60.5, 60.5), (60, 90), (60, 120)])
 
 
 def test_blend_explanations_compete():

@@ -80,11 +80,12 @@ Method:
    the people are drawn again the way the renderer draws them, at the map's scale, and compared with the
    map. Two pieces of a person whose stick between them looked too patchy are joined, and joints that
    nothing drawn explains (blends of two dots) are dropped, when the drawing they change fits the colour
-   the map shows there. Two people whose shared joints all lie within 1.5 dot radii of each other are one
-   person whose dots JPEG found twice, the finds linked to different sticks: they join. In shrunk maps
-   (about one chroma sample per dot) a head whose nose was read as the pink l-ear or the orange neck joins
-   its neck through that dot renamed nose, when the neck-nose
-   stick that this draws fits; and, once the hand pieces below are set aside, a limb joint whose dot lost
+   the map shows there. Two people who share at least as many joints within 1.5 dot radii of each other as
+   farther apart are one person whose dots JPEG found twice, the finds linked to different sticks (the
+   second find's piece may hold a wrong find of another part too): they join, the larger one's points
+   kept where the shared joints lie apart. In shrunk maps (about one chroma sample per dot) a head whose
+   nose was read as the pink l-ear or the orange neck joins its neck through that dot renamed nose, when
+   the neck-nose stick that this draws fits; and, once the hand pieces below are set aside, a limb joint whose dot lost
    its colour is added where its stick, leaving the person, ends on black, or where it meets the joint's
    other stick, leaving another piece (which then joins). In any JPEG map a dot left loose joins a person
    lacking that part: a head dot the head beside it, a limb dot (a wrist whose forearm looked too patchy
@@ -130,7 +131,7 @@ Limitations (see tests/test_skeleton_image.py for the measured rates):
   reds): over 300 random scenes of 1-5 people, 99.99 % of visible joints come back at the drawn size and
   99.9 % at 0.75x. Maps shrunk to half size *and* JPEG-compressed keep about one chroma sample per dot:
   a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 97.6 % come
-  back and 1.9 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
+  back and 1.8 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
   can still pass for a blue-ish thigh or shin (0.7 % of joints at the drawn size with hands drawn, 1.8 %
   at 0.75x). Maps shrunk by sampling pixels (nearest neighbour) and then JPEG-compressed are harder still:
   the half-pixel dot evidence that rescues their PNG form is not used in JPEG maps, where it made two

@@ -203,8 +203,11 @@ _TWIN_REACH = 1.5    # dot radii between two finds of one dot
 
 def join_twins(bodies: List[np.ndarray], radius: float) -> List[np.ndarray]:
     """JPEG may find a dot twice, a pixel or two apart, and link the two finds to different sticks: two
-    people then share parts whose points all lie within 1.5 dot radii of the other's. They are one
-    person (the larger one, in its place), each shared dot midway between its finds."""
+    people then share parts whose points lie within 1.5 dot radii of the other's. When at least as many
+    shared parts lie that close as farther apart (the second find's piece may also hold a wrong find of
+    another part), they are one person (the larger one, in its place): each dot found twice midway
+    between its finds, the larger one's points kept for the other shared parts. Two people who merely
+    touch share one close joint and hold others apart."""
     bodies = [body.copy() for body in bodies]
     present = [~np.isnan(body[:, 0]) for body in bodies]
     joined = set()
@@ -212,10 +215,14 @@ def join_twins(bodies: List[np.ndarray], radius: float) -> List[np.ndarray]:
         for other, body in enumerate(bodies):
             shared = present[index] & present[other]
             if other == index or other in joined or present[other].sum() < present[index].sum() or \
-                    not shared.any() or _farthest(body[shared], bodies[index][shared]) > _TWIN_REACH * radius:
+                    not shared.any():
+                continue
+            near = shared.copy()
+            near[shared] = np.hypot(*(body[shared] - bodies[index][shared]).T) <= _TWIN_REACH * radius
+            if not near.any() or near.sum() < (shared & ~near).sum():
                 continue
             body[present[index] & ~shared] = bodies[index][present[index] & ~shared]
-            body[shared] = 0.5 * (body[shared] + bodies[index][shared])
+            body[near] = 0.5 * (body[near] + bodies[index][near])
             present[other] |= present[index]
             joined.add(index)
             break
