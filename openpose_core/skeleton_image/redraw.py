@@ -22,7 +22,8 @@ a joint where that unexplained stick ends on black, and a joint lost between two
 hip between the neck's cyan stick and the azure thigh) where they meet, joining the pieces either side.
 In any JPEG map it gives a dot left loose to the person lacking that part whose drawing it completes: a
 head dot (an ear, whose only stick hides under the head dots) to the head beside it, a wrist whose
-forearm looked too patchy to link to the elbow's person, when the dot and sticks drawn there fit.
+forearm looked too patchy to link to the elbow's person, when the dot and sticks drawn there fit. In
+shrunk maps a limb dot still loose may then stand alone, when the dot drawn there fits.
 
 Limits: otherwise only joints the parse found are judged. A stick whose end joint was not found (a nose
 under an elbow dot) leaves its colour unexplained, and a joint whose own stick runs under it can then
@@ -58,6 +59,7 @@ _STICK_HUE = 0.9        # cosine between unexplained colour and a stick's colour
 _STICK_LEVEL = 0.4      # ... and at least this share of its brightness
 _BACKGROUND = 60.0      # brightest channel (blurred) that still counts as black beyond a stick's end
 _LIMB_PARTS = range(1, 14)  # not head joints: their short sticks hide under the head dots
+_LONE_PARTS = range(2, 11)  # shoulders to right ankle: not neck or head (blends), nor blue-ish (hand dots)
 _HEAD_REACH = 5.0       # dot radii from a head's nearest dot to a loose head dot it may take
 _MAX_CHANGES = 60
 _LIMB_STARTS, _LIMB_ENDS = np.array(DRAWN_LIMBS).T
@@ -105,7 +107,10 @@ def add_missing_joints(redraw: "Redraw", bodies: List[np.ndarray], loose_dots: S
       stick would join.
 
     Each addition must gain, and its dot and sticks fit the colour the drawing leaves unexplained."""
-    return _adopt_loose_dots(redraw, _extend_limbs(redraw, bodies, loose_dots) if stick_ends else bodies, loose_dots)
+    if not stick_ends:
+        return _adopt_loose_dots(redraw, bodies, loose_dots)
+    return _stand_alone(redraw, _adopt_loose_dots(redraw, _extend_limbs(redraw, bodies, loose_dots), loose_dots),
+                        loose_dots)
 
 
 def _extend_limbs(redraw: "Redraw", bodies: List[np.ndarray],
@@ -238,6 +243,36 @@ def _better_addition(redraw: "Redraw", people: List[np.ndarray], index: int, add
     box = redraw.box(_extent(added[_ends(added, part)]))
     gain, fit = redraw.gain(box, people, people[:index] + [added] + people[index + 1:])
     return (gain, index, added) if gain > 0 and fit >= _ADD_FIT and (best is None or gain > best[0]) else best
+
+
+def _stand_alone(redraw: "Redraw", people: List[np.ndarray],
+                 loose_dots: Sequence[Tuple[int, np.ndarray]]) -> List[np.ndarray]:
+    """Shrunk maps: a loose limb dot too faint to stand alone by its colour (a wrist whose elbow is missing,
+    half under a neck) is a one-joint person when drawing it there explains the map: the dot fits what the
+    drawing leaves unexplained, better drawn as its part than as any other, and no unexplained stick of its
+    limbs (or of its neighbouring hues') leaves it: a joint standing alone has no drawn neighbour, while a
+    joint whose link failed, or a dot named a hue step off, leaves a stick behind."""
+    people = list(people)
+    unexplained = _Unexplained(redraw.target - redraw.draw((0, 0, redraw.width, redraw.height), people))
+    for part, place in loose_dots:
+        if part not in _LONE_PARTS or _held(redraw, _joints(people), place):
+            continue
+        box = redraw.box((place, place))
+        drawn = []
+        for other in range(NUM_BODY):
+            dot = np.full((NUM_BODY, 2), np.nan)
+            dot[other] = place
+            drawn.append((*redraw.gain(box, people, people + [dot]), other))
+        gain, fit, best = max(drawn)
+        hues = {part - 1, part, part + 1}
+        if best != part or gain <= 0 or fit < _ADD_FIT or any(
+                _stick_tip(redraw, unexplained.sticks(limb), place) is not None
+                for limb, ends in enumerate(DRAWN_LIMBS) if hues & set(ends)):
+            continue
+        lone = np.full((NUM_BODY, 2), np.nan)
+        lone[part] = place
+        people.append(lone)
+    return people
 
 
 class _Unexplained:
