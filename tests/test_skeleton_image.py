@@ -511,6 +511,8 @@ def test_jpeg_maps_mostly_come_back(factor, interpolation, budget):
     (22, 0.5, "area"),       # a knee found twice, the second find's piece also holding a wrong nose
     (241, 0.5, "area"),      # a wrist standing alone (no elbow), half under a neck: too faint to stand
     (245, 0.5, "area"),      # alone by colour, but drawn alone it explains the map (245: on a hip's stick)
+    (68, 0.5, "area"),       # two pieces of one person both hold a part (68: the r-shoulder dot also read
+    (188, 0.5, "area"),      # as the neck; 188: a knee found twice): joined, keeping the part that draws best
     (488, 1.0, "area"),      # an ankle on another person's shin, also read as that shin's knee
 ])
 def test_jpeg_hard_scenes(seed, factor, interpolation):

@@ -78,7 +78,8 @@ Method:
    apart).
 6. Redrawing (:mod:`.redraw`, :mod:`.placing`; JPEG maps: PNG maps, resized or not, keep exact colours):
    the people are drawn again the way the renderer draws them, at the map's scale, and compared with the
-   map. Two pieces of a person whose stick between them looked too patchy are joined, and joints that
+   map. Two pieces of a person whose stick between them looked too patchy are joined (also when both hold
+   one part: the r-shoulder's dot also read as the neck may take the left arm away), and joints that
    nothing drawn explains (blends of two dots) are dropped, when the drawing they change fits the colour
    the map shows there. Two people who share at least as many joints within 1.5 dot radii of each other as
    farther apart are one person whose dots JPEG found twice, the finds linked to different sticks (the

@@ -7,7 +7,9 @@ and a blend of two dots may pass for one more joint. Drawing the parsed people t
 the map, both slightly blurred against JPEG's ringing, judges such choices on everything they draw at once.
 
 Changes are tried best first while they bring the drawing closer to the map: join two pieces of people
-that hold no part twice (drawing the sticks between them), or drop a joint (its dot and sticks). In
+that hold no part twice (drawing the sticks between them), or drop a joint (its dot and sticks). Two
+pieces that both hold one part may join keeping either one's: the r-shoulder's orange dot, also read as
+the neck, may take the left arm away from the body that holds the real neck. In
 shrunk JPEG maps (``rename_noses``), where a dot keeps about one chroma sample, a piece may also join a
 body through one of its dots renamed nose: a nose under purple eyes reads as the pink l-ear (or the
 orange neck), and its head then lacks the long neck-nose stick that would have joined it. A change
@@ -72,7 +74,8 @@ Extent = Optional[Tuple[np.ndarray, np.ndarray]]  # low and high corners of the 
 
 
 class Change(NamedTuple):
-    """("drop", person, part), ("join", person, other) or ("nose", piece, body, part): join ``piece`` to
+    """("drop", person, part), ("join", person, other), ("clash", piece, body, part): join ``piece`` to
+    ``body``, both holding ``part``, without the piece's; or ("nose", piece, body, part): join ``piece`` to
     ``body`` with the piece's ``part`` renamed nose."""
     kind: str
     person: int
@@ -466,8 +469,12 @@ def _changes(people: Dict[int, np.ndarray], rename_noses: bool) -> Iterator[Chan
         for part in np.flatnonzero(held[index]):
             yield Change("drop", index, part=int(part))
     for first, second in itertools.combinations(people, 2):
-        if not (held[first] & held[second]).any():
+        shared = np.flatnonzero(held[first] & held[second])
+        if len(shared) == 0:
             yield Change("join", first, second)
+        elif len(shared) == 1:
+            yield Change("clash", first, second, int(shared[0]))
+            yield Change("clash", second, first, int(shared[0]))
     if not rename_noses:
         return
     for piece, body in itertools.permutations(people, 2):
@@ -498,11 +505,13 @@ def _apply(change: Change, people: Dict[int, np.ndarray], order: List[int],
     if change.kind == "join":
         return _join(people, order, change.person, change.other, new_id)
     piece = people[change.person]
-    renamed = piece.copy()
-    renamed[_NOSE], renamed[change.part] = piece[change.part], np.nan
-    people[change.person] = renamed
+    changed = piece.copy()
+    changed[change.part] = np.nan
+    if change.kind == "nose":
+        changed[_NOSE] = piece[change.part]
+    people[change.person] = changed
     people, order, extent = _join(people, order, change.person, change.other, new_id)
-    moved = [piece[_ends(piece, change.part)]]      # the renamed dot's sticks in the piece go
+    moved = [piece[_ends(piece, change.part)]]      # the changed dot's sticks in the piece go
     if extent is not None:
         moved.append(np.stack(extent))
     return people, order, _extent(np.vstack(moved))
