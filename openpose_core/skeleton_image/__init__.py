@@ -76,27 +76,27 @@ Method:
    unambiguous; a lone blue dot (the left knee's colour, also every hand dot's) only when no blue dot other
    than people's joints is near and it is no dot of a hand found in step 7 (a big hand's dots lie far
    apart).
-6. Redrawing (:mod:`.redraw`, :mod:`.placing`; JPEG maps: PNG maps, resized or not, keep exact colours):
-   the people are drawn again the way the renderer draws them, at the map's scale, and compared with the
-   map. Two pieces of a person whose stick between them looked too patchy are joined (also when both hold
-   one part: the r-shoulder's dot also read as the neck may take the left arm away), and joints that
-   nothing drawn explains (blends of two dots) are dropped, when the drawing they change fits the colour
-   the map shows there. Two people who share at least as many joints within 1.5 dot radii of each other as
-   farther apart are one person whose dots JPEG found twice, the finds linked to different sticks (the
-   second find's piece may hold a wrong find of another part too): they join, the larger one's points
-   kept where the shared joints lie apart. In shrunk maps (about one chroma sample per dot) a head whose
-   nose was read as the pink l-ear or the orange neck joins its neck through that dot renamed nose, when
-   the neck-nose stick that this draws fits; and, once the hand pieces below are set aside, a limb joint whose dot lost
-   its colour is added where its stick, leaving the person, ends on black, or where it meets the joint's
-   other stick, leaving another piece (which then joins). In any JPEG map a dot left loose joins a person
-   lacking that part: a head dot the head beside it, a limb dot (a wrist whose forearm looked too patchy
-   to link) a person holding the joint its stick would join. In shrunk maps a limb dot still loose and too
-   faint to stand alone by its colour (a wrist whose elbow is missing, half under a neck) stands alone
-   when drawing it there fits the map, better as its part than as any other, and no unexplained stick
-   leaves it (a joint alone has no drawn neighbour). Last, JPEG smears chroma across dot edges (an l-ear
-   drawn over its l-eye pulls the eye's colour centre up to 2 px away) but keeps luma at full resolution:
-   in JPEG maps, each joint is re-centred, within 2 px, on the pixels with its luma and roughly its hue (a
-   blue knee that slid along its lighter thigh comes back to the pixels as dark as pure blue).
+6. Redrawing (:mod:`.redraw`, :mod:`.placing`; JPEG maps: PNG maps, resized or not, keep exact colours): the
+   people are drawn again the way the renderer draws them, at the map's scale, and compared with the map. Two
+   pieces of a person whose stick between them looked too patchy are joined (also when both hold one part: the
+   r-shoulder's dot also read as the neck may take the left arm away), and joints that nothing drawn explains
+   (blends of two dots) are dropped, when the drawing they change fits the colour the map shows there. Two
+   people who share at least as many joints within 1.5 dot radii of each other as farther apart are one person
+   whose dots JPEG found twice, the finds linked to different sticks (the second find's piece may hold a wrong
+   find of another part too): they join, the larger one's points kept where the shared joints lie apart. In
+   shrunk maps (about one chroma sample per dot) a head whose nose was read as the pink l-ear or the orange
+   neck joins its neck through that dot renamed nose, when the neck-nose stick that this draws fits; and, once
+   the hand pieces below are set aside, a limb joint whose dot lost its colour is added where its stick,
+   leaving the person, ends on black, or where it meets the joint's other stick, leaving another piece (which
+   then joins). In any JPEG map a dot left loose joins a person lacking that part: a head dot the head beside
+   it, a limb dot (a wrist whose forearm looked too patchy to link) a person holding the joint its stick would
+   join. In shrunk maps a limb dot still loose and too faint to stand alone by its colour (a wrist whose elbow
+   is missing, half under a neck) stands alone when drawing it there fits the map, better as its part than as
+   any other, and no unexplained stick leaves it (a joint alone has no drawn neighbour). Last, JPEG smears
+   chroma across dot edges (an l-ear drawn over its l-eye pulls the eye's colour centre up to 2 px away) but
+   keeps luma at full resolution: in JPEG maps, each joint is re-centred, within 2 px, on the pixels with its
+   luma and roughly its hue (a blue knee that slid along its lighter thigh comes back to the pixels as dark as
+   pure blue).
 7. Hands (``hands``, :mod:`.hands`). Blue dots that are not people's left knees (in JPEG, nor their
    blue-ish hips and ankles), joined pairwise by straight thin lines of one of the 20 hand-edge hues with
    no other dot on the way, are labelled by the edges' colours (a dot on two edges of different colours

@@ -227,7 +227,3 @@ def join_twins(bodies: List[np.ndarray], radius: float) -> List[np.ndarray]:
             joined.add(index)
             break
     return [body for index, body in enumerate(bodies) if index not in joined]
-
-
-def _farthest(points: np.ndarray, others: np.ndarray) -> float:
-    return float(np.hypot(*(points - others).T).max())

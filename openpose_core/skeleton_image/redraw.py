@@ -107,7 +107,8 @@ def add_missing_joints(redraw: "Redraw", bodies: List[np.ndarray], loose_dots: S
     - A dot left loose (``loose_dots``: (part, position) readings) joins a person lacking that part: a
       head dot (mostly an ear: its only stick, to its eye, hides under the head dots) the head next to it,
       a limb dot (mostly a wrist whose forearm looked too patchy to link) a person holding a joint its
-      stick would join.
+      stick would join. In shrunk maps a limb dot still loose then stands alone where the dot drawn
+      there explains the map (see :func:`_stand_alone`).
 
     Each addition must gain, and its dot and sticks fit the colour the drawing leaves unexplained."""
     if not stick_ends:
