@@ -135,7 +135,7 @@ Limitations (see tests/test_skeleton_image.py for the measured rates):
   99.9 % at 0.75x. Maps shrunk to half size *and* JPEG-compressed keep about one chroma sample per dot:
   a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 97.7 % come
   back and 1.8 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
-  can still pass for a blue-ish thigh or shin (0.7 % of joints at the drawn size with hands drawn, 1.8 %
+  can still pass for a blue-ish thigh or shin (0.7 % of joints at the drawn size with hands drawn, 1.6 %
   at 0.75x). Maps shrunk by sampling pixels (nearest neighbour) and then JPEG-compressed are harder still:
   the half-pixel dot evidence that rescues their PNG form is not used in JPEG maps, where it made two
   people's close same-part dots swap.
