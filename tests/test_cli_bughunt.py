@@ -50,6 +50,22 @@ def test_render_a_list_into_an_existing_empty_folder(clip, tmp_path, capsys):
     assert (tmp_path / "maps" / "000000.png").stat().st_mtime_ns == before and len(listing(tmp_path / "maps")) == 3
 
 
+def test_render_a_one_frame_list_goes_where_any_list_goes(tmp_path, capsys):
+    """A list holding one frame (a one-frame video) is still a list: its map is ``000000.png`` in the
+    folder, as for longer lists, with ``-o`` naming a folder too (it used to give ``maps/clip.png`` there,
+    and ``clip/000000.png`` without ``-o``); ``-o`` naming a .png file still takes the one map."""
+    path = tmp_path / "clip.json"
+    write_poses(path, [standing_frame()])
+    frames = read_poses(path)
+    assert cli.main(["render", str(path)]) == 0
+    assert_maps(tmp_path / "clip", frames)
+    assert cli.main(["render", str(path), "-o", str(tmp_path / "maps") + "/"]) == 0
+    assert_maps(tmp_path / "maps", frames)
+    assert cli.main(["render", str(path), "-o", str(tmp_path / "one.png")]) == 0
+    assert np.array_equal(read_png(tmp_path / "one.png"), render_pose(frames[0]))
+    capsys.readouterr()
+
+
 def test_render_a_list_over_a_folder_of_other_files_or_a_file_is_a_one_line_error(clip, tmp_path, capsys):
     """It was a traceback (InputError from replace_folder) after drawing every frame, or "skipped"."""
     path, _ = clip

@@ -51,7 +51,8 @@ def run_render(args) -> int:
             raise Fatal(f"{source}: {error}") from None
         return encode_png(canvas)
 
-    if len(frames) == 1 and not (is_list and args.output is None):
+    # a list goes to a folder of frames, also a list of one frame, unless -o names a .png file
+    if len(frames) == 1 and (not is_list or (args.output is not None and Path(args.output).suffix.lower() == ".png")):
         target = output_file(args.output, source.with_suffix(".png"))
         if target.suffix.lower() not in ("", ".png"):
             raise Fatal(f"{target}: maps are written as PNG; name the output .png")
@@ -100,11 +101,12 @@ POSE_KEYPOINT; pixel or normalised coordinates).
 
 A single pose is drawn to -o, a .png file (default: the JSON's name with .png). A list of poses (a
 video) is drawn to a folder of frames 000000.png, 000001.png, ... (-o, default: the JSON's name
-without extension; an existing folder must be empty or hold only such maps), or pick one with
---frame N. The map has the pose's canvas size unless --width/--height say otherwise (one of them
-alone keeps the aspect ratio); --fit says how the canvas is mapped onto another size: stretch
-(independent x/y scaling), contain (whole pose inside, black borders), cover (fill, crop).
-An existing output (for a list: a folder holding maps) is kept unless --overwrite.
+without extension; an existing folder must be empty or hold only such maps), also a list of one
+frame unless -o names a .png file; or pick one frame with --frame N. The map has the pose's canvas
+size unless --width/--height say otherwise (one of them alone keeps the aspect ratio); --fit says
+how the canvas is mapped onto another size: stretch (independent x/y scaling), contain (whole pose
+inside, black borders), cover (fill, crop). An existing output (for a list: a folder holding maps)
+is kept unless --overwrite.
 """
 
 
