@@ -104,18 +104,27 @@ def autocast_dtype(preset: Preset, device: torch.device, weights: torch.dtype = 
     return weights if weights in REDUCED_DTYPES else None
 
 
-def check_device(device) -> torch.device:
-    """``device`` as a ``torch.device``, or a one-line ValueError when this PyTorch cannot use it (a name
-    that is no device, a CUDA GPU or MPS it does not see) instead of torch's error from inside ``.to()``."""
+def device_problem(device, names: str = "cpu, cuda, cuda:1, mps", instead: str = "'cpu'") -> Optional[str]:
+    """Why this PyTorch cannot use ``device`` (a name that is no device, a CUDA GPU or MPS it does not see),
+    or None when it can; ``names`` (valid names) and ``instead`` (what to use) as the caller spells them."""
     try:
         checked = torch.device(device)
     except (RuntimeError, TypeError):
-        raise ValueError(f"device {device!r}: not a device name (cpu, cuda, cuda:1, mps)") from None
+        return f"not a device name ({names})"
     if checked.type == "cuda" and (checked.index or 0) >= torch.cuda.device_count():
-        raise ValueError(f"device {device!r}: PyTorch sees {torch.cuda.device_count()} CUDA GPU(s) here (use 'cpu')")
+        return f"PyTorch sees {torch.cuda.device_count()} CUDA GPU(s) here (use {instead})"
     if checked.type == "mps" and not torch.backends.mps.is_available():
-        raise ValueError(f"device {device!r}: MPS is not available here (use 'cpu')")
-    return checked
+        return f"MPS is not available here (use {instead})"
+    return None
+
+
+def check_device(device) -> torch.device:
+    """``device`` as a ``torch.device``, or a one-line ValueError when this PyTorch cannot use it, instead
+    of torch's error from inside ``.to()``."""
+    problem = device_problem(device)
+    if problem:
+        raise ValueError(f"device {device!r}: {problem}")
+    return torch.device(device)
 
 
 def _cpu_has_bf16() -> bool:

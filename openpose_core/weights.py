@@ -96,9 +96,9 @@ def resolve_checkpoint(
     """Local path of the checkpoint ``load_network`` would use (downloading it from the Hub if needed).
 
     An existing file is returned as is (``filename`` is ignored); ``~`` is the home folder. In a folder,
-    ``filename`` is used and its ``.safetensors`` sibling is taken when only that exists (``load_checkpoint``
-    prefers the sibling in any case). On the Hub the ``.safetensors`` name is tried first and the ``.pth`` fetched only if the repo
-    has none; in offline mode both come from the local cache.
+    ``filename`` is used and its ``.safetensors`` sibling is taken when only that exists
+    (``load_checkpoint`` prefers the sibling in any case). On the Hub the ``.safetensors`` name is tried
+    first and the ``.pth`` fetched only if the repo has none; in offline mode both come from the local cache.
     """
     _network(kind)
     source = os.path.expanduser(os.fspath(pretrained_model_or_path))    # no repo id starts with ~

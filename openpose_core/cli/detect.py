@@ -19,7 +19,7 @@ from ..media import (
     replace_folder, write_atomically,
 )
 from ..pose import PoseFrame
-from ..presets import PART_PRESETS, PRESETS, check_device
+from ..presets import PART_PRESETS, PRESETS, device_problem
 from ..render import render_pose
 from ..smooth import DEFAULT_BETA, DEFAULT_D_CUTOFF, DEFAULT_MIN_CUTOFF, fill_gaps, smooth_poses
 from ..track import track_people
@@ -107,11 +107,9 @@ class _Detection:
 def _device(name: str) -> str:
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        check_device(name)
-    except ValueError as error:     # "device 'x': why (use 'cpu')", said the command line's way
-        why = str(error).split(": ", 1)[1].replace("(use 'cpu')", "(use --device cpu)").replace("(cpu,", "(auto, cpu,")
-        raise Fatal(f"--device {name}: {why}") from None
+    problem = device_problem(name, "auto, cpu, cuda, cuda:1, mps", "--device cpu")
+    if problem:
+        raise Fatal(f"--device {name}: {problem}")
     return name
 
 
