@@ -21,7 +21,8 @@ from torch import nn
 import reference_impl
 from openpose_core.estimate.face import FaceBox, estimate_faces, face_box
 from openpose_core.estimate.hand import (
-    _PEAK_BLUR, GRID, HAND_SIZES, HandBox, _peaks, _to_grid, estimate_hands, hand_boxes, raster_ordered_labels,
+    _PEAK_BLUR, GRID, HAND_SIZES, NEAR_TIE, HandBox, _exact_channel, _fast_grid, _peaks, _to_grid, estimate_hands,
+    hand_boxes, raster_ordered_labels,
 )
 from openpose_core.pose import NUM_BODY, NUM_FACE, NUM_HAND, Keypoint
 
@@ -286,10 +287,67 @@ def test_peak_blur_equals_scipy_gaussian_filter():
 def test_grid_resizes_equal_the_reference_per_channel_resizes(ref, size):
     rng = np.random.default_rng(size)
     maps = rng.normal(0, 0.2, (3, 22, size // 8, size // 8)).astype(np.float32)
-    ours = _to_grid(torch.from_numpy(maps))
+    ours = _to_grid(maps)
     for index, crop_maps in enumerate(maps):
         up = ref.util.smart_resize_k(np.ascontiguousarray(crop_maps.transpose(1, 2, 0)), fx=8, fy=8)
         assert np.array_equal(ours[index], ref.util.smart_resize(up, (GRID, GRID)))
+
+
+@pytest.mark.parametrize("size", [64, 184, 368, 552, 736])
+def test_the_fast_grid_is_the_reference_resizes_well_within_the_near_tie_margin(size):
+    rng = np.random.default_rng(size)
+    maps = rng.normal(0, 0.4, (3, 21, size // 8, size // 8)).astype(np.float32)
+    difference = np.abs(_fast_grid(maps) - _to_grid(maps))
+    assert 0 < difference.max() < NEAR_TIE / 2 * np.abs(maps).max()  # two computations, one operator
+
+
+def _hand_like_maps(rng, side):
+    """21 heatmaps of one crop at one network size: a few Gaussian blobs of mixed height on mild noise."""
+    grid = np.arange(side)
+    maps = rng.normal(0, 0.02, (21, side, side))
+    for part in range(21):
+        for _ in range(rng.integers(0, 3)):
+            y, x = rng.uniform(0, side, 2)
+            spread = side / rng.uniform(8, 30)
+            maps[part] += rng.uniform(0.03, 1.0) * np.exp(
+                -((grid[:, None] - y) ** 2 + (grid[None, :] - x) ** 2) / (2 * spread**2))
+    return maps.astype(np.float32)
+
+
+def test_fast_grid_peaks_are_the_reference_resizes_peaks():
+    rng = np.random.default_rng(3)
+    redone = 0
+    for trial in range(12):
+        raw = [_hand_like_maps(rng, size // 8)[None] for size in HAND_SIZES]
+        crop_shape = tuple(int(v) for v in rng.integers(20, 500, 2))
+        exact = sum(_to_grid(maps)[0] / len(raw) for maps in raw)
+
+        def exact_channel(part):
+            nonlocal redone
+            redone += 1
+            return _exact_channel([maps[0] for maps in raw], part)
+
+        fast = sum(_fast_grid(maps) for maps in raw)[0] / len(raw)
+        ours, expected = _peaks(fast, crop_shape, exact_channel), _peaks(exact, crop_shape)
+        assert [None if p is None else p[:2] for p in ours] == [None if p is None else p[:2] for p in expected]
+        assert all(p is None or abs(p[2] - q[2]) < NEAR_TIE for p, q in zip(ours, expected))
+    assert redone < 0.2 * 12 * NUM_HAND  # the exact resizes stay the exception
+
+
+def test_near_ties_of_the_fast_grid_are_decided_on_the_reference_resizes():
+    """A part whose top two values, or a smoothed value at the threshold, are closer than the fast grid's
+    precision takes its peak from the exact maps; the other parts never ask for them."""
+    bump = np.exp(-((np.arange(15) - 7.0) ** 2)[:, None] / 8 - ((np.arange(15) - 7.0) ** 2)[None, :] / 8)
+    fast = np.zeros((GRID, GRID, NUM_HAND))
+    fast[40:55, 20:35] = bump[:, :, None]  # every part: one clear peak at (row 47, col 27)
+    fast[47, 28, 1] = fast[47, 27, 1] - NEAR_TIE / 4  # part 1: a near tie of the top two values
+    fast[:, :, 2] *= 0.05 / cv2.GaussianBlur(fast[:, :, 2], **_PEAK_BLUR).max()  # part 2: its top at the threshold
+    exact = np.zeros((GRID, GRID))
+    exact[90:105, 60:75] = bump  # where the exact maps put the peak: (row 97, col 67)
+    asked = []
+    peaks = _peaks(fast, (GRID, GRID), lambda part: asked.append(part) or exact)
+    assert sorted(asked) == [1, 2]
+    assert [peak[:2] for peak in peaks] == [(67, 97) if part in (1, 2) else (27, 47) for part in range(NUM_HAND)]
 
 
 def _spec_hand_peaks(average, crop_height, crop_width):

@@ -2,13 +2,16 @@
 
 Each step reproduces the reference (controlnet-aux 0.0.10, reference-behaviour.md §4) so that the same
 network gives the same points. Only the organisation differs: every crop of every person and image
-goes through the network together, one batch per input size, and each OpenCV resize handles many
-map channels per call (bit-identical to the reference's one channel per call).
+goes through the network together, one batch per input size, and the maps reach the averaging grid
+by two small matrix products instead of OpenCV's 8x enlargement and shrink (the same linear operator,
+equal within float rounding); the rare decision closer than that rounding is taken on OpenCV's own
+resizes, so the points stay the reference's.
 """
 from __future__ import annotations
 
 import math
-from typing import List, NamedTuple, Optional, Sequence, Tuple
+from functools import lru_cache, partial
+from typing import Callable, List, NamedTuple, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -16,6 +19,7 @@ import torch
 
 from ..pose import NUM_HAND, Keypoint, Points
 from .crops import Peak, crop, crop_keypoints, network_device, run_network, smart_resize
+from .maps import axis_matrix, resize_interpolation
 
 HAND_SIZES = (184, 368, 552, 736)
 """The reference's four absolute network input sides (scales 0.5..2 of 368), whatever the crop size."""
@@ -28,6 +32,9 @@ PEAK_THRESHOLD = 0.05
 _PRE_BLUR_SIGMA = 0.8
 _PEAK_BLUR = dict(ksize=(25, 25), sigmaX=3, borderType=cv2.BORDER_REFLECT)  # = scipy gaussian_filter(sigma=3)
 _CV_MAX_AREA_CHANNELS = 4
+NEAR_TIE = 2e-6
+"""The fast grid's values are within ~6e-7 of OpenCV's per unit of map magnitude (measured); a decision closer
+than this (times the magnitude) is redone with OpenCV's resizes."""
 _ARMS = ((True, (5, 6, 7)), (False, (2, 3, 4)))  # (is_left, shoulder/elbow/wrist); left first
 
 
@@ -89,76 +96,127 @@ def estimate_hands(crops: Sequence[Tuple[np.ndarray, Sequence[int]]], network: t
     if not crops:
         return []
     views = [crop(image, box) for image, box in crops]
-    average = _average_maps(views, network, network_device(network, device), sizes, autocast_dtype, chunk_size)
-    return [crop_keypoints(_peaks(maps, view.shape[:2]), box)
-            for maps, view, (_, box) in zip(average, views, crops)]
+    raw = _raw_maps(views, network, network_device(network, device), sizes, autocast_dtype, chunk_size)
+    average = sum(_fast_grid(maps) for maps in raw) / len(sizes)
+    peaks = [_peaks(average[index], view.shape[:2], partial(_exact_channel, [maps[index] for maps in raw]))
+             for index, view in enumerate(views)]
+    return [crop_keypoints(found, box) for found, (_, box) in zip(peaks, crops)]
 
 
-def _average_maps(views: List[np.ndarray], network, device, sizes, autocast_dtype, chunk_size) -> np.ndarray:
-    """``N x GRID x GRID x 21`` float64 mean over ``sizes`` of each crop's heatmaps, as the reference sums it."""
+def _raw_maps(views: List[np.ndarray], network, device, sizes, autocast_dtype, chunk_size) -> List[np.ndarray]:
+    """Per size, the ``N x 21 x s/8 x s/8`` float32 heatmaps of every crop (blurred, resized to ``s``)."""
     blurred = [cv2.GaussianBlur(view, (0, 0), _PRE_BLUR_SIGMA) for view in views]
-    average = np.zeros((len(views), GRID, GRID, NUM_HAND))
+    raw = []
     for size in sizes:
         batch = np.stack([smart_resize(image, size, size) for image in blurred])
-        start = 0
-        for output in run_network(network, batch, device, autocast_dtype=autocast_dtype, chunk_size=chunk_size):
-            stop = start + len(output)
-            average[start:stop] += _to_grid(output[:, :NUM_HAND]) / len(sizes)
-            start = stop
-    return average
+        outputs = run_network(network, batch, device, autocast_dtype=autocast_dtype, chunk_size=chunk_size)
+        raw.append(np.concatenate([output[:, :NUM_HAND].cpu().numpy() for output in outputs]))
+    return raw
 
 
-def _to_grid(maps: torch.Tensor) -> np.ndarray:
-    """``N x C x h x w`` network maps -> ``N x GRID x GRID x C`` float32: LANCZOS4 x8, then AREA.
+@lru_cache(maxsize=16)
+def _grid_matrix(side: int) -> np.ndarray:
+    """``GRID x side`` matrix of the reference's map chain along one axis: LANCZOS4 x8, then AREA to GRID."""
+    upsample = axis_matrix(side, side * STRIDE, cv2.INTER_LANCZOS4)
+    shrink = axis_matrix(side * STRIDE, GRID, resize_interpolation((side * STRIDE,) * 2, (GRID, GRID)))
+    grid = shrink @ upsample
+    grid.setflags(write=False)
+    return grid
 
-    All maps of the chunk become channels of one image and are resized in groups of OpenCV's
-    channel limit; each group is shrunk right after it is enlarged, so only one big group is alive.
+
+def _fast_grid(maps: np.ndarray) -> np.ndarray:
+    """``N x C x h x w`` maps -> ``N x GRID x GRID x C`` float64 as two matrix products (the resizes are
+    linear): :func:`_to_grid`'s values within float rounding (see :data:`NEAR_TIE`), without the 8x image."""
+    n, channels, h, w = maps.shape
+    columns = maps.reshape(n * channels * h, w).astype(np.float64) @ _grid_matrix(w).T
+    rows = _grid_matrix(h) @ columns.reshape(n * channels, h, GRID).transpose(1, 0, 2).reshape(h, -1)
+    return rows.reshape(GRID, n, channels, GRID).transpose(1, 0, 3, 2)
+
+
+def _to_grid(maps: np.ndarray) -> np.ndarray:
+    """``N x C x h x w`` network maps -> ``N x GRID x GRID x C`` float32: LANCZOS4 x8, then AREA, exactly as
+    the reference resizes (used where :func:`_fast_grid` cannot settle a near tie).
+
+    All maps become channels of one image and are resized in groups of OpenCV's channel limit; each
+    group is shrunk right after it is enlarged, so only one big group is alive.
     """
     n, channels, h, w = maps.shape
-    stacked = maps.permute(2, 3, 0, 1).reshape(h, w, n * channels).cpu().numpy()
+    stacked = maps.transpose(2, 3, 0, 1).reshape(h, w, n * channels)
     groups = [smart_resize(smart_resize(np.ascontiguousarray(stacked[:, :, first:first + _CV_MAX_AREA_CHANNELS]),
                                         h * STRIDE, w * STRIDE), GRID, GRID)
               for first in range(0, n * channels, _CV_MAX_AREA_CHANNELS)]
     return np.concatenate(groups, axis=2).reshape(GRID, GRID, n, channels).transpose(2, 0, 1, 3)
 
 
-def _peaks(average: np.ndarray, crop_shape: Tuple[int, int]) -> List[Peak]:
+def _exact_channel(raw: List[np.ndarray], part: int) -> np.ndarray:
+    """One part's ``GRID x GRID`` map of one crop through the reference's own resizes, summed as it sums them."""
+    exact = np.zeros((GRID, GRID))
+    for maps in raw:
+        exact += _to_grid(maps[None, part:part + 1])[0, :, :, 0] / len(raw)
+    return exact
+
+
+def _peaks(average: np.ndarray, crop_shape: Tuple[int, int],
+           exact_channel: Optional[Callable[[int], np.ndarray]] = None) -> List[Peak]:
     """Per part: the heaviest blob of the smoothed map's > 0.05 region, its first maximum, in crop pixels.
 
     Grid cell (row, col) maps to crop pixel ``col * W // GRID`` (the cell's truncated left edge), as
-    the reference does.
+    the reference does. ``average`` may be the fast grid; then a part whose decision is closer than
+    its precision (a smoothed value at the threshold, two blob masses or two top values within
+    :data:`NEAR_TIE` times the maps' magnitude) is decided again on ``exact_channel(part)``.
     """
-    passing = np.ascontiguousarray(np.moveaxis(cv2.GaussianBlur(average, **_PEAK_BLUR) > PEAK_THRESHOLD, 2, 0),
-                                   dtype=np.uint8)
+    smoothed = cv2.GaussianBlur(average, **_PEAK_BLUR)
+    margin = NEAR_TIE * max(1.0, float(np.abs(average).max())) if exact_channel else 0.0
     height, width = crop_shape
     peaks = []
     for part in range(NUM_HAND):
-        peak = _blob_peak(average[:, :, part], passing[part])
+        try:
+            peak = _blob_peak(average[:, :, part], smoothed[:, :, part], margin)
+        except _NearTie:
+            values = exact_channel(part)
+            peak = _blob_peak(values, cv2.GaussianBlur(values, **_PEAK_BLUR), 0.0)
         peaks.append(None if peak is None else (peak[1] * width // GRID, peak[0] * height // GRID, peak[2]))
     return peaks
 
 
-def _blob_peak(values: np.ndarray, passing: np.ndarray) -> Optional[Tuple[int, int, float]]:
-    """``(row, col, value)`` of the first maximum of ``values`` inside the heaviest 8-connected blob.
+class _NearTie(Exception):
+    """A peak decision closer than the fast grid's precision."""
+
+
+def _blob_peak(values: np.ndarray, smoothed: np.ndarray, margin: float) -> Optional[Tuple[int, int, float]]:
+    """``(row, col, value)`` of the first maximum of ``values`` inside the heaviest 8-connected blob of
+    ``smoothed > 0.05``; raises :class:`_NearTie` for a decision within ``margin``.
 
     Values outside the blob count as 0, as in the reference (which zeroes them before its argmax).
     """
+    if margin and (np.abs(smoothed - PEAK_THRESHOLD) <= margin).any():
+        raise _NearTie
+    passing = np.ascontiguousarray(smoothed > PEAK_THRESHOLD, dtype=np.uint8)
     if not passing.any():
         return None
     count, labels = cv2.connectedComponents(passing, connectivity=8)
-    blob = _heaviest_blob(values, labels) if count > 2 else 1
+    blob = _heaviest_blob(values, labels, margin) if count > 2 else 1
     kept = np.where(labels == blob, values, 0.0)
+    if margin and _too_close(kept.ravel(), margin):
+        raise _NearTie
     row, col = np.unravel_index(np.argmax(kept), kept.shape)
     return int(row), int(col), float(kept[row, col])
 
 
-def _heaviest_blob(values: np.ndarray, labels: np.ndarray) -> int:
+def _heaviest_blob(values: np.ndarray, labels: np.ndarray, margin: float) -> int:
     """Label of the blob with the largest sum of ``values``; ties go to the blob met first in raster
     order (the reference's labels are numbered that way, OpenCV's need not be). Each blob is summed
     as the reference sums it (numpy over the masked values), so the choice is bit-for-bit its own."""
     blobs = raster_ordered_labels(labels)
-    masses = [values[labels == blob].sum() for blob in blobs]
+    masses = np.array([values[labels == blob].sum() for blob in blobs])
+    if margin and _too_close(masses, margin * labels.size):
+        raise _NearTie
     return int(blobs[np.argmax(masses)])
+
+
+def _too_close(values: np.ndarray, margin: float) -> bool:
+    """Whether the largest of ``values`` is within ``margin`` of the next."""
+    return np.count_nonzero(values >= values.max() - margin) > 1
 
 
 def raster_ordered_labels(labels: np.ndarray) -> np.ndarray:
