@@ -516,6 +516,8 @@ def test_jpeg_maps_mostly_come_back(factor, interpolation, budget):
     (488, 1.0, "area"),      # an ankle on another person's shin, also read as that shin's knee
     (159, 0.5, "area"),      # two pieces of one person each holding a neck, one of them misplaced (159: a
     (347, 0.5, "area"),      # neck added where the hip sticks meet): they join once the joints are added
+    (162, 0.5, "area"),      # a lone r-wrist dot read as the l-shoulder its body holds (162), two lone dots
+    (122, 0.5, "area"),      # both read as the r-knee (122): renamed to the hue neighbour, they join
 ])
 def test_jpeg_hard_scenes(seed, factor, interpolation):
     """JPEG scenes that each once failed on a different rule come back whole."""

@@ -86,12 +86,12 @@ def test_a_nose_read_as_an_ear_joins_its_head_to_its_neck(seed):
     rest = pieces(body, range(1, 14))
     head = pieces(body, [14, 15, 16])
     head[17] = body[0]
-    assert len(refit(Redraw(image, 0.5), [head, rest, truth[1]], rename_noses=False)) == 3
-    result = refit(Redraw(image, 0.5), [head, rest, truth[1]], rename_noses=True)
+    assert len(refit(Redraw(image, 0.5), [head, rest, truth[1]], rename_dots=False)) == 3
+    result = refit(Redraw(image, 0.5), [head, rest, truth[1]], rename_dots=True)
     assert len(result) == 2
     whole = next(person for person in result if owner(person, truth) == {0})
     assert np.array_equal(whole[0], body[0]) and np.isnan(whole[17, 0]) and (~np.isnan(whole[:, 0])).sum() == 17
-    result = refit(Redraw(image, 0.5), [pieces(body, [14, 15, 16, 17]), rest, truth[1]], rename_noses=True)
+    result = refit(Redraw(image, 0.5), [pieces(body, [14, 15, 16, 17]), rest, truth[1]], rename_dots=True)
     assert any(np.array_equal(person[17], body[17]) and np.isnan(person[0, 0]) for person in result)
 
 

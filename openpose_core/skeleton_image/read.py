@@ -98,7 +98,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     bodies = adopt_ears(bodies)
     redraw = None if exact else Redraw(image, scale)
     if redraw is not None:
-        bodies = refit(redraw, bodies, rename_noses=scale < SMALL_DOTS)
+        bodies = refit(redraw, bodies, rename_dots=scale < SMALL_DOTS)
         bodies = join_twins(bodies, dots.radius)
 
     # hands: blue dots that are not bodies' (blue-like) joints, joined by the thin coloured hand lines

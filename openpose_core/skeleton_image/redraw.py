@@ -10,9 +10,11 @@ Changes are tried best first while they bring the drawing closer to the map: joi
 that hold no part twice (drawing the sticks between them), or drop a joint (its dot and sticks). Two
 pieces that both hold one part may join keeping either one's: the r-shoulder's orange dot, also read as
 the neck, may take the left arm away from the body that holds the real neck. In
-shrunk JPEG maps (``rename_noses``), where a dot keeps about one chroma sample, a piece may also join a
+shrunk JPEG maps (``rename_dots``), where a dot keeps about one chroma sample, a piece may also join a
 body through one of its dots renamed nose: a nose under purple eyes reads as the pink l-ear (or the
-orange neck), and its head then lacks the long neck-nose stick that would have joined it. A change
+orange neck), and its head then lacks the long neck-nose stick that would have joined it. Likewise a limb
+dot read as its hue neighbour (an r-wrist's lime as the l-shoulder's green, a hip's azure as the knee's)
+may join a body holding that part, renamed to the neighbour, when the body holds a joint it sticks to. A change
 counts only when what it draws fits the colour the drawing leaves unexplained (its *fit*, see
 :meth:`Redraw.gain`), so a stick is not drawn across a dot of another colour just because it lands on
 colour. Last, of two people holding one part a dot radius apart (JPEG can find a dot twice), the copy
@@ -53,6 +55,7 @@ _DROP_FIT = 0.2         # fit: 1 when a change draws exactly the unexplained col
 _JOIN_FIT = 0.4
 _LONE_JOIN_FIT = 0.8    # one stick to a one-joint piece: another person's stick of that limb may pass there
 _NOSE_JOIN_FIT = 0.6    # renaming overrides the dot's colour: the sticks must show it
+_HUE_JOIN_FIT = 0.8     # ... all the more for a limb dot, which has only sticks of its own
 _NOSE = 0
 _NOSE_LOOKALIKES = (1, 17)  # the neck's orange and the l-ear's pink lie either side of the nose's red
 _ECHO_COST = 0.05       # of a whole dot's drawing: what dropping an echo may cost
@@ -64,6 +67,8 @@ _LIMB_PARTS = range(1, 14)  # not head joints: their short sticks hide under the
 _LONE_PARTS = range(2, 11)  # shoulders to right ankle: not neck or head (blends), nor blue-ish (hand dots)
 _HEAD_REACH = 5.0       # dot radii from a head's nearest dot to a loose head dot it may take
 _MAX_CHANGES = 60
+_HUE_NEIGHBOURS = {part: [other for other in (part - 1, part + 1) if other in _LIMB_PARTS] if part in _LIMB_PARTS else []
+                   for part in range(NUM_BODY)}
 _LIMB_STARTS, _LIMB_ENDS = np.array(DRAWN_LIMBS).T
 _LIMB_OF = {frozenset(limb): index for index, limb in enumerate(DRAWN_LIMBS)}
 _NEIGHBOURS = {part: [other for limb in DRAWN_LIMBS if part in limb for other in limb if other != part]
@@ -75,21 +80,22 @@ Extent = Optional[Tuple[np.ndarray, np.ndarray]]  # low and high corners of the 
 
 class Change(NamedTuple):
     """("drop", person, part), ("join", person, other), ("clash", piece, body, part): join ``piece`` to
-    ``body``, both holding ``part``, without the piece's; or ("nose", piece, body, part): join ``piece`` to
-    ``body`` with the piece's ``part`` renamed nose."""
+    ``body``, both holding ``part``, without the piece's; or ("rename", piece, body, part, to): join ``piece``
+    to ``body`` with the piece's ``part`` renamed ``to``."""
     kind: str
     person: int
     other: int = -1
     part: int = -1
+    to: int = -1
 
 
-def refit(redraw: "Redraw", bodies: List[np.ndarray], rename_noses: bool = False) -> List[np.ndarray]:
+def refit(redraw: "Redraw", bodies: List[np.ndarray], rename_dots: bool = False) -> List[np.ndarray]:
     """``bodies`` (18 x 2 positions in the map, NaN = missing) checked against the map of ``redraw``:
-    pieces joined (with ``rename_noses``, also through a dot renamed nose), unexplained joints dropped;
-    returned in drawing order."""
+    pieces joined (with ``rename_dots``, also through a dot renamed nose or a hue neighbour), unexplained
+    joints dropped; returned in drawing order."""
     empty = [body for body in bodies if np.isnan(body[:, 0]).all()]
     people = {index: body for index, body in enumerate(bodies) if not np.isnan(body[:, 0]).all()}
-    people, order = _improve(redraw, people, _drawing_order(redraw, people), rename_noses)
+    people, order = _improve(redraw, people, _drawing_order(redraw, people), rename_dots)
     people, order = _drop_echoes(redraw, people, order)
     return [people[index] for index in order] + empty
 
@@ -441,7 +447,7 @@ class _Tried(NamedTuple):
     since: int          # changes applied before it was tried: a later one touching its box makes it stale
 
 
-def _improve(redraw: Redraw, people: Dict[int, np.ndarray], order: List[int], rename_noses: bool):
+def _improve(redraw: Redraw, people: Dict[int, np.ndarray], order: List[int], rename_dots: bool):
     """Apply the change that gains most, while one gains and fits. A change's gain is kept until a change
     applied since touches its box."""
     next_id = max(people, default=-1) + 1
@@ -449,7 +455,7 @@ def _improve(redraw: Redraw, people: Dict[int, np.ndarray], order: List[int], re
     applied: List[Optional[Box]] = []
     for _ in range(_MAX_CHANGES):
         best: Optional[Tuple[Change, _Tried]] = None
-        for change in _changes(people, rename_noses):
+        for change in _changes(people, rename_dots):
             entry = tried.get(change)
             if entry is None or any(_boxes_overlap(entry.box, box) for box in applied[entry.since:]):
                 entry = tried[change] = _Tried(*redraw.try_change(change, people, order, next_id), len(applied))
@@ -464,7 +470,7 @@ def _improve(redraw: Redraw, people: Dict[int, np.ndarray], order: List[int], re
     return people, order
 
 
-def _changes(people: Dict[int, np.ndarray], rename_noses: bool) -> Iterator[Change]:
+def _changes(people: Dict[int, np.ndarray], rename_dots: bool) -> Iterator[Change]:
     held = {index: ~np.isnan(body[:, 0]) for index, body in people.items()}
     for index in people:
         for part in np.flatnonzero(held[index]):
@@ -474,9 +480,13 @@ def _changes(people: Dict[int, np.ndarray], rename_noses: bool) -> Iterator[Chan
         if len(shared) == 0:
             yield Change("join", first, second)
         elif len(shared) == 1:
-            yield Change("clash", first, second, int(shared[0]))
-            yield Change("clash", second, first, int(shared[0]))
-    if not rename_noses:
+            part = int(shared[0])
+            for piece, body in ((first, second), (second, first)):
+                yield Change("clash", piece, body, part)
+                if rename_dots:    # the piece's dot may be its hue neighbour's, misread
+                    yield from (Change("rename", piece, body, part, to) for to in _HUE_NEIGHBOURS[part]
+                                if not held[piece][to] and not held[body][to] and held[body][_NEIGHBOURS[to]].any())
+    if not rename_dots:
         return
     for piece, body in itertools.permutations(people, 2):
         if held[piece][_NOSE] or held[body][_NOSE] or not held[body][_NEIGHBOURS[_NOSE]].any():
@@ -485,14 +495,14 @@ def _changes(people: Dict[int, np.ndarray], rename_noses: bool) -> Iterator[Chan
             renamed = held[piece].copy()
             renamed[[part, _NOSE]] = False, True
             if held[piece][part] and not (renamed & held[body]).any():
-                yield Change("nose", piece, body, part)
+                yield Change("rename", piece, body, part, _NOSE)
 
 
 def _fit_needed(change: Change, people: Dict[int, np.ndarray]) -> float:
     if change.kind == "drop":
         return _DROP_FIT
-    if change.kind == "nose":
-        return _NOSE_JOIN_FIT
+    if change.kind == "rename":
+        return _NOSE_JOIN_FIT if change.to == _NOSE else _HUE_JOIN_FIT
     sizes = [int((~np.isnan(people[index][:, 0])).sum()) for index in (change.person, change.other)]
     return _LONE_JOIN_FIT if min(sizes) == 1 else _JOIN_FIT
 
@@ -508,8 +518,8 @@ def _apply(change: Change, people: Dict[int, np.ndarray], order: List[int],
     piece = people[change.person]
     changed = piece.copy()
     changed[change.part] = np.nan
-    if change.kind == "nose":
-        changed[_NOSE] = piece[change.part]
+    if change.kind == "rename":
+        changed[change.to] = piece[change.part]
     people[change.person] = changed
     people, order, extent = _join(people, order, change.person, change.other, new_id)
     moved = [piece[_ends(piece, change.part)]]      # the changed dot's sticks in the piece go
