@@ -107,6 +107,26 @@ def test_a_joint_is_added_where_its_stick_ends_on_black(seed):
         assert np.hypot(*(added - truth[0][part])) < 1.5, part
 
 
+@pytest.mark.parametrize("part", [10, 13])
+def test_a_joint_is_added_where_its_stick_ends_past_a_stick_drawn_across_it(part):
+    """Another person's thigh drawn across the shin cuts it in two; the shin still ends where the ankle is."""
+    frame = random_scene(np.random.default_rng(8), 1, (512, 512), missing=0.0)
+    body = [Keypoint(float(int(p.x)), float(int(p.y))) for p in frame.people[0].body]
+    knee, ankle = (np.array([body[index].x, body[index].y]) for index in (part - 1, part))
+    middle, along = (knee + ankle) / 2, (ankle - knee) / np.hypot(*(ankle - knee))
+    across = np.array([-along[1], along[0]]) * 30
+    thigh = [None] * NUM_BODY
+    thigh[8], thigh[9] = (Keypoint(*np.rint(middle + side * across)) for side in (-1, 1))
+    people = PoseFrame([Person(body=body), Person(body=thigh)], 512, 512)
+    image, fx, fy = degrade(render_pose(people, hands=False, face=False), 0.5, "area", 75)
+    truth = [np.array([drawn_position(point, fx, fy) if point else (np.nan, np.nan) for point in person.body])
+             for person in people.people]
+    without = truth[0].copy()
+    without[part] = np.nan
+    added = add_missing_joints(Redraw(image, 0.5), [without, truth[1]], [], stick_ends=True)[0][part]
+    assert np.hypot(*(added - truth[0][part])) < 1.5
+
+
 def test_no_joint_is_added_where_its_stick_leaves_the_image():
     """A shin running off the bottom of the map says nothing about where its ankle is."""
     frame = random_scene(np.random.default_rng(8), 1, (512, 512), missing=0.0)

@@ -313,19 +313,46 @@ class _Unexplained:
 
 
 def _stick_tip(redraw: "Redraw", sticks: np.ndarray, start: np.ndarray) -> Optional[Tuple[np.ndarray, np.ndarray]]:
-    """(tip, unit direction from ``start``) of the unexplained stick leaving ``start``, if one does."""
+    """(tip, unit direction from ``start``) of the unexplained stick leaving ``start``, if one does. A stick
+    that a later stick or dot crosses goes on beyond it: pieces in line past a gap that wide belong to it."""
     reach = int(math.ceil(redraw.radius + redraw.half_width + 1.0))
     x, y = int(round(start[0])), int(round(start[1]))
-    touching = set(np.unique(sticks[max(y - reach, 0):y + reach + 1, max(x - reach, 0):x + reach + 1])) - {0}
-    if not touching:
+    labels = set(np.unique(sticks[max(y - reach, 0):y + reach + 1, max(x - reach, 0):x + reach + 1])) - {0}
+    if not labels:
         return None
-    ys, xs = np.nonzero(np.isin(sticks, list(touching)))
-    distance = np.hypot(xs - start[0], ys - start[1])
-    if distance.max() < 3 * redraw.radius:
-        return None
-    farthest = np.argsort(distance)[-5:]
-    tip = np.array([xs[farthest].mean(), ys[farthest].mean()])
-    return tip, (tip - start) / np.hypot(*(tip - start))
+    gap = 2.0 * (redraw.radius + redraw.half_width)
+    while True:
+        ys, xs = np.nonzero(np.isin(sticks, list(labels)))
+        distance = np.hypot(xs - start[0], ys - start[1])
+        if distance.max() < 3 * redraw.radius:
+            return None
+        farthest = np.argsort(distance)[-5:]
+        tip = np.array([xs[farthest].mean(), ys[farthest].mean()])
+        direction = (tip - start) / np.hypot(*(tip - start))
+        beyond = _pieces_in_line(redraw, sticks, labels, tip, direction, gap)
+        if not beyond:
+            return tip, direction
+        labels |= beyond
+
+
+def _pieces_in_line(redraw: "Redraw", sticks: np.ndarray, labels: set, tip: np.ndarray, direction: np.ndarray,
+                    gap: float) -> set:
+    """Labels of stick pieces that start within ``gap`` past ``tip`` and lie along ``direction``."""
+    ys, xs = np.nonzero(sticks)
+    offset = np.stack([xs - tip[0], ys - tip[1]], axis=1)
+    along = offset @ direction
+    across = np.abs(offset @ np.array([-direction[1], direction[0]]))
+    near = (along > 0) & (along <= gap) & (across <= redraw.half_width + 1.0)
+    found = set(np.unique(sticks[ys[near], xs[near]])) - labels
+    return {label for label in found if _in_line(sticks == label, tip, direction, redraw.half_width + 1.5)
+            and (sticks == label).sum() > 2 * redraw.half_width}
+
+
+def _in_line(piece: np.ndarray, tip: np.ndarray, direction: np.ndarray, width: float) -> bool:
+    """Whether every pixel of ``piece`` lies ahead of ``tip`` within ``width`` of the line."""
+    ys, xs = np.nonzero(piece)
+    offset = np.stack([xs - tip[0], ys - tip[1]], axis=1)
+    return bool((offset @ direction > -1.0).all() and (np.abs(offset @ np.array([-direction[1], direction[0]])) <= width).all())
 
 
 def _stick_end_places(redraw: "Redraw", sticks: np.ndarray, start: np.ndarray) -> List[np.ndarray]:
