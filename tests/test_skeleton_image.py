@@ -519,6 +519,7 @@ def test_jpeg_maps_mostly_come_back(factor, interpolation, budget):
     (162, 0.5, "area"),      # a lone r-wrist dot read as the l-shoulder its body holds (162), two lone dots
     (122, 0.5, "area"),      # both read as the r-knee (122): renamed to the hue neighbour, they join
     (152, 0.5, "area"),      # an ankle dot that lost its colour, its shin cut in two by a stick drawn across
+    (93, 0.5, "area"),       # an ankle dot that lost its colour 5 px from the map's edge: its shin ends there
 ])
 def test_jpeg_hard_scenes(seed, factor, interpolation):
     """JPEG scenes that each once failed on a different rule come back whole."""

@@ -358,17 +358,17 @@ def _in_line(piece: np.ndarray, tip: np.ndarray, direction: np.ndarray, width: f
 def _stick_end_places(redraw: "Redraw", sticks: np.ndarray, start: np.ndarray) -> List[np.ndarray]:
     """Where the joint at the far end of the unexplained stick leaving ``start`` may be: the stick's tip
     (the renderer's ellipse ends at the joint's centre) and up to a dot radius back from it, since the dot
-    covers the tip. No place when the stick ends on anything but black, or at the border."""
+    covers the tip. No place when the stick ends on anything but black, or at the border (a tip within 3 px
+    of it: the stick may run off the map); black past the tip is looked for inside the map only."""
     end = _stick_tip(redraw, sticks, start)
     if end is None:
         return []
     tip, direction = end
     size = np.array([redraw.width, redraw.height])
     beyond = [tip + direction * (redraw.radius + step) for step in (1.5, 2.5)]
-    inside = (tip >= 2).all() and (tip < size - 3).all() and all((point >= 0).all() and (point < size - 0.5).all()
-                                                                 for point in beyond)
-    if not inside or any(redraw.target[int(round(point[1])), int(round(point[0]))].max() > _BACKGROUND
-                         for point in beyond):
+    beyond = [point for point in beyond if (point >= 0).all() and (point < size - 0.5).all()]
+    if not ((tip >= 2).all() and (tip < size - 3).all()) or any(
+            redraw.target[int(round(point[1])), int(round(point[0]))].max() > _BACKGROUND for point in beyond):
         return []
     return [tip - back * direction for back in (0.0, 0.5 * redraw.radius, redraw.radius)]
 
