@@ -520,6 +520,10 @@ def test_jpeg_maps_mostly_come_back(factor, interpolation, budget):
     (122, 0.5, "area"),      # both read as the r-knee (122): renamed to the hue neighbour, they join
     (152, 0.5, "area"),      # an ankle dot that lost its colour, its shin cut in two by a stick drawn across
     (93, 0.5, "area"),       # an ankle dot that lost its colour 5 px from the map's edge: its shin ends there
+    (7, 0.5, "area"),        # an l-elbow dot also read as a lone l-wrist (7, 223) or an r-eye as a lone l-ankle
+    (223, 0.5, "area"),      # (81): a lone dot within two dot radii of a joint of the next hue is that joint
+    (81, 0.5, "area"),
+    (33, 0.6, "area"),
 ])
 def test_jpeg_hard_scenes(seed, factor, interpolation):
     """JPEG scenes that each once failed on a different rule come back whole."""

@@ -18,7 +18,8 @@ may join a body holding that part, renamed to the neighbour, when the body holds
 counts only when what it draws fits the colour the drawing leaves unexplained (its *fit*, see
 :meth:`Redraw.gain`), so a stick is not drawn across a dot of another colour just because it lands on
 colour. Last, of two people holding one part a dot radius apart (JPEG can find a dot twice), the copy
-that the other person's drawing already explains goes.
+that the other person's drawing already explains goes, and so does a lone dot on another person's joint of
+the next hue.
 
 In shrunk JPEG maps a wrist or ankle dot may lose its colour altogether while the forearm or shin
 leading to it still shows: :func:`add_missing_joints` (run after the hand pieces are set aside) adds such
@@ -59,16 +60,17 @@ _HUE_JOIN_FIT = 0.8     # ... all the more for a limb dot, which has only sticks
 _NOSE = 0
 _NOSE_LOOKALIKES = (1, 17)  # the neck's orange and the l-ear's pink lie either side of the nose's red
 _ECHO_COST = 0.05       # of a whole dot's drawing: what dropping an echo may cost
+_HUE_ECHO_COST = 0.25   # ... an echo in the next hue, which the other dot's colour explains less well
 _ADD_FIT = 0.6          # a joint added at a stick's end: its dot and stick must draw what the map shows
 _STICK_HUE = 0.9        # cosine between unexplained colour and a stick's colour, to count as that stick
 _STICK_LEVEL = 0.4      # ... and at least this share of its brightness
 _BACKGROUND = 60.0      # brightest channel (blurred) that still counts as black beyond a stick's end
 _LIMB_PARTS = range(1, 14)  # not head joints: their short sticks hide under the head dots
+_LIMB_SET = frozenset(_LIMB_PARTS)
 _LONE_PARTS = range(2, 11)  # shoulders to right ankle: not neck or head (blends), nor blue-ish (hand dots)
 _HEAD_REACH = 5.0       # dot radii from a head's nearest dot to a loose head dot it may take
 _MAX_CHANGES = 60
-_HUE_NEIGHBOURS = {part: [other for other in (part - 1, part + 1) if other in _LIMB_PARTS] if part in _LIMB_PARTS else []
-                   for part in range(NUM_BODY)}
+_NEXT_HUES = {part: ((part - 1) % NUM_BODY, (part + 1) % NUM_BODY) for part in range(NUM_BODY)}
 _LIMB_STARTS, _LIMB_ENDS = np.array(DRAWN_LIMBS).T
 _LIMB_OF = {frozenset(limb): index for index, limb in enumerate(DRAWN_LIMBS)}
 _NEIGHBOURS = {part: [other for limb in DRAWN_LIMBS if part in limb for other in limb if other != part]
@@ -511,8 +513,9 @@ def _changes(people: Dict[int, np.ndarray], rename_dots: bool) -> Iterator[Chang
             for piece, body in ((first, second), (second, first)):
                 yield Change("clash", piece, body, part)
                 if rename_dots:    # the piece's dot may be its hue neighbour's, misread
-                    yield from (Change("rename", piece, body, part, to) for to in _HUE_NEIGHBOURS[part]
-                                if not held[piece][to] and not held[body][to] and held[body][_NEIGHBOURS[to]].any())
+                    yield from (Change("rename", piece, body, part, to) for to in _NEXT_HUES[part]
+                                if {part, to} <= _LIMB_SET and not held[piece][to] and not held[body][to]
+                                and held[body][_NEIGHBOURS[to]].any())
     if not rename_dots:
         return
     for piece, body in itertools.permutations(people, 2):
@@ -590,7 +593,9 @@ def _ends(body: np.ndarray, part: int) -> List[int]:
 
 def _drop_echoes(redraw: Redraw, people: Dict[int, np.ndarray], order: List[int]):
     """Of two people holding one part less than a dot radius apart, the copy whose drop costs least goes
-    when that cost is next to nothing (the other's dot and sticks draw the same pixels)."""
+    when that cost is next to nothing (the other's dot and sticks draw the same pixels). A lone dot on
+    another person's joint of the next hue (an l-elbow's green also read as the l-wrist's) is that joint
+    read twice: it goes when its drop costs little."""
     dot = np.full((NUM_BODY, 2), np.nan)
     dot[0] = (redraw.width / 2, redraw.height / 2)
     box = redraw.box((dot[0], dot[0]))
@@ -605,7 +610,20 @@ def _drop_echoes(redraw: Redraw, people: Dict[int, np.ndarray], order: List[int]
                               for index in pair)
             if gain > -_ECHO_COST * dot_energy:
                 people, order, _ = _apply(Change("drop", index, part=part), people, order, -1)
+    for index in list(order):
+        held = np.flatnonzero(~np.isnan(people[index][:, 0]))
+        if len(held) == 1 and _on_next_hue(redraw, people, order, index, int(held[0])):
+            change = Change("drop", index, part=int(held[0]))
+            if redraw.try_change(change, people, order, -1)[0] > -_HUE_ECHO_COST * dot_energy:
+                people, order, _ = _apply(change, people, order, -1)
     return people, order
+
+
+def _on_next_hue(redraw: Redraw, people: Dict[int, np.ndarray], order: List[int], index: int, part: int) -> bool:
+    """Whether another person holds a joint of a hue next to ``part`` within two dot radii of ``index``'s."""
+    place = people[index][part]
+    return any(np.hypot(*(people[other][neighbour] - place)) < 2 * redraw.radius
+               for other in order if other != index for neighbour in _NEXT_HUES[part])
 
 
 def _extent(points: np.ndarray) -> Extent:
