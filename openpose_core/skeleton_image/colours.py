@@ -15,6 +15,8 @@ from .geometry import window_around
 
 
 BODY_HUE_STEP = 360.0 / NUM_BODY          # 20 degrees between body colours
+NEXT_HUES = {part: ((part - 1) % NUM_BODY, (part + 1) % NUM_BODY) for part in range(NUM_BODY)}
+"""The body parts whose colours lie one hue step either side of each part's (what JPEG confuses it with)."""
 _HAND_HUE_STEP = 360.0 / len(HAND_EDGES)  # 18 degrees between hand-edge colours
 BLUE = 12                                 # body colour 12 (left knee) is also the hand-dot colour
 

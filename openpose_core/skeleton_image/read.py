@@ -7,7 +7,7 @@ import numpy as np
 
 from ..pose import HEAD_PARTS, NUM_BODY, Keypoint, Person, PoseFrame
 from .colours import (
-    BLUE, BLUE_LEG, CRISP_SHARE, EXACT_SHARE, SMALL_DOTS, SMALL_JPEG, WHOLE_DOTS, YCBCR, as_rgb, classify,
+    BLUE, BLUE_LEG, CRISP_SHARE, EXACT_SHARE, NEXT_HUES, SMALL_DOTS, SMALL_JPEG, WHOLE_DOTS, YCBCR, as_rgb, classify,
     dark_blue_weight, joint_weight, palette_parts, palette_share, require_background,
 )
 from .dots import Dots, LONE_DOT_FRACTION, dot_scale, find_joints, require_few_dots
@@ -124,13 +124,17 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     found_hands = label_hands(blue, hand_links)
     # a lone blue dot is a left knee (with no hip and no ankle) unless it may be part of a hand: a dot of
     # a hand found, or a blue dot a few dot sizes from others (hand lines may hide under the dots); or
-    # unless redrawing joined it to a person
+    # unless redrawing joined it to a person; or, in a shrunk map, it lies on a person's joint of the next
+    # hue: that joint read twice
     hand_dots = blue[sorted({index for _, used in found_hands for index in used})].reshape(-1, 2)
     for body in lone_blue:
         point = body[~np.isnan(body[:, 0])][:1]
         on_hand, joined = (len(known) and np.hypot(*(known - point).T).min() < 0.6 * dots.radius
                            for known in (hand_dots, taken))
-        if not on_hand and not joined and not by_hand(point, blue, dots.radius, own=0.6)[0]:
+        part = int(np.flatnonzero(~np.isnan(body[:, 0]))[0])
+        echo = scale < SMALL_DOTS and any(np.hypot(*(other[next_hue] - point[0])) < 2 * dots.radius
+                                          for other in bodies for next_hue in NEXT_HUES[part])
+        if not on_hand and not joined and not echo and not by_hand(point, blue, dots.radius, own=0.6)[0]:
             bodies.append(body)
 
     face_groups = group_face_dots(face_dots)

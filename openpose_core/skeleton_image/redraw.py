@@ -46,6 +46,7 @@ import numpy as np
 
 from ..pose import HEAD_PARTS, NUM_BODY
 from ..render import BODY_COLORS, BODY_RADIUS, DRAWN_LIMBS, LIMB_COLORS, STICK_WIDTH
+from .colours import NEXT_HUES
 
 _SIGMA = 1.0            # blur of map and drawing, map pixels
 _SUPERSAMPLE = 2        # drawing pixels per drawn (unscaled) pixel
@@ -70,7 +71,6 @@ _LIMB_SET = frozenset(_LIMB_PARTS)
 _LONE_PARTS = range(2, 11)  # shoulders to right ankle: not neck or head (blends), nor blue-ish (hand dots)
 _HEAD_REACH = 5.0       # dot radii from a head's nearest dot to a loose head dot it may take
 _MAX_CHANGES = 60
-_NEXT_HUES = {part: ((part - 1) % NUM_BODY, (part + 1) % NUM_BODY) for part in range(NUM_BODY)}
 _LIMB_STARTS, _LIMB_ENDS = np.array(DRAWN_LIMBS).T
 _LIMB_OF = {frozenset(limb): index for index, limb in enumerate(DRAWN_LIMBS)}
 _NEIGHBOURS = {part: [other for limb in DRAWN_LIMBS if part in limb for other in limb if other != part]
@@ -513,7 +513,7 @@ def _changes(people: Dict[int, np.ndarray], rename_dots: bool) -> Iterator[Chang
             for piece, body in ((first, second), (second, first)):
                 yield Change("clash", piece, body, part)
                 if rename_dots:    # the piece's dot may be its hue neighbour's, misread
-                    yield from (Change("rename", piece, body, part, to) for to in _NEXT_HUES[part]
+                    yield from (Change("rename", piece, body, part, to) for to in NEXT_HUES[part]
                                 if {part, to} <= _LIMB_SET and not held[piece][to] and not held[body][to]
                                 and held[body][_NEIGHBOURS[to]].any())
     if not rename_dots:
@@ -623,7 +623,7 @@ def _on_next_hue(redraw: Redraw, people: Dict[int, np.ndarray], order: List[int]
     """Whether another person holds a joint of a hue next to ``part`` within two dot radii of ``index``'s."""
     place = people[index][part]
     return any(np.hypot(*(people[other][neighbour] - place)) < 2 * redraw.radius
-               for other in order if other != index for neighbour in _NEXT_HUES[part])
+               for other in order if other != index for neighbour in NEXT_HUES[part])
 
 
 def _extent(points: np.ndarray) -> Extent:
