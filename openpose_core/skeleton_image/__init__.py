@@ -92,7 +92,11 @@ Method:
    it, a limb dot (a wrist whose forearm looked too patchy to link) a person holding the joint its stick would
    join. In shrunk maps a limb dot still loose and too faint to stand alone by its colour (a wrist whose elbow
    is missing, half under a neck) stands alone when drawing it there fits the map, better as its part than as
-   any other, and no unexplained stick leaves it (a joint alone has no drawn neighbour). Last, JPEG smears
+   any other, and no unexplained stick leaves it (a joint alone has no drawn neighbour); the check of pieces
+   then runs once more, as an added joint may be the one two pieces lacked to join. Also in shrunk maps: a
+   piece joins a body holding the same limb part through that dot renamed to its hue neighbour (an r-wrist's
+   lime read as the l-shoulder's green), a stick that another is drawn across goes on past the crossing, and
+   a lone dot on another person's joint of the next hue is that joint read twice and goes. Last, JPEG smears
    chroma across dot edges (an l-ear drawn over its l-eye pulls the eye's colour centre up to 2 px away) but
    keeps luma at full resolution: in JPEG maps, each joint is re-centred, within 2 px, on the pixels with its
    luma and roughly its hue (a blue knee that slid along its lighter thigh comes back to the pixels as dark as
@@ -133,8 +137,8 @@ Limitations (see tests/test_skeleton_image.py for the measured rates):
 - JPEG (quality 75) costs a few joints where dots crowd (heads: five dots of neighbouring purples and
   reds): over 300 random scenes of 1-5 people, 99.99 % of visible joints come back at the drawn size and
   99.9 % at 0.75x. Maps shrunk to half size *and* JPEG-compressed keep about one chroma sample per dot:
-  a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 97.7 % come
-  back and 1.8 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
+  a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 97.8 % come
+  back and 1.5 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
   can still pass for a blue-ish thigh or shin (0.7 % of joints at the drawn size with hands drawn, 1.6 %
   at 0.75x). Maps shrunk by sampling pixels (nearest neighbour) and then JPEG-compressed are harder still:
   the half-pixel dot evidence that rescues their PNG form is not used in JPEG maps, where it made two
