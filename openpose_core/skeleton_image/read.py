@@ -7,8 +7,8 @@ import numpy as np
 
 from ..pose import HEAD_PARTS, NUM_BODY, Keypoint, Person, PoseFrame
 from .colours import (
-    BLUE, BLUE_LEG, CRISP_SHARE, EXACT_SHARE, NEXT_HUES, SMALL_DOTS, SMALL_JPEG, WHOLE_DOTS, YCBCR, as_rgb, classify,
-    dark_blue_weight, joint_weight, palette_parts, palette_share, require_background,
+    BLUE, BLUE_LEG, CRISP_SHARE, EXACT_SHARE, NEXT_HUES, SMALL_DOTS, SMALL_JPEG, WHOLE_DOTS, YCBCR, as_rgb,
+    classify, dark_blue_weight, joint_weight, palette_parts, palette_share, require_background,
 )
 from .dots import Dots, LONE_DOT_FRACTION, dot_scale, find_joints, require_few_dots
 from .face import find_face_dots, find_faces, group_face_dots, join_heads_under_faces

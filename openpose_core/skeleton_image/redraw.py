@@ -14,8 +14,8 @@ shrunk JPEG maps (``rename_dots``), where a dot keeps about one chroma sample, a
 body through one of its dots renamed nose: a nose under purple eyes reads as the pink l-ear (or the
 orange neck), and its head then lacks the long neck-nose stick that would have joined it. Likewise a limb
 dot read as its hue neighbour (an r-wrist's lime as the l-shoulder's green, a hip's azure as the knee's)
-may join a body holding that part, renamed to the neighbour, when the body holds a joint it sticks to. A change
-counts only when what it draws fits the colour the drawing leaves unexplained (its *fit*, see
+may join a body holding that part, renamed to the neighbour, when the body holds a joint it sticks to.
+A change counts only when what it draws fits the colour the drawing leaves unexplained (its *fit*, see
 :meth:`Redraw.gain`), so a stick is not drawn across a dot of another colour just because it lands on
 colour. Last, of two people holding one part a dot radius apart (JPEG can find a dot twice), the copy
 that the other person's drawing already explains goes, and so does a lone dot on another person's joint of
@@ -339,22 +339,27 @@ def _stick_tip(redraw: "Redraw", sticks: np.ndarray, start: np.ndarray) -> Optio
 
 def _pieces_in_line(redraw: "Redraw", sticks: np.ndarray, labels: set, tip: np.ndarray, direction: np.ndarray,
                     gap: float) -> set:
-    """Labels of stick pieces that start within ``gap`` past ``tip`` and lie along ``direction``."""
+    """Labels of stick pieces (each more than a stick's cross-section) that start within ``gap`` past
+    ``tip`` and lie along ``direction``."""
     ys, xs = np.nonzero(sticks)
-    offset = np.stack([xs - tip[0], ys - tip[1]], axis=1)
-    along = offset @ direction
-    across = np.abs(offset @ np.array([-direction[1], direction[0]]))
+    along, across = _along_across(xs, ys, tip, direction)
     near = (along > 0) & (along <= gap) & (across <= redraw.half_width + 1.0)
-    found = set(np.unique(sticks[ys[near], xs[near]])) - labels
-    return {label for label in found if _in_line(sticks == label, tip, direction, redraw.half_width + 1.5)
-            and (sticks == label).sum() > 2 * redraw.half_width}
+    pieces = {label: sticks == label for label in set(np.unique(sticks[ys[near], xs[near]])) - labels}
+    return {label for label, piece in pieces.items()
+            if piece.sum() > 2 * redraw.half_width and _in_line(piece, tip, direction, redraw.half_width + 1.5)}
 
 
 def _in_line(piece: np.ndarray, tip: np.ndarray, direction: np.ndarray, width: float) -> bool:
     """Whether every pixel of ``piece`` lies ahead of ``tip`` within ``width`` of the line."""
-    ys, xs = np.nonzero(piece)
+    along, across = _along_across(*np.nonzero(piece)[::-1], tip, direction)
+    return bool((along > -1.0).all() and (across <= width).all())
+
+
+def _along_across(xs: np.ndarray, ys: np.ndarray, tip: np.ndarray,
+                  direction: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Pixels' signed distances from ``tip`` along the unit ``direction``, and their distances from its line."""
     offset = np.stack([xs - tip[0], ys - tip[1]], axis=1)
-    return bool((offset @ direction > -1.0).all() and (np.abs(offset @ np.array([-direction[1], direction[0]])) <= width).all())
+    return offset @ direction, np.abs(offset @ np.array([-direction[1], direction[0]]))
 
 
 def _stick_end_places(redraw: "Redraw", sticks: np.ndarray, start: np.ndarray) -> List[np.ndarray]:
