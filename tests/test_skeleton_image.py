@@ -526,10 +526,37 @@ def test_jpeg_maps_mostly_come_back(factor, interpolation, budget):
     (33, 0.6, "area"),
     (46, 0.5, "area"),       # an r-eye also read as a lone blue-violet l-ankle, which waits for the hands:
     (183, 0.5, "area"),      # it lies on a joint of the next hue, so it is that joint read twice
+    (3, 0.5, "area"),        # an eye and its ear come back as a piece of their own (the nose-eye stick hides
+    (199, 0.5, "area"),      # under the head's dots): they join the one head whose nose is next to the eye
 ])
 def test_jpeg_hard_scenes(seed, factor, interpolation):
     """JPEG scenes that each once failed on a different rule come back whole."""
     run_case(seed, 1 + seed % 5, factor, interpolation, jpeg=75)
+
+
+def test_an_eye_and_ear_piece_joins_the_one_head_beside_it():
+    """Half-size JPEG: a piece of an eye and its ear joins the only person lacking both whose nose is within
+    4 dot radii of the eye; beside two such heads, or far from any, or beside a head that has that eye, it
+    stays apart."""
+    from openpose_core.skeleton_image.people import join_eye_and_ear
+
+    def body(points):
+        array = np.full((NUM_BODY, 2), np.nan)
+        for part, xy in points.items():
+            array[part] = xy
+        return array
+
+    head = body({0: (50, 20), 1: (50, 40), 14: (46, 17), 16: (43, 19)})
+    piece = body({15: (55, 17), 17: (58, 19)})
+    joined = join_eye_and_ear([head, piece], radius=2.0)
+    assert len(joined) == 1
+    np.testing.assert_array_equal(joined[0][[0, 14, 15, 16, 17]], [(50, 20), (46, 17), (55, 17), (43, 19), (58, 19)])
+    other_head = body({0: (57, 24), 1: (57, 44)})
+    assert len(join_eye_and_ear([head, piece, other_head], radius=2.0)) == 3
+    assert len(join_eye_and_ear([head, body({15: (70, 17), 17: (73, 19)})], radius=2.0)) == 2
+    with_eye = head.copy()
+    with_eye[15] = (54, 17)
+    assert len(join_eye_and_ear([with_eye, piece], radius=2.0)) == 2
 
 
 def test_pieces_holding_the_same_dots_found_twice_join():

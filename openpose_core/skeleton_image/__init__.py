@@ -96,7 +96,9 @@ Method:
    then runs once more, as an added joint may be the one two pieces lacked to join. Also in shrunk maps: a
    piece joins a body holding the same limb part through that dot renamed to its hue neighbour (an r-wrist's
    lime read as the l-shoulder's green), a stick that another is drawn across goes on past the crossing, and
-   a lone dot on another person's joint of the next hue is that joint read twice and goes. Last, JPEG smears
+   a lone dot on another person's joint of the next hue is that joint read twice and goes; an eye and its ear
+   left as a piece of their own (the nose-eye stick hidden under the head's dots) join the one head whose nose
+   is within 4 dot radii of the eye. Last, JPEG smears
    chroma across dot edges (an l-ear drawn over its l-eye pulls the eye's colour centre up to 2 px away) but
    keeps luma at full resolution: in JPEG maps, each joint is re-centred, within 2 px, on the pixels with its
    luma and roughly its hue (a blue knee that slid along its lighter thigh comes back to the pixels as dark as

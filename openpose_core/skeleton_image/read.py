@@ -17,7 +17,7 @@ from .hands import (
     MIN_LONE_HAND, attach_hands, by_hand, drop_hand_pieces, find_blue_dots, label_hands, link_hand_dots,
 )
 from .heads import relabel_heads
-from .people import EARS, FOREARMS, STRONG, adopt_ears, assemble, join_twins, settle_hidden
+from .people import EARS, FOREARMS, STRONG, adopt_ears, assemble, join_eye_and_ear, join_twins, settle_hidden
 from .placing import add_dots_under_faces, centre_by_luma, drawn_on_pixel, fit_drawn_dots, wrists_on_forearms
 from .readings import (
     add_faint_dots, add_unseen_dots, luma_weighed_heads, name_lone_dots, named_alone,
@@ -110,7 +110,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
         loose_dots = [(int(joints.part[index]), joints.xy[index]) for index in np.flatnonzero(loose)]
         bodies = add_missing_joints(redraw, bodies, loose_dots, stick_ends=scale < SMALL_DOTS)
         if scale < SMALL_DOTS:      # a joint added where sticks meet may be the one two pieces lacked to join
-            bodies = refit(redraw, bodies)
+            bodies = join_eye_and_ear(refit(redraw, bodies), dots.radius)
         # a small JPEG blue dot is no brighter than its sticks, but as dark as pure blue
         bright = joint if scale >= SMALL_DOTS else np.maximum(joint, dark_blue_weight(classes, image_ycc))
         bodies = centre_by_luma(bodies, classes, bright, dots, native)
