@@ -528,6 +528,7 @@ def test_jpeg_maps_mostly_come_back(factor, interpolation, budget):
     (183, 0.5, "area"),      # it lies on a joint of the next hue, so it is that joint read twice
     (3, 0.5, "area"),        # an eye and its ear come back as a piece of their own (the nose-eye stick hides
     (199, 0.5, "area"),      # under the head's dots): they join the one head whose nose is next to the eye
+    (172, 0.5, "area"),      # ... and where that head has the eye already (a second reading), the ear joins
 ])
 def test_jpeg_hard_scenes(seed, factor, interpolation):
     """JPEG scenes that each once failed on a different rule come back whole."""
@@ -536,8 +537,8 @@ def test_jpeg_hard_scenes(seed, factor, interpolation):
 
 def test_an_eye_and_ear_piece_joins_the_one_head_beside_it():
     """Half-size JPEG: a piece of an eye and its ear joins the only person lacking both whose nose is within
-    4 dot radii of the eye; beside two such heads, or far from any, or beside a head that has that eye, it
-    stays apart."""
+    4 dot radii of the eye; beside two such heads, or far from any, it stays apart. Beside a head that has
+    that eye but not the ear, the ear alone joins when it lies within 4 dot radii of that eye."""
     from openpose_core.skeleton_image.people import join_eye_and_ear
 
     def body(points):
@@ -555,8 +556,12 @@ def test_an_eye_and_ear_piece_joins_the_one_head_beside_it():
     assert len(join_eye_and_ear([head, piece, other_head], radius=2.0)) == 3
     assert len(join_eye_and_ear([head, body({15: (70, 17), 17: (73, 19)})], radius=2.0)) == 2
     with_eye = head.copy()
-    with_eye[15] = (54, 17)
-    assert len(join_eye_and_ear([with_eye, piece], radius=2.0)) == 2
+    with_eye[15] = (53, 16)                  # the piece's eye was a second reading: only its ear joins
+    taken = join_eye_and_ear([with_eye, piece], radius=2.0)
+    assert len(taken) == 1
+    np.testing.assert_array_equal(taken[0][[15, 17]], [(53, 16), (58, 19)])
+    far_ear = body({15: (55, 17), 17: (66, 19)})
+    assert len(join_eye_and_ear([with_eye, far_ear], radius=2.0)) == 2
 
 
 def test_pieces_holding_the_same_dots_found_twice_join():

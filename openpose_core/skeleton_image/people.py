@@ -235,8 +235,10 @@ _EYE_REACH = 4.0     # dot radii from a lone eye-and-ear piece's eye to the nose
 def join_eye_and_ear(bodies: List[np.ndarray], radius: float) -> List[np.ndarray]:
     """Shrunk JPEG maps: an eye and its ear may come back as a piece of their own, the short nose-eye stick
     that would link them hidden under the head's dots (redrawing it gains next to nothing). Such a piece
-    joins the one person that holds a nose within 4 dot radii of its eye and lacks both parts; with none or
-    several such people it stays apart."""
+    joins the one person that holds a nose within 4 dot radii of its eye and lacks both parts. Failing
+    that, where the one such person holds the eye but lacks the ear, and the piece's ear lies within 4 dot
+    radii of that eye, the ear goes to it (the piece's eye was a second reading of another head dot); else
+    the piece stays apart."""
     bodies = [body.copy() for body in bodies]
     present = [~np.isnan(body[:, 0]) for body in bodies]
     joined = set()
@@ -251,6 +253,16 @@ def join_eye_and_ear(bodies: List[np.ndarray], radius: float) -> List[np.ndarray
         if len(heads) == 1:
             bodies[heads[0]][sorted(parts)] = body[sorted(parts)]
             present[heads[0]][sorted(parts)] = True
+            joined.add(index)
+            continue
+        ear = max(parts)
+        holders = [other for other in range(len(bodies)) if other != index and other not in joined
+                   and present[other][0] and present[other][eye] and not present[other][ear]
+                   and np.hypot(*(bodies[other][0] - body[eye])) < _EYE_REACH * radius
+                   and np.hypot(*(bodies[other][eye] - body[ear])) < _EYE_REACH * radius]
+        if len(holders) == 1:
+            bodies[holders[0]][ear] = body[ear]
+            present[holders[0]][ear] = True
             joined.add(index)
     return [body for index, body in enumerate(bodies) if index not in joined]
 
