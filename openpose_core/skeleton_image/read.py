@@ -109,8 +109,9 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
                                                        ~by_hand(joints.xy, blue, dots.radius))
         loose_dots = [(int(joints.part[index]), joints.xy[index]) for index in np.flatnonzero(loose)]
         bodies = add_missing_joints(redraw, bodies, loose_dots, stick_ends=scale < SMALL_DOTS)
-        if scale < SMALL_DOTS:      # a joint added where sticks meet may be the one two pieces lacked to join
-            bodies = join_eye_and_ear(refit(redraw, bodies), dots.radius)
+        if scale < SMALL_DOTS:      # a joint added where sticks meet may be the one two pieces lacked to join;
+            # eyes and ears that the checks left on their own go to their heads
+            bodies = adopt_ears(join_eye_and_ear(refit(redraw, bodies), dots.radius))
         # a small JPEG blue dot is no brighter than its sticks, but as dark as pure blue
         bright = joint if scale >= SMALL_DOTS else np.maximum(joint, dark_blue_weight(classes, image_ycc))
         bodies = centre_by_luma(bodies, classes, bright, dots, native)
