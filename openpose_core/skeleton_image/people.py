@@ -7,7 +7,7 @@ from typing import Container, Dict, List, Optional, Tuple
 import numpy as np
 
 from ..pose import HEAD_PARTS
-from .colours import BLUE, BLUE_LEG
+from .colours import BLUE, BLUE_LEG, NEXT_HUES
 from .dots import Joints, MIN_DOT_FRACTION
 from .geometry import RING, pairwise, sample
 from .sticks import Link
@@ -243,26 +243,26 @@ def join_eye_and_ear(bodies: List[np.ndarray], radius: float) -> List[np.ndarray
     present = [~np.isnan(body[:, 0]) for body in bodies]
     joined = set()
     for index, body in enumerate(bodies):
-        parts = set(np.flatnonzero(present[index]).tolist())
-        if not any(parts == {eye, ear} for ear, (eye, _) in EARS.items()):
+        pair = [(eye, ear) for ear, (eye, _) in EARS.items() if set(np.flatnonzero(present[index])) == {eye, ear}]
+        if not pair:
             continue
-        eye = min(parts)
+        eye, ear = pair[0]
+        reach = _EYE_REACH * radius
         heads = [other for other in range(len(bodies)) if other != index and other not in joined
-                 and present[other][0] and not present[other][sorted(parts)].any()
-                 and np.hypot(*(bodies[other][0] - body[eye])) < _EYE_REACH * radius]
-        if len(heads) == 1:
-            bodies[heads[0]][sorted(parts)] = body[sorted(parts)]
-            present[heads[0]][sorted(parts)] = True
-            joined.add(index)
-            continue
-        ear = max(parts)
-        holders = [other for other in range(len(bodies)) if other != index and other not in joined
-                   and present[other][0] and present[other][eye] and not present[other][ear]
-                   and np.hypot(*(bodies[other][0] - body[eye])) < _EYE_REACH * radius
-                   and np.hypot(*(bodies[other][eye] - body[ear])) < _EYE_REACH * radius]
-        if len(holders) == 1:
-            bodies[holders[0]][ear] = body[ear]
-            present[holders[0]][ear] = True
+                 and present[other][0] and np.hypot(*(bodies[other][0] - body[eye])) < reach]
+        lacking = [other for other in heads if not present[other][[eye, ear]].any()]
+        holding = [other for other in heads if present[other][eye] and not present[other][ear]
+                   and np.hypot(*(bodies[other][eye] - body[ear])) < reach]
+        head, parts = (lacking[0], [eye, ear]) if len(lacking) == 1 else \
+            (holding[0], [ear]) if len(holding) == 1 else (None, [])
+        if head is not None:
+            bodies[head][parts] = body[parts]
+            present[head][parts] = True
             joined.add(index)
     return [body for index, body in enumerate(bodies) if index not in joined]
 
+
+def on_next_hue(place: np.ndarray, part: int, others: List[np.ndarray], reach: float) -> bool:
+    """Whether one of ``others`` holds a joint of a hue next to ``part`` within ``reach`` of ``place``: a dot
+    there may be that joint read a hue step off (JPEG)."""
+    return any(np.hypot(*(other[neighbour] - place)) < reach for other in others for neighbour in NEXT_HUES[part])

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..pose import HEAD_PARTS, NUM_BODY, Keypoint, Person, PoseFrame
 from .colours import (
-    BLUE, BLUE_LEG, CRISP_SHARE, EXACT_SHARE, NEXT_HUES, SMALL_DOTS, SMALL_JPEG, WHOLE_DOTS, YCBCR, as_rgb,
+    BLUE, BLUE_LEG, CRISP_SHARE, EXACT_SHARE, SMALL_DOTS, SMALL_JPEG, WHOLE_DOTS, YCBCR, as_rgb,
     classify, dark_blue_weight, joint_weight, palette_parts, palette_share, require_background,
 )
 from .dots import Dots, LONE_DOT_FRACTION, dot_scale, find_joints, require_few_dots
@@ -17,7 +17,9 @@ from .hands import (
     MIN_LONE_HAND, attach_hands, by_hand, drop_hand_pieces, find_blue_dots, label_hands, link_hand_dots,
 )
 from .heads import relabel_heads
-from .people import EARS, FOREARMS, STRONG, adopt_ears, assemble, join_eye_and_ear, join_twins, settle_hidden
+from .people import (
+    EARS, FOREARMS, STRONG, adopt_ears, assemble, join_eye_and_ear, join_twins, on_next_hue, settle_hidden,
+)
 from .placing import add_dots_under_faces, centre_by_luma, drawn_on_pixel, fit_drawn_dots, wrists_on_forearms
 from .readings import (
     add_faint_dots, add_unseen_dots, luma_weighed_heads, name_lone_dots, named_alone,
@@ -133,8 +135,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
         on_hand, joined = (len(known) and np.hypot(*(known - point).T).min() < 0.6 * dots.radius
                            for known in (hand_dots, taken))
         part = int(np.flatnonzero(~np.isnan(body[:, 0]))[0])
-        echo = scale < SMALL_DOTS and any(np.hypot(*(other[next_hue] - point[0])) < 2 * dots.radius
-                                          for other in bodies for next_hue in NEXT_HUES[part])
+        echo = scale < SMALL_DOTS and on_next_hue(point[0], part, bodies, 2 * dots.radius)
         if not on_hand and not joined and not echo and not by_hand(point, blue, dots.radius, own=0.6)[0]:
             bodies.append(body)
 

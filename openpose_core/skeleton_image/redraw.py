@@ -47,6 +47,7 @@ import numpy as np
 from ..pose import HEAD_PARTS, NUM_BODY
 from ..render import BODY_COLORS, BODY_RADIUS, DRAWN_LIMBS, LIMB_COLORS, STICK_WIDTH
 from .colours import NEXT_HUES
+from .people import on_next_hue
 
 _SIGMA = 1.0            # blur of map and drawing, map pixels
 _SUPERSAMPLE = 2        # drawing pixels per drawn (unscaled) pixel
@@ -276,7 +277,7 @@ def _stand_alone(redraw: "Redraw", people: List[np.ndarray],
             dot[other] = place
             drawn.append((*redraw.gain(box, people, people + [dot]), other))
         gain, fit, best = max(drawn)
-        hues = {part - 1, part, part + 1}
+        hues = {part, *NEXT_HUES[part]}
         if best != part or gain <= 0 or fit < _ADD_FIT or any(
                 _stick_tip(redraw, unexplained.sticks(limb), place) is not None
                 for limb, ends in enumerate(DRAWN_LIMBS) if hues & set(ends)):
@@ -341,7 +342,10 @@ def _pieces_in_line(redraw: "Redraw", sticks: np.ndarray, labels: set, tip: np.n
                     gap: float) -> set:
     """Labels of stick pieces (each more than a stick's cross-section) that start within ``gap`` past
     ``tip`` and lie along ``direction``."""
-    ys, xs = np.nonzero(sticks)
+    reach = int(math.ceil(gap + redraw.half_width + 2.0))     # the window holding every pixel near the tip
+    x0, y0 = max(int(tip[0]) - reach, 0), max(int(tip[1]) - reach, 0)
+    ys, xs = np.nonzero(sticks[y0:int(tip[1]) + reach + 1, x0:int(tip[0]) + reach + 1])
+    ys, xs = ys + y0, xs + x0
     along, across = _along_across(xs, ys, tip, direction)
     near = (along > 0) & (along <= gap) & (across <= redraw.half_width + 1.0)
     pieces = {label: sticks == label for label in set(np.unique(sticks[ys[near], xs[near]])) - labels}
@@ -617,18 +621,12 @@ def _drop_echoes(redraw: Redraw, people: Dict[int, np.ndarray], order: List[int]
                 people, order, _ = _apply(Change("drop", index, part=part), people, order, -1)
     for index in list(order):
         held = np.flatnonzero(~np.isnan(people[index][:, 0]))
-        if len(held) == 1 and _on_next_hue(redraw, people, order, index, int(held[0])):
+        if len(held) == 1 and on_next_hue(people[index][held[0]], int(held[0]),
+                                          [people[other] for other in order if other != index], 2 * redraw.radius):
             change = Change("drop", index, part=int(held[0]))
             if redraw.try_change(change, people, order, -1)[0] > -_HUE_ECHO_COST * dot_energy:
                 people, order, _ = _apply(change, people, order, -1)
     return people, order
-
-
-def _on_next_hue(redraw: Redraw, people: Dict[int, np.ndarray], order: List[int], index: int, part: int) -> bool:
-    """Whether another person holds a joint of a hue next to ``part`` within two dot radii of ``index``'s."""
-    place = people[index][part]
-    return any(np.hypot(*(people[other][neighbour] - place)) < 2 * redraw.radius
-               for other in order if other != index for neighbour in NEXT_HUES[part])
 
 
 def _extent(points: np.ndarray) -> Extent:
