@@ -530,6 +530,8 @@ def test_jpeg_maps_mostly_come_back(factor, interpolation, budget):
     (199, 0.5, "area"),      # under the head's dots): they join the one head whose nose is next to the eye
     (172, 0.5, "area"),      # ... and where that head has the eye already (a second reading), the ear joins
     (43, 0.5, "area"),       # an ear left alone once the pieces are checked goes to the head beside it
+    (429, 0.5, "area"),      # a shin leaving its knee under another knee's dot: the ankle goes where the
+    # shin, found past that dot, ends
 ])
 def test_jpeg_hard_scenes(seed, factor, interpolation):
     """JPEG scenes that each once failed on a different rule come back whole."""

@@ -317,13 +317,16 @@ class _Unexplained:
 
 def _stick_tip(redraw: "Redraw", sticks: np.ndarray, start: np.ndarray) -> Optional[Tuple[np.ndarray, np.ndarray]]:
     """(tip, unit direction from ``start``) of the unexplained stick leaving ``start``, if one does. A stick
-    that a later stick or dot crosses goes on beyond it: pieces in line past a gap that wide belong to it."""
+    that a later stick or dot crosses goes on beyond it: pieces in line past a gap that wide belong to it;
+    so does a stick whose first part hides under other dots (see :func:`_hidden_start`)."""
     reach = int(math.ceil(redraw.radius + redraw.half_width + 1.0))
     x, y = int(round(start[0])), int(round(start[1]))
     labels = set(np.unique(sticks[max(y - reach, 0):y + reach + 1, max(x - reach, 0):x + reach + 1])) - {0}
+    gap = 2.0 * (redraw.radius + redraw.half_width)
+    if not labels:
+        labels = _hidden_start(redraw, sticks, start, 2.0 * gap)
     if not labels:
         return None
-    gap = 2.0 * (redraw.radius + redraw.half_width)
     while True:
         ys, xs = np.nonzero(np.isin(sticks, list(labels)))
         distance = np.hypot(xs - start[0], ys - start[1])
@@ -336,6 +339,27 @@ def _stick_tip(redraw: "Redraw", sticks: np.ndarray, start: np.ndarray) -> Optio
         if not beyond:
             return tip, direction
         labels |= beyond
+
+
+def _hidden_start(redraw: "Redraw", sticks: np.ndarray, start: np.ndarray, reach: float) -> set:
+    """Labels of stick pieces that begin within ``reach`` of ``start`` and point at it, with drawing (no
+    black) between: a stick whose first part hides under other dots (a forearm leaving an elbow under a
+    head)."""
+    x0, y0 = max(int(start[0] - reach), 0), max(int(start[1] - reach), 0)
+    window = sticks[y0:int(start[1] + reach) + 1, x0:int(start[0] + reach) + 1]
+    found = set()
+    for label in set(np.unique(window)) - {0}:
+        piece = sticks == label
+        ys, xs = np.nonzero(piece)
+        distance = np.hypot(xs - start[0], ys - start[1])
+        if distance.min() > reach or distance.max() < 3 * redraw.radius:
+            continue
+        direction = np.array([xs[distance.argmax()] - start[0], ys[distance.argmax()] - start[1]]) / distance.max()
+        path = start + np.arange(0.0, distance.min(), 0.5)[:, None] * direction
+        drawn = redraw.target[np.rint(path[:, 1]).astype(int), np.rint(path[:, 0]).astype(int)].max(axis=1)
+        if _in_line(piece, start, direction, redraw.half_width + 1.5) and (drawn > _BACKGROUND).all():
+            found.add(label)
+    return found
 
 
 def _pieces_in_line(redraw: "Redraw", sticks: np.ndarray, labels: set, tip: np.ndarray, direction: np.ndarray,
