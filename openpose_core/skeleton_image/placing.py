@@ -8,7 +8,7 @@ from typing import Dict, List, Optional, Tuple
 import cv2
 import numpy as np
 
-from .colours import BODY_HUE_STEP, BODY_YCC, Classes, LUMA_MATCH, hue_weight, ramp
+from .colours import BLUE_LEG, BODY_HUE_STEP, BODY_YCC, Classes, LUMA_MATCH, hue_weight, ramp
 from ..pose import NUM_BODY
 from .dots import Dots, Joints, MIN_DOT_FRACTION, vertex
 from .geometry import directions, window_around
@@ -18,6 +18,7 @@ from .sticks import LIMB_OF, STICK_WIDTH
 
 _LOOSE_HUE = (25.0, 40.0)       # hue difference (degrees) that still counts fully / no longer counts
 _RECENTRE_REACH = 2             # pixels a joint may move
+_BLUE_RECENTRE_REACH = 3        # ... a blue-ish leg joint: JPEG blends its dark dot with its brighter sticks
 
 
 def centre_by_luma(bodies: List[np.ndarray], classes: Classes, joint: np.ndarray, dots: Dots,
@@ -26,7 +27,8 @@ def centre_by_luma(bodies: List[np.ndarray], classes: Classes, joint: np.ndarray
     dot of a neighbouring hue (an l-eye under its l-ear) reads off-centre by colour alone. Each joint is
     re-centred, within ``_RECENTRE_REACH``, on the matched filter of the pixels with its luma and (loosely)
     its hue, unless another person holds that part within 2.5 dot radii: the same colour and luma, the
-    two would pull together."""
+    two would pull together. A blue-ish leg dot, nearly as dark as black, may read up to 3 px off towards
+    its brighter sticks, so it may move that far."""
     result = []
     for index, body in enumerate(bodies):
         body = body.copy()
@@ -40,7 +42,7 @@ def centre_by_luma(bodies: List[np.ndarray], classes: Classes, joint: np.ndarray
 
 def _luma_centre(part: int, point: np.ndarray, classes: Classes, joint: np.ndarray, dots: Dots,
                  native: bool) -> np.ndarray:
-    reach = _RECENTRE_REACH
+    reach = _BLUE_RECENTRE_REACH if part in BLUE_LEG else _RECENTRE_REACH
     (rows, columns), _ = window_around(joint.shape, point[0], point[1], reach + dots.pad + 1)
     luma = ramp(-np.abs(classes.luma[rows, columns] - BODY_YCC[part, 0]), -LUMA_MATCH[1], -LUMA_MATCH[0])
     hue = hue_weight(classes.hue[rows, columns], part * BODY_HUE_STEP, *_LOOSE_HUE)
