@@ -540,9 +540,10 @@ def test_jpeg_hard_scenes(seed, factor, interpolation):
 
 
 def test_an_eye_and_ear_piece_joins_the_one_head_beside_it():
-    """Half-size JPEG: a piece of an eye and its ear joins the only person lacking both whose nose is within
-    4 dot radii of the eye; beside two such heads, or far from any, it stays apart. Beside a head that has
-    that eye but not the ear, the ear alone joins when it lies within 4 dot radii of that eye."""
+    """Half-size JPEG: a piece of an eye and its ear (or an eye alone) joins the only person lacking them
+    whose nose is within 4 dot radii of the eye; beside two such heads, or far from any, it stays apart.
+    Beside a head that has that eye but not the ear, the ear alone joins when it lies within 4 dot radii of
+    that eye."""
     from openpose_core.skeleton_image.people import join_eye_and_ear
 
     def body(points):
@@ -566,6 +567,11 @@ def test_an_eye_and_ear_piece_joins_the_one_head_beside_it():
     np.testing.assert_array_equal(taken[0][[15, 17]], [(53, 16), (58, 19)])
     far_ear = body({15: (55, 17), 17: (66, 19)})
     assert len(join_eye_and_ear([with_eye, far_ear], radius=2.0)) == 2
+    lone_eye = join_eye_and_ear([head, body({15: (55, 17)})], radius=2.0)      # an eye alone joins likewise
+    assert len(lone_eye) == 1
+    np.testing.assert_array_equal(lone_eye[0][15], (55, 17))
+    assert np.isnan(lone_eye[0][17]).all()
+    assert len(join_eye_and_ear([with_eye, body({15: (55, 17)})], radius=2.0)) == 2
 
 
 def test_pieces_holding_the_same_dots_found_twice_join():

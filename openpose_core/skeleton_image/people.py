@@ -233,27 +233,28 @@ _EYE_REACH = 4.0     # dot radii from a lone eye-and-ear piece's eye to the nose
 
 
 def join_eye_and_ear(bodies: List[np.ndarray], radius: float) -> List[np.ndarray]:
-    """Shrunk JPEG maps: an eye and its ear may come back as a piece of their own, the short nose-eye stick
-    that would link them hidden under the head's dots (redrawing it gains next to nothing). Such a piece
-    joins the one person that holds a nose within 4 dot radii of its eye and lacks both parts. Failing
-    that, where the one such person holds the eye but lacks the ear, and the piece's ear lies within 4 dot
-    radii of that eye, the ear goes to it (the piece's eye was a second reading of another head dot); else
-    the piece stays apart."""
+    """Shrunk JPEG maps: an eye and its ear (or an eye alone) may come back as a piece of their own, the
+    short nose-eye stick that would link them hidden under the head's dots (redrawing it gains next to
+    nothing). Such a piece joins the one person that holds a nose within 4 dot radii of its eye and lacks
+    the piece's parts. Failing that, where the one such person holds the eye but lacks the ear, and the
+    piece's ear lies within 4 dot radii of that eye, the ear goes to it (the piece's eye was a second
+    reading of another head dot); else the piece stays apart."""
     bodies = [body.copy() for body in bodies]
     present = [~np.isnan(body[:, 0]) for body in bodies]
     joined = set()
     for index, body in enumerate(bodies):
-        pair = [(eye, ear) for ear, (eye, _) in EARS.items() if set(np.flatnonzero(present[index])) == {eye, ear}]
+        held = set(np.flatnonzero(present[index]).tolist())
+        pair = [(eye, ear) for ear, (eye, _) in EARS.items() if held in ({eye, ear}, {eye})]
         if not pair:
             continue
         eye, ear = pair[0]
         reach = _EYE_REACH * radius
         heads = [other for other in range(len(bodies)) if other != index and other not in joined
                  and present[other][0] and np.hypot(*(bodies[other][0] - body[eye])) < reach]
-        lacking = [other for other in heads if not present[other][[eye, ear]].any()]
+        lacking = [other for other in heads if not present[other][sorted(held)].any()]
         holding = [other for other in heads if present[other][eye] and not present[other][ear]
-                   and np.hypot(*(bodies[other][eye] - body[ear])) < reach]
-        head, parts = (lacking[0], [eye, ear]) if len(lacking) == 1 else \
+                   and ear in held and np.hypot(*(bodies[other][eye] - body[ear])) < reach]
+        head, parts = (lacking[0], sorted(held)) if len(lacking) == 1 else \
             (holding[0], [ear]) if len(holding) == 1 else (None, [])
         if head is not None:
             bodies[head][parts] = body[parts]
