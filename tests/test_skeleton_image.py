@@ -533,6 +533,8 @@ def test_jpeg_maps_mostly_come_back(factor, interpolation, budget):
     (429, 0.5, "area"),      # a shin leaving its knee under another knee's dot: the ankle goes where the
     # shin, found past that dot, ends
     (303, 0.5, "area"),      # an ankle dot read 3 px off towards its brighter shin: its luma centres it
+    (189, 0.5, "area"),      # a head dot read twice (an l-eye also as the r-ear, 189; a nose also as the
+    (67, 0.5, "area"),       # l-ear, 67): the lone dot of that part beside the head is the real one
 ])
 def test_jpeg_hard_scenes(seed, factor, interpolation):
     """JPEG scenes that each once failed on a different rule come back whole."""
@@ -572,6 +574,29 @@ def test_an_eye_and_ear_piece_joins_the_one_head_beside_it():
     np.testing.assert_array_equal(lone_eye[0][15], (55, 17))
     assert np.isnan(lone_eye[0][17]).all()
     assert len(join_eye_and_ear([with_eye, body({15: (55, 17)})], radius=2.0)) == 2
+
+
+def test_a_head_dot_read_twice_gives_way_to_the_lone_dot_of_that_part():
+    """Half-size JPEG: a person holding two head parts on one spot (an l-eye also read as the r-ear) while
+    the real dot of one of them stands alone beside the head takes that lone dot's point; with two such
+    lone dots, or one far from the nose, nothing changes."""
+    from openpose_core.skeleton_image.people import take_head_echoes
+
+    head = np.full((NUM_BODY, 2), np.nan)
+    head[[0, 1, 14, 15, 16]] = [(50, 20), (50, 40), (46, 17), (54, 17), (54.5, 17.5)]
+
+    def lone(xy):
+        piece = np.full((NUM_BODY, 2), np.nan)
+        piece[16] = xy
+        return piece
+
+    taken = take_head_echoes([head, lone((42, 19))], radius=2.0)
+    assert len(taken) == 1
+    np.testing.assert_array_equal(taken[0][[14, 15, 16]], [(46, 17), (54, 17), (42, 19)])
+    assert len(take_head_echoes([head, lone((42, 19)), lone((43, 23))], radius=2.0)) == 3
+    far = take_head_echoes([head, lone((30, 19))], radius=2.0)
+    assert len(far) == 2
+    np.testing.assert_array_equal(far[0][16], (54.5, 17.5))
 
 
 def test_pieces_holding_the_same_dots_found_twice_join():

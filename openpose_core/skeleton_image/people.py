@@ -263,6 +263,32 @@ def join_eye_and_ear(bodies: List[np.ndarray], radius: float) -> List[np.ndarray
     return [body for index, body in enumerate(bodies) if index not in joined]
 
 
+_HEAD_ECHO_REACH = 5.0   # dot radii from a nose to the lone head dot that its person holds an echo of
+
+
+def take_head_echoes(bodies: List[np.ndarray], radius: float) -> List[np.ndarray]:
+    """Shrunk JPEG maps: one head dot read twice (l-eye and r-ear on one spot) gives its person two head
+    parts within a dot radius of each other, and the real dot of one of them comes back as a piece of its
+    own. That part takes the point of the one such piece (a head part alone) within 4 dot radii of the
+    person's nose."""
+    bodies = [body.copy() for body in bodies]
+    present = [~np.isnan(body[:, 0]) for body in bodies]
+    taken = set()
+    for index, body in enumerate(bodies):
+        if not present[index][0]:
+            continue
+        head = [part for part in HEAD_PARTS if present[index][part]]
+        twins = {part for part in head for other in head
+                 if other != part and np.hypot(*(body[part] - body[other])) < 1.5 * radius}
+        for part in sorted(twins):
+            pieces = [other for other in range(len(bodies)) if other not in taken and present[other].sum() == 1
+                      and present[other][part] and np.hypot(*(bodies[other][part] - body[0])) < _HEAD_ECHO_REACH * radius]
+            if len(pieces) == 1:
+                body[part] = bodies[pieces[0]][part]
+                taken.add(pieces[0])
+    return [body for index, body in enumerate(bodies) if index not in taken]
+
+
 def on_next_hue(place: np.ndarray, part: int, others: List[np.ndarray], reach: float) -> bool:
     """Whether one of ``others`` holds a joint of a hue next to ``part`` within ``reach`` of ``place``: a dot
     there may be that joint read a hue step off (JPEG)."""
