@@ -535,6 +535,7 @@ def test_jpeg_maps_mostly_come_back(factor, interpolation, budget):
     (303, 0.5, "area"),      # an ankle dot read 3 px off towards its brighter shin: its luma centres it
     (189, 0.5, "area"),      # a head dot read twice (an l-eye also as the r-ear, 189; a nose also as the
     (67, 0.5, "area"),       # l-ear, 67): the lone dot of that part beside the head is the real one
+    (13, 0.5, "area"),       # an r-ear read as the l-eye, the real l-eye and l-ear a piece beside the head
 ])
 def test_jpeg_hard_scenes(seed, factor, interpolation):
     """JPEG scenes that each once failed on a different rule come back whole."""
@@ -545,7 +546,7 @@ def test_an_eye_and_ear_piece_joins_the_one_head_beside_it():
     """Half-size JPEG: a piece of an eye and its ear (or an eye alone) joins the only person lacking them
     whose nose is within 4 dot radii of the eye; beside two such heads, or far from any, it stays apart.
     Beside a head that has that eye but not the ear, the ear alone joins when it lies within 4 dot radii of
-    that eye."""
+    that eye; beside a head whose eye lies beyond its other eye, on that side, that eye is the other ear."""
     from openpose_core.skeleton_image.people import join_eye_and_ear
 
     def body(points):
@@ -574,6 +575,13 @@ def test_an_eye_and_ear_piece_joins_the_one_head_beside_it():
     np.testing.assert_array_equal(lone_eye[0][15], (55, 17))
     assert np.isnan(lone_eye[0][17]).all()
     assert len(join_eye_and_ear([with_eye, body({15: (55, 17)})], radius=2.0)) == 2
+    # an r-ear read as the l-eye: beyond the r-eye, on its side of the nose; the piece holds the real l-eye
+    ear_as_eye = body({0: (50, 20), 1: (50, 40), 14: (46, 17), 15: (43, 18)})
+    mirrored = join_eye_and_ear([ear_as_eye, piece], radius=2.0)
+    assert len(mirrored) == 1
+    np.testing.assert_array_equal(mirrored[0][[14, 15, 16, 17]], [(46, 17), (55, 17), (43, 18), (58, 19)])
+    between = body({0: (50, 20), 1: (50, 40), 14: (44, 16), 15: (47, 18)})  # on that side, but nearer the nose
+    assert len(join_eye_and_ear([between, far_ear], radius=2.0)) == 2
 
 
 def test_a_head_dot_read_twice_gives_way_to_the_lone_dot_of_that_part():

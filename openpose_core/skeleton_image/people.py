@@ -230,6 +230,8 @@ def join_twins(bodies: List[np.ndarray], radius: float) -> List[np.ndarray]:
 
 
 _EYE_REACH = 4.0     # dot radii from a lone eye-and-ear piece's eye to the nose of the head it joins
+_OTHER_SIDE = {14: (15, 17), 15: (14, 16)}     # eye -> (eye, ear) of the other side
+_SAME_SIDE = 0.7     # cosine between two head dots' directions from the nose that puts them on one side
 
 
 def join_eye_and_ear(bodies: List[np.ndarray], radius: float) -> List[np.ndarray]:
@@ -238,7 +240,9 @@ def join_eye_and_ear(bodies: List[np.ndarray], radius: float) -> List[np.ndarray
     nothing). Such a piece joins the one person that holds a nose within 4 dot radii of its eye and lacks
     the piece's parts. Failing that, where the one such person holds the eye but lacks the ear, and the
     piece's ear lies within 4 dot radii of that eye, the ear goes to it (the piece's eye was a second
-    reading of another head dot); else the piece stays apart."""
+    reading of another head dot). Failing that too, where the one such person's eye may be its other ear
+    read a hue step off (see :func:`_ear_read_as_eye`), that eye becomes the other ear and the piece
+    joins. Else the piece stays apart."""
     bodies = [body.copy() for body in bodies]
     present = [~np.isnan(body[:, 0]) for body in bodies]
     joined = set()
@@ -256,6 +260,12 @@ def join_eye_and_ear(bodies: List[np.ndarray], radius: float) -> List[np.ndarray
                    and ear in held and np.hypot(*(bodies[other][eye] - body[ear])) < reach]
         head, parts = (lacking[0], sorted(held)) if len(lacking) == 1 else \
             (holding[0], [ear]) if len(holding) == 1 else (None, [])
+        mirrored = [other for other in heads if _ear_read_as_eye(bodies[other], present[other], eye, held)]
+        if head is None and len(mirrored) == 1:
+            head, parts = mirrored[0], sorted(held)
+            other_ear = _OTHER_SIDE[eye][1]
+            bodies[head][other_ear] = bodies[head][eye]
+            present[head][other_ear] = True
         if head is not None:
             bodies[head][parts] = body[parts]
             present[head][parts] = True
@@ -287,6 +297,17 @@ def take_head_echoes(bodies: List[np.ndarray], radius: float) -> List[np.ndarray
                 body[part] = bodies[pieces[0]][part]
                 taken.add(pieces[0])
     return [body for index, body in enumerate(bodies) if index not in taken]
+
+
+def _ear_read_as_eye(body: np.ndarray, present: np.ndarray, eye: int, held: set) -> bool:
+    """Whether ``body``'s ``eye`` may be its other ear read a hue step off: it lies beyond the other eye,
+    on that eye's side of the nose, the other ear is missing and so are the parts ``held`` but the eye."""
+    other_eye, other_ear = _OTHER_SIDE[eye]
+    if not present[[0, eye, other_eye]].all() or present[other_ear] or present[sorted(held - {eye})].any():
+        return False
+    own, other = body[eye] - body[0], body[other_eye] - body[0]
+    cosine = float(own @ other) / (np.hypot(*own) * np.hypot(*other) + 1e-9)
+    return cosine > _SAME_SIDE and np.hypot(*own) > np.hypot(*other)
 
 
 def on_next_hue(place: np.ndarray, part: int, others: List[np.ndarray], reach: float) -> bool:
