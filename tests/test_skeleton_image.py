@@ -536,6 +536,8 @@ def test_jpeg_maps_mostly_come_back(factor, interpolation, budget):
     (189, 0.5, "area"),      # a head dot read twice (an l-eye also as the r-ear, 189; a nose also as the
     (67, 0.5, "area"),       # l-ear, 67): the lone dot of that part beside the head is the real one
     (13, 0.5, "area"),       # an r-ear read as the l-eye, the real l-eye and l-ear a piece beside the head
+    (111, 0.5, "area"),      # an ankle that lost its colour, its shin cut near the knee: the short piece
+    # there points only roughly along the shin, but the two pieces make one straight stick from the knee
 ])
 def test_jpeg_hard_scenes(seed, factor, interpolation):
     """JPEG scenes that each once failed on a different rule come back whole."""

@@ -335,7 +335,7 @@ def _stick_tip(redraw: "Redraw", sticks: np.ndarray, start: np.ndarray) -> Optio
         farthest = np.argsort(distance)[-5:]
         tip = np.array([xs[farthest].mean(), ys[farthest].mean()])
         direction = (tip - start) / np.hypot(*(tip - start))
-        beyond = _pieces_in_line(redraw, sticks, labels, tip, direction, gap)
+        beyond = _pieces_in_line(redraw, sticks, labels, start, tip, direction, gap)
         if not beyond:
             return tip, direction
         labels |= beyond
@@ -362,10 +362,11 @@ def _hidden_start(redraw: "Redraw", sticks: np.ndarray, start: np.ndarray, reach
     return found
 
 
-def _pieces_in_line(redraw: "Redraw", sticks: np.ndarray, labels: set, tip: np.ndarray, direction: np.ndarray,
-                    gap: float) -> set:
+def _pieces_in_line(redraw: "Redraw", sticks: np.ndarray, labels: set, start: np.ndarray, tip: np.ndarray,
+                    direction: np.ndarray, gap: float) -> set:
     """Labels of stick pieces (each more than a stick's cross-section) that start within ``gap`` past
-    ``tip`` and lie along ``direction``."""
+    ``tip`` and lie along ``direction``, or make one straight stick from ``start`` with the pieces of
+    ``labels`` (a short first piece gives its direction only roughly)."""
     reach = int(math.ceil(gap + redraw.half_width + 2.0))     # the window holding every pixel near the tip
     x0, y0 = max(int(tip[0]) - reach, 0), max(int(tip[1]) - reach, 0)
     ys, xs = np.nonzero(sticks[y0:int(tip[1]) + reach + 1, x0:int(tip[0]) + reach + 1])
@@ -373,8 +374,19 @@ def _pieces_in_line(redraw: "Redraw", sticks: np.ndarray, labels: set, tip: np.n
     along, across = _along_across(xs, ys, tip, direction)
     near = (along > 0) & (along <= gap) & (across <= redraw.half_width + 1.0)
     pieces = {label: sticks == label for label in set(np.unique(sticks[ys[near], xs[near]])) - labels}
+    width = redraw.half_width + 1.5
+    held = np.isin(sticks, list(labels))
     return {label for label, piece in pieces.items()
-            if piece.sum() > 2 * redraw.half_width and _in_line(piece, tip, direction, redraw.half_width + 1.5)}
+            if piece.sum() > 2 * redraw.half_width and (_in_line(piece, tip, direction, width) or
+                                                       _in_line(held | piece, start, _towards_end(piece, start), width))}
+
+
+def _towards_end(piece: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """The unit direction from ``start`` to the farthest pixel of ``piece``."""
+    ys, xs = np.nonzero(piece)
+    far = int(np.argmax(np.hypot(xs - start[0], ys - start[1])))
+    offset = np.array([xs[far] - start[0], ys[far] - start[1]], np.float64)
+    return offset / np.hypot(*offset)
 
 
 def _in_line(piece: np.ndarray, tip: np.ndarray, direction: np.ndarray, width: float) -> bool:
