@@ -538,6 +538,8 @@ def test_jpeg_maps_mostly_come_back(factor, interpolation, budget):
     (13, 0.5, "area"),       # an r-ear read as the l-eye, the real l-eye and l-ear a piece beside the head
     (111, 0.5, "area"),      # an ankle that lost its colour, its shin cut near the knee: the short piece
     # there points only roughly along the shin, but the two pieces make one straight stick from the knee
+    (45, 0.5, "area"),       # where cyan and blue sticks overlap, their blend reads as a lone blue or azure
+    (93, 0.6, "area"),       # dot: on another person's stick of a colour like its own, it is no joint
 ])
 def test_jpeg_hard_scenes(seed, factor, interpolation):
     """JPEG scenes that each once failed on a different rule come back whole."""
@@ -607,6 +609,25 @@ def test_a_head_dot_read_twice_gives_way_to_the_lone_dot_of_that_part():
     far = take_head_echoes([head, lone((30, 19))], radius=2.0)
     assert len(far) == 2
     np.testing.assert_array_equal(far[0][16], (54.5, 17.5))
+
+
+def test_a_lone_azure_or_blue_dot_on_a_stick_like_it_is_no_joint():
+    """Half-size JPEG: where cyan and blue sticks overlap, their blend reads as an azure or blue dot standing
+    alone. A lone r-ankle (azure) on another person's neck-to-l-hip stick (cyan) goes; one beside that
+    stick, or a lone dot of another colour on it, stays."""
+    from openpose_core.skeleton_image.people import drop_stick_crumbs
+
+    body = np.full((NUM_BODY, 2), np.nan)
+    body[[1, 11]] = [(50, 40), (60, 80)]            # the neck-to-l-hip stick runs through (55, 60)
+
+    def lone(part, xy):
+        piece = np.full((NUM_BODY, 2), np.nan)
+        piece[part] = xy
+        return piece
+
+    assert len(drop_stick_crumbs([body, lone(10, (55.3, 60))], half_width=2.0)) == 1
+    assert len(drop_stick_crumbs([body, lone(10, (58, 60))], half_width=2.0)) == 2
+    assert len(drop_stick_crumbs([body, lone(4, (55.3, 60))], half_width=2.0)) == 2
 
 
 def test_pieces_holding_the_same_dots_found_twice_join():

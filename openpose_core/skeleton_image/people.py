@@ -7,9 +7,10 @@ from typing import Container, Dict, List, Optional, Tuple
 import numpy as np
 
 from ..pose import HEAD_PARTS
+from ..render import BODY_COLORS, DRAWN_LIMBS, LIMB_COLORS
 from .colours import BLUE, BLUE_LEG, NEXT_HUES
 from .dots import Joints, MIN_DOT_FRACTION
-from .geometry import RING, pairwise, sample
+from .geometry import RING, pairwise, sample, segment_distances
 from .sticks import Link
 
 
@@ -308,6 +309,38 @@ def _ear_read_as_eye(body: np.ndarray, present: np.ndarray, eye: int, held: set)
     own, other = body[eye] - body[0], body[other_eye] - body[0]
     cosine = float(own @ other) / (np.hypot(*own) * np.hypot(*other) + 1e-9)
     return cosine > _SAME_SIDE and np.hypot(*own) > np.hypot(*other)
+
+
+def _cosine(a, b) -> float:
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(a @ b) / float(np.linalg.norm(a) * np.linalg.norm(b))
+
+
+_CRUMB_LIMBS = {part: [limb for limb, colour in enumerate(LIMB_COLORS) if _cosine(colour, BODY_COLORS[part]) > 0.9]
+                for part in (10, 11, 12)}
+"""Azure to blue dots (r-ankle, l-hip, l-knee), which the blend of overlapping cyan and blue sticks can pass
+for, and the limbs whose stick colour is like theirs (cosine over 0.9)."""
+
+
+def drop_stick_crumbs(bodies: List[np.ndarray], half_width: float) -> List[np.ndarray]:
+    """Shrunk JPEG maps: where cyan and blue sticks overlap or cross, their blend can read as an azure or
+    blue dot standing alone. A lone r-ankle, l-hip or l-knee on another person's stick of a colour like
+    its own (within half a stick width of the stick's line) is that stick, not a joint."""
+    kept = []
+    for index, body in enumerate(bodies):
+        held = np.flatnonzero(~np.isnan(body[:, 0]))
+        if len(held) != 1 or held[0] not in _CRUMB_LIMBS or not any(
+                _on_limbs(body[held[0]], _CRUMB_LIMBS[held[0]], other, 0.5 * half_width)
+                for number, other in enumerate(bodies) if number != index):
+            kept.append(body)
+    return kept
+
+
+def _on_limbs(place: np.ndarray, limbs: List[int], body: np.ndarray, reach: float) -> bool:
+    """Whether ``place`` lies within ``reach`` of the line of one of ``limbs`` that ``body`` holds."""
+    ends = np.array([DRAWN_LIMBS[limb] for limb in limbs])
+    ends = ends[~np.isnan(body[ends, 0]).any(axis=1)]
+    return bool(len(ends)) and bool(segment_distances(place, body[ends[:, 0]], body[ends[:, 1]]).min() < reach)
 
 
 def on_next_hue(place: np.ndarray, part: int, others: List[np.ndarray], reach: float) -> bool:

@@ -19,7 +19,7 @@ from .hands import (
 from .heads import relabel_heads
 from .people import (
     EARS, FOREARMS, STRONG, adopt_ears, assemble, join_eye_and_ear, join_twins, on_next_hue, settle_hidden,
-    take_head_echoes,
+    drop_stick_crumbs, take_head_echoes,
 )
 from .placing import add_dots_under_faces, centre_by_luma, drawn_on_pixel, fit_drawn_dots, wrists_on_forearms
 from .readings import (
@@ -139,6 +139,8 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
         echo = scale < SMALL_DOTS and on_next_hue(point[0], part, bodies, 2 * dots.radius)
         if not on_hand and not joined and not echo and not by_hand(point, blue, dots.radius, own=0.6)[0]:
             bodies.append(body)
+    if redraw is not None and scale < SMALL_DOTS:
+        bodies = drop_stick_crumbs(bodies, redraw.half_width)
 
     face_groups = group_face_dots(face_dots)
     bodies = join_heads_under_faces(bodies, face_groups)
