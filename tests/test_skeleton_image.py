@@ -540,6 +540,7 @@ def test_jpeg_maps_mostly_come_back(factor, interpolation, budget):
     # there points only roughly along the shin, but the two pieces make one straight stick from the knee
     (45, 0.5, "area"),       # where cyan and blue sticks overlap, their blend reads as a lone blue or azure
     (93, 0.6, "area"),       # dot: on another person's stick of a colour like its own, it is no joint
+    (281, 0.5, "area"),      # an arm with a neck of its own on another person's r-shoulder dot
 ])
 def test_jpeg_hard_scenes(seed, factor, interpolation):
     """JPEG scenes that each once failed on a different rule come back whole."""
@@ -628,6 +629,32 @@ def test_a_lone_azure_or_blue_dot_on_a_stick_like_it_is_no_joint():
     assert len(drop_stick_crumbs([body, lone(10, (55.3, 60))], half_width=2.0)) == 1
     assert len(drop_stick_crumbs([body, lone(10, (58, 60))], half_width=2.0)) == 2
     assert len(drop_stick_crumbs([body, lone(4, (55.3, 60))], half_width=2.0)) == 2
+
+
+def test_a_neck_read_on_another_persons_shoulder_dot_goes():
+    """Half-size JPEG: an arm whose neck lies on the r-shoulder dot of a larger person holding a neck and
+    no part of the arm joins that person without its neck; beside a person without a neck it only loses
+    the neck; a piece sharing a limb part with the person, or far from its shoulder, stays as it is."""
+    from openpose_core.skeleton_image.people import join_neck_echoes
+
+    body = np.full((NUM_BODY, 2), np.nan)
+    body[[1, 2, 3, 4, 8, 9]] = [(50, 40), (38, 41), (35, 60), (33, 78), (42, 90), (40, 120)]
+    arm = np.full((NUM_BODY, 2), np.nan)
+    arm[[1, 5, 6, 7]] = [(39, 41.5), (62, 40), (66, 60), (68, 78)]
+    joined = join_neck_echoes([body, arm], radius=2.0)
+    assert len(joined) == 1
+    np.testing.assert_array_equal(joined[0][[1, 2, 5, 6, 7]], [(50, 40), (38, 41), (62, 40), (66, 60), (68, 78)])
+    neckless = body.copy()
+    neckless[1] = np.nan
+    kept = join_neck_echoes([neckless, arm], radius=2.0)
+    assert len(kept) == 2 and np.isnan(kept[1][1]).all()
+    np.testing.assert_array_equal(kept[1][[5, 6, 7]], arm[[5, 6, 7]])
+    sharing = arm.copy()
+    sharing[4] = (70, 90)
+    assert len(join_neck_echoes([body, sharing], radius=2.0)) == 2
+    far = arm.copy()
+    far[1] = (44, 41)
+    np.testing.assert_array_equal(join_neck_echoes([body, far], radius=2.0)[1], far)
 
 
 def test_pieces_holding_the_same_dots_found_twice_join():

@@ -6,7 +6,7 @@ from typing import Container, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from ..pose import HEAD_PARTS
+from ..pose import HEAD_PARTS, NUM_BODY
 from ..render import BODY_COLORS, DRAWN_LIMBS, LIMB_COLORS
 from .colours import BLUE, BLUE_LEG, NEXT_HUES
 from .dots import Joints, MIN_DOT_FRACTION
@@ -309,6 +309,38 @@ def _ear_read_as_eye(body: np.ndarray, present: np.ndarray, eye: int, held: set)
     own, other = body[eye] - body[0], body[other_eye] - body[0]
     cosine = float(own @ other) / (np.hypot(*own) * np.hypot(*other) + 1e-9)
     return cosine > _SAME_SIDE and np.hypot(*own) > np.hypot(*other)
+
+
+_NECK, _SHOULDERS = 1, (2, 5)
+_NOT_NECK = np.arange(NUM_BODY) != _NECK
+
+
+def join_neck_echoes(bodies: List[np.ndarray], radius: float) -> List[np.ndarray]:
+    """Shrunk JPEG maps: a shoulder's orange dot also read as the neck's, a hue step off, gives a piece (an
+    arm, say) a neck of its own on the shoulder dot of a larger person that shares no other part with it.
+    The piece's neck is that shoulder: when the one such person holds a neck, the piece joins it without
+    its own; else the piece just loses its neck."""
+    bodies = [body.copy() for body in bodies]
+    present = [~np.isnan(body[:, 0]) for body in bodies]
+    joined = set()
+    for index, piece in enumerate(bodies):
+        if not present[index][_NECK] or index in joined:
+            continue
+        limbs = present[index] & _NOT_NECK
+        hosts = [other for other, body in enumerate(bodies) if other != index and other not in joined
+                 and present[other].sum() > present[index].sum() and not (present[other] & limbs).any()
+                 and any(present[other][shoulder] and np.hypot(*(body[shoulder] - piece[_NECK])) < 1.5 * radius
+                         for shoulder in _SHOULDERS)]
+        if len(hosts) != 1:
+            continue
+        if present[hosts[0]][_NECK]:
+            bodies[hosts[0]][limbs] = piece[limbs]
+            present[hosts[0]] |= limbs
+            joined.add(index)
+        elif limbs.any():
+            piece[_NECK] = np.nan
+            present[index][_NECK] = False
+    return [body for index, body in enumerate(bodies) if index not in joined]
 
 
 def _cosine(a, b) -> float:

@@ -19,7 +19,7 @@ from .hands import (
 from .heads import relabel_heads
 from .people import (
     EARS, FOREARMS, STRONG, adopt_ears, assemble, join_eye_and_ear, join_twins, on_next_hue, settle_hidden,
-    drop_stick_crumbs, take_head_echoes,
+    drop_stick_crumbs, join_neck_echoes, take_head_echoes,
 )
 from .placing import add_dots_under_faces, centre_by_luma, drawn_on_pixel, fit_drawn_dots, wrists_on_forearms
 from .readings import (
@@ -115,6 +115,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
         if scale < SMALL_DOTS:      # a joint added where sticks meet may be the one two pieces lacked to join;
             # eyes and ears that the checks left on their own go to their heads
             bodies = adopt_ears(take_head_echoes(join_eye_and_ear(refit(redraw, bodies), dots.radius), dots.radius))
+            bodies = join_neck_echoes(bodies, dots.radius)
         # a small JPEG blue dot is no brighter than its sticks, but as dark as pure blue
         bright = joint if scale >= SMALL_DOTS else np.maximum(joint, dark_blue_weight(classes, image_ycc))
         bodies = centre_by_luma(bodies, classes, bright, dots, native)
