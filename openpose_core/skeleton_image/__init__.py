@@ -95,14 +95,19 @@ Method:
    any other, and no unexplained stick leaves it (a joint alone has no drawn neighbour); the check of pieces
    then runs once more, as an added joint may be the one two pieces lacked to join. Also in shrunk maps: a
    piece joins a body holding the same limb part through that dot renamed to its hue neighbour (an r-wrist's
-   lime read as the l-shoulder's green), a stick that another is drawn across goes on past the crossing, and
-   a lone dot on another person's joint of the next hue is that joint read twice and goes; an eye and its ear
-   left as a piece of their own (the nose-eye stick hidden under the head's dots) join the one head whose nose
-   is within 4 dot radii of the eye. Last, JPEG smears
-   chroma across dot edges (an l-ear drawn over its l-eye pulls the eye's colour centre up to 2 px away) but
-   keeps luma at full resolution: in JPEG maps, each joint is re-centred, within 2 px, on the pixels with its
-   luma and roughly its hue (a blue knee that slid along its lighter thigh comes back to the pixels as dark as
-   pure blue).
+   lime read as the l-shoulder's green), a stick that another is drawn across goes on past the crossing (and
+   one whose first part hides under other dots is found past them), and a lone dot on another person's joint
+   of the next hue is that joint read twice and goes; an eye and its ear (or an eye alone) left as a piece of
+   their own (the nose-eye stick hidden under the head's dots) join the one head whose nose is within 4 dot
+   radii of the eye, and where that head's eye lies beyond its other eye, on that side, its eye was the other
+   ear. Dots read twice go: a person holding two head parts on one spot gives one of them the point of the
+   lone dot of that part beside the head, and a piece's neck on a larger person's shoulder dot is that
+   shoulder (the piece joins the person). A lone azure or blue dot (r-ankle, l-hip, l-knee) on another
+   person's stick of a colour like its own is the blend of overlapping cyan and blue sticks, not a joint.
+   Last, JPEG smears chroma across dot edges (an l-ear drawn over its l-eye pulls the eye's colour centre up
+   to 2 px away) but keeps luma at full resolution: in JPEG maps, each joint is re-centred, within 2 px (3 px
+   for the blue-ish leg joints), on the pixels with its luma and roughly its hue (a blue knee that slid along
+   its lighter thigh comes back to the pixels as dark as pure blue).
 7. Hands (``hands``, :mod:`.hands`). Blue dots that are not people's left knees (in JPEG, nor their
    blue-ish hips and ankles), joined pairwise by straight thin lines of one of the 20 hand-edge hues with
    no other dot on the way, are labelled by the edges' colours (a dot on two edges of different colours
@@ -140,7 +145,7 @@ Limitations (see tests/test_skeleton_image.py for the measured rates):
   reds): over 300 random scenes of 1-5 people, 99.99 % of visible joints come back at the drawn size and
   99.9 % at 0.75x. Maps shrunk to half size *and* JPEG-compressed keep about one chroma sample per dot:
   a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 97.8 % come
-  back and 1.5 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
+  back and 1.4 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
   can still pass for a blue-ish thigh or shin (0.7 % of joints at the drawn size with hands drawn, 1.6 %
   at 0.75x). Maps shrunk by sampling pixels (nearest neighbour) and then JPEG-compressed are harder still:
   the half-pixel dot evidence that rescues their PNG form is not used in JPEG maps, where it made two

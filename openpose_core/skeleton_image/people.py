@@ -259,10 +259,10 @@ def join_eye_and_ear(bodies: List[np.ndarray], radius: float) -> List[np.ndarray
         lacking = [other for other in heads if not present[other][sorted(held)].any()]
         holding = [other for other in heads if present[other][eye] and not present[other][ear]
                    and ear in held and np.hypot(*(bodies[other][eye] - body[ear])) < reach]
+        mirrored = [other for other in heads if _ear_read_as_eye(bodies[other], present[other], eye, held)]
         head, parts = (lacking[0], sorted(held)) if len(lacking) == 1 else \
             (holding[0], [ear]) if len(holding) == 1 else (None, [])
-        mirrored = [other for other in heads if _ear_read_as_eye(bodies[other], present[other], eye, held)]
-        if head is None and len(mirrored) == 1:
+        if head is None and len(mirrored) == 1:     # its eye is its other ear: moved there, the piece joins
             head, parts = mirrored[0], sorted(held)
             other_ear = _OTHER_SIDE[eye][1]
             bodies[head][other_ear] = bodies[head][eye]
@@ -279,8 +279,8 @@ _HEAD_ECHO_REACH = 5.0   # dot radii from a nose to the lone head dot that its p
 
 def take_head_echoes(bodies: List[np.ndarray], radius: float) -> List[np.ndarray]:
     """Shrunk JPEG maps: one head dot read twice (l-eye and r-ear on one spot) gives its person two head
-    parts within a dot radius of each other, and the real dot of one of them comes back as a piece of its
-    own. That part takes the point of the one such piece (a head part alone) within 4 dot radii of the
+    parts within 1.5 dot radii of each other, and the real dot of one of them comes back as a piece of its
+    own. That part takes the point of the one such piece (that head part alone) within 5 dot radii of the
     person's nose."""
     bodies = [body.copy() for body in bodies]
     present = [~np.isnan(body[:, 0]) for body in bodies]
@@ -292,8 +292,9 @@ def take_head_echoes(bodies: List[np.ndarray], radius: float) -> List[np.ndarray
         twins = {part for part in head for other in head
                  if other != part and np.hypot(*(body[part] - body[other])) < 1.5 * radius}
         for part in sorted(twins):
+            reach = _HEAD_ECHO_REACH * radius
             pieces = [other for other in range(len(bodies)) if other not in taken and present[other].sum() == 1
-                      and present[other][part] and np.hypot(*(bodies[other][part] - body[0])) < _HEAD_ECHO_REACH * radius]
+                      and present[other][part] and np.hypot(*(bodies[other][part] - body[0])) < reach]
             if len(pieces) == 1:
                 body[part] = bodies[pieces[0]][part]
                 taken.add(pieces[0])

@@ -18,8 +18,8 @@ from .hands import (
 )
 from .heads import relabel_heads
 from .people import (
-    EARS, FOREARMS, STRONG, adopt_ears, assemble, join_eye_and_ear, join_twins, on_next_hue, settle_hidden,
-    drop_stick_crumbs, join_neck_echoes, take_head_echoes,
+    EARS, FOREARMS, STRONG, adopt_ears, assemble, drop_stick_crumbs, join_eye_and_ear, join_neck_echoes, join_twins,
+    on_next_hue, settle_hidden, take_head_echoes,
 )
 from .placing import add_dots_under_faces, centre_by_luma, drawn_on_pixel, fit_drawn_dots, wrists_on_forearms
 from .readings import (
@@ -113,8 +113,9 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
         loose_dots = [(int(joints.part[index]), joints.xy[index]) for index in np.flatnonzero(loose)]
         bodies = add_missing_joints(redraw, bodies, loose_dots, stick_ends=scale < SMALL_DOTS)
         if scale < SMALL_DOTS:      # a joint added where sticks meet may be the one two pieces lacked to join;
-            # eyes and ears that the checks left on their own go to their heads
-            bodies = adopt_ears(take_head_echoes(join_eye_and_ear(refit(redraw, bodies), dots.radius), dots.radius))
+            # eyes and ears that the checks left on their own go to their heads, and dots read twice go
+            bodies = join_eye_and_ear(refit(redraw, bodies), dots.radius)
+            bodies = adopt_ears(take_head_echoes(bodies, dots.radius))
             bodies = join_neck_echoes(bodies, dots.radius)
         # a small JPEG blue dot is no brighter than its sticks, but as dark as pure blue
         bright = joint if scale >= SMALL_DOTS else np.maximum(joint, dark_blue_weight(classes, image_ycc))

@@ -354,7 +354,7 @@ def _hidden_start(redraw: "Redraw", sticks: np.ndarray, start: np.ndarray, reach
         distance = np.hypot(xs - start[0], ys - start[1])
         if distance.min() > reach or distance.max() < 3 * redraw.radius:
             continue
-        direction = np.array([xs[distance.argmax()] - start[0], ys[distance.argmax()] - start[1]]) / distance.max()
+        direction = _towards_end(piece, start)
         path = start + np.arange(0.0, distance.min(), 0.5)[:, None] * direction
         drawn = redraw.target[np.rint(path[:, 1]).astype(int), np.rint(path[:, 0]).astype(int)].max(axis=1)
         if _in_line(piece, start, direction, redraw.half_width + 1.5) and (drawn > _BACKGROUND).all():
@@ -376,9 +376,8 @@ def _pieces_in_line(redraw: "Redraw", sticks: np.ndarray, labels: set, start: np
     pieces = {label: sticks == label for label in set(np.unique(sticks[ys[near], xs[near]])) - labels}
     width = redraw.half_width + 1.5
     held = np.isin(sticks, list(labels))
-    return {label for label, piece in pieces.items()
-            if piece.sum() > 2 * redraw.half_width and (_in_line(piece, tip, direction, width) or
-                                                       _in_line(held | piece, start, _towards_end(piece, start), width))}
+    return {label for label, piece in pieces.items() if piece.sum() > 2 * redraw.half_width and (
+        _in_line(piece, tip, direction, width) or _in_line(held | piece, start, _towards_end(piece, start), width))}
 
 
 def _towards_end(piece: np.ndarray, start: np.ndarray) -> np.ndarray:
