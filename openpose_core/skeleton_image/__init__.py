@@ -102,12 +102,14 @@ Method:
    radii of the eye, and where that head's eye lies beyond its other eye, on that side, its eye was the other
    ear. Dots read twice go: a person holding two head parts on one spot gives one of them the point of the
    lone dot of that part beside the head, and a piece's neck on a larger person's shoulder dot is that
-   shoulder (the piece joins the person). A lone azure or blue dot (r-ankle, l-hip, l-knee) on another
-   person's stick of a colour like its own is the blend of overlapping cyan and blue sticks, not a joint.
-   Last, JPEG smears chroma across dot edges (an l-ear drawn over its l-eye pulls the eye's colour centre up
-   to 2 px away) but keeps luma at full resolution: in JPEG maps, each joint is re-centred, within 2 px (3 px
-   for the blue-ish leg joints), on the pixels with its luma and roughly its hue (a blue knee that slid along
-   its lighter thigh comes back to the pixels as dark as pure blue).
+   shoulder (the piece joins the person); a loose head dot read as a part its head holds (an l-ear's pink as
+   the nose's red) is that head's missing ear when it lies beyond the eye of that side. A lone azure or blue
+   dot (r-ankle, l-hip, l-knee) on another person's stick of a colour like its own is the blend of
+   overlapping cyan and blue sticks, not a joint. Last, JPEG smears chroma across dot edges (an l-ear drawn
+   over its l-eye pulls the eye's colour centre up to 2 px away) but keeps luma at full resolution: in JPEG
+   maps, each joint is re-centred, within 2 px (3 px for the blue-ish leg joints), on the pixels with its
+   luma and roughly its hue (a blue knee that slid along its lighter thigh comes back to the pixels as dark
+   as pure blue).
 7. Hands (``hands``, :mod:`.hands`). Blue dots that are not people's left knees (in JPEG, nor their
    blue-ish hips and ankles), joined pairwise by straight thin lines of one of the 20 hand-edge hues with
    no other dot on the way, are labelled by the edges' colours (a dot on two edges of different colours

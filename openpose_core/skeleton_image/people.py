@@ -307,7 +307,12 @@ def _ear_read_as_eye(body: np.ndarray, present: np.ndarray, eye: int, held: set)
     other_eye, other_ear = _OTHER_SIDE[eye]
     if not present[[0, eye, other_eye]].all() or present[other_ear] or present[sorted(held - {eye})].any():
         return False
-    own, other = body[eye] - body[0], body[other_eye] - body[0]
+    return beyond_eye(body[eye], body[0], body[other_eye])
+
+
+def beyond_eye(place: np.ndarray, nose: np.ndarray, eye: np.ndarray) -> bool:
+    """Whether ``place`` lies beyond ``eye``, on its side of ``nose``: where that side's ear would be."""
+    own, other = place - nose, eye - nose
     cosine = float(own @ other) / (np.hypot(*own) * np.hypot(*other) + 1e-9)
     return cosine > _SAME_SIDE and np.hypot(*own) > np.hypot(*other)
 

@@ -47,7 +47,7 @@ import numpy as np
 from ..pose import HEAD_PARTS, NUM_BODY
 from ..render import BODY_COLORS, BODY_RADIUS, DRAWN_LIMBS, LIMB_COLORS, STICK_WIDTH
 from .colours import NEXT_HUES
-from .people import on_next_hue
+from .people import EARS, beyond_eye, on_next_hue
 
 _SIGMA = 1.0            # blur of map and drawing, map pixels
 _SUPERSAMPLE = 2        # drawing pixels per drawn (unscaled) pixel
@@ -226,7 +226,9 @@ def _meeting_places(redraw: "Redraw", ends: List[Tuple[np.ndarray, np.ndarray]])
 def _adopt_loose_dots(redraw: "Redraw", people: List[np.ndarray],
                       loose_dots: Sequence[Tuple[int, np.ndarray]]) -> List[np.ndarray]:
     """Each loose dot to the person lacking that part whose drawing it improves most: for a head dot, a
-    head near it; for a limb dot, a person holding a joint its stick would join."""
+    head near it; for a limb dot, a person holding a joint its stick would join. A head dot that no head
+    takes so (an l-ear's pink read as the nose's red, its head holding the nose) may be a head's missing
+    ear when it lies beyond that side's eye (:func:`.people.beyond_eye`)."""
     people = list(people)
     for part, place in loose_dots:
         if _held(redraw, _joints(people), place):     # people grow as dots join them
@@ -237,9 +239,26 @@ def _adopt_loose_dots(redraw: "Redraw", people: List[np.ndarray],
                 added = body.copy()
                 added[part] = place
                 best = _better_addition(redraw, people, index, added, part, best)
+        if best is None and part in HEAD_PARTS:
+            for index, body in enumerate(people):
+                ear = _ear_beyond_eye(body, place)
+                if ear is not None and _may_take(redraw, body, ear, place):
+                    added = body.copy()
+                    added[ear] = place
+                    best = _better_addition(redraw, people, index, added, ear, best)
         if best is not None:
             people[best[1]] = best[2]
     return people
+
+
+def _ear_beyond_eye(body: np.ndarray, place: np.ndarray) -> Optional[int]:
+    """The missing ear whose place ``place`` may be: beyond that side's eye, on its side of the nose."""
+    if np.isnan(body[0, 0]):
+        return None
+    for ear, (eye, _) in EARS.items():
+        if not np.isnan(body[eye, 0]) and np.isnan(body[ear, 0]) and beyond_eye(place, body[0], body[eye]):
+            return ear
+    return None
 
 
 def _may_take(redraw: "Redraw", body: np.ndarray, part: int, place: np.ndarray) -> bool:
