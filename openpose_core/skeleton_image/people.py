@@ -291,8 +291,8 @@ def take_head_echoes(bodies: List[np.ndarray], radius: float) -> List[np.ndarray
         head = [part for part in HEAD_PARTS if present[index][part]]
         twins = {part for part in head for other in head
                  if other != part and np.hypot(*(body[part] - body[other])) < 1.5 * radius}
+        reach = _HEAD_ECHO_REACH * radius
         for part in sorted(twins):
-            reach = _HEAD_ECHO_REACH * radius
             pieces = [other for other in range(len(bodies)) if other not in taken and present[other].sum() == 1
                       and present[other][part] and np.hypot(*(bodies[other][part] - body[0])) < reach]
             if len(pieces) == 1:
@@ -313,8 +313,7 @@ def _ear_read_as_eye(body: np.ndarray, present: np.ndarray, eye: int, held: set)
 def beyond_eye(place: np.ndarray, nose: np.ndarray, eye: np.ndarray) -> bool:
     """Whether ``place`` lies beyond ``eye``, on its side of ``nose``: where that side's ear would be."""
     own, other = place - nose, eye - nose
-    cosine = float(own @ other) / (np.hypot(*own) * np.hypot(*other) + 1e-9)
-    return cosine > _SAME_SIDE and np.hypot(*own) > np.hypot(*other)
+    return _cosine(own, other) > _SAME_SIDE and np.hypot(*own) > np.hypot(*other)
 
 
 _NECK, _SHOULDERS = 1, (2, 5)
@@ -351,7 +350,7 @@ def join_neck_echoes(bodies: List[np.ndarray], radius: float) -> List[np.ndarray
 
 def _cosine(a, b) -> float:
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    return float(a @ b) / float(np.linalg.norm(a) * np.linalg.norm(b))
+    return float(a @ b) / (float(np.linalg.norm(a) * np.linalg.norm(b)) + 1e-9)
 
 
 _CRUMB_LIMBS = {part: [limb for limb, colour in enumerate(LIMB_COLORS) if _cosine(colour, BODY_COLORS[part]) > 0.9]

@@ -134,10 +134,10 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     # hue: that joint read twice
     hand_dots = blue[sorted({index for _, used in found_hands for index in used})].reshape(-1, 2)
     for body in lone_blue:
-        point = body[~np.isnan(body[:, 0])][:1]
+        part = int(np.flatnonzero(~np.isnan(body[:, 0]))[0])
+        point = body[[part]]
         on_hand, joined = (len(known) and np.hypot(*(known - point).T).min() < 0.6 * dots.radius
                            for known in (hand_dots, taken))
-        part = int(np.flatnonzero(~np.isnan(body[:, 0]))[0])
         echo = scale < SMALL_DOTS and on_next_hue(point[0], part, bodies, 2 * dots.radius)
         if not on_hand and not joined and not echo and not by_hand(point, blue, dots.radius, own=0.6)[0]:
             bodies.append(body)

@@ -393,6 +393,8 @@ def _pieces_in_line(redraw: "Redraw", sticks: np.ndarray, labels: set, start: np
     along, across = _along_across(xs, ys, tip, direction)
     near = (along > 0) & (along <= gap) & (across <= redraw.half_width + 1.0)
     pieces = {label: sticks == label for label in set(np.unique(sticks[ys[near], xs[near]])) - labels}
+    if not pieces:
+        return set()
     width = redraw.half_width + 1.5
     held = np.isin(sticks, list(labels))
     return {label for label, piece in pieces.items() if piece.sum() > 2 * redraw.half_width and (
