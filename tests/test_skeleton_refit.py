@@ -1,7 +1,8 @@
 """Checking a skeleton-map parse by drawing it again: the drawing follows the renderer at any scale, and
 the changes it buys (joining pieces, also through a dot renamed nose, dropping joints and echoes, adding
-a joint where its stick ends, a loose ear by its head or a loose wrist by its elbow) are the right ones
-on maps whose truth is known. End-to-end rates are in test_skeleton_image.py."""
+a joint where its stick ends, a loose ear by its head or a loose wrist by its elbow, an elbow and wrist
+read the wrong way round swapped back) are the right ones on maps whose truth is known. End-to-end rates
+are in test_skeleton_image.py."""
 from __future__ import annotations
 
 import numpy as np
@@ -205,3 +206,18 @@ def test_people_without_joints_pass_through():
     result = refit(Redraw(image, 1.0), [empty, truth[0]])
     assert len(result) == 2 and np.array_equal(result[0], truth[0], equal_nan=True)
     assert np.isnan(result[1]).all()
+
+
+@pytest.mark.parametrize("seed", [0, 3, 5])
+@pytest.mark.parametrize("pair", [(6, 7), (12, 13), (3, 4)])
+def test_two_joints_of_a_limb_read_the_wrong_way_round_trade_places(seed, pair):
+    """JPEG leaves an elbow and its wrist (or a knee and its ankle) a hue step apart, so their dots may be
+    read the wrong way round; the upper arm then ends at the wrist. Drawn again, the swap explains the map
+    and is undone; the true labels stay as they are."""
+    image, truth = scene(seed, 1, 0.5, jpeg=75)
+    body = truth[0]
+    swapped = body.copy()
+    swapped[list(pair)] = body[list(pair[::-1])]
+    for handed in (swapped, body):
+        result = refit(Redraw(image, 0.5), [handed])
+        assert len(result) == 1 and np.allclose(result[0], body, equal_nan=True), (seed, pair)

@@ -80,7 +80,9 @@ Method:
    people are drawn again the way the renderer draws them, at the map's scale, and compared with the map. Two
    pieces of a person whose stick between them looked too patchy are joined (also when both hold one part: the
    r-shoulder's dot also read as the neck may take the left arm away), and joints that nothing drawn explains
-   (blends of two dots) are dropped, when the drawing they change fits the colour the map shows there. Two
+   (blends of two dots) are dropped, when the drawing they change fits the colour the map shows there; two
+   joints of a limb a hue step apart (an elbow and its wrist) that were read the wrong way round trade places
+   when that fits, if no other joint lies by either dot (a dot under another shows no colour to decide). Two
    people who share at least as many joints within 1.5 dot radii of each other as farther apart are one person
    whose dots JPEG found twice, the finds linked to different sticks (the second find's piece may hold a wrong
    find of another part too): they join, the larger one's points kept where the shared joints lie apart. In

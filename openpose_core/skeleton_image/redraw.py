@@ -72,6 +72,8 @@ _LIMB_SET = frozenset(_LIMB_PARTS)
 _LONE_PARTS = range(2, 11)  # shoulders to right ankle: not neck or head (blends), nor blue-ish (hand dots)
 _HEAD_REACH = 5.0       # dot radii from a head's nearest dot to a loose head dot it may take
 _MAX_CHANGES = 60
+_SWAP_ROOM = 1.5        # dot radii about each of two joints swapped that hold no other joint
+_HUE_LIMBS = [limb for limb in DRAWN_LIMBS if _LIMB_SET.issuperset(limb) and limb[1] in NEXT_HUES[limb[0]]]
 _LIMB_STARTS, _LIMB_ENDS = np.array(DRAWN_LIMBS).T
 _LIMB_OF = {frozenset(limb): index for index, limb in enumerate(DRAWN_LIMBS)}
 _NEIGHBOURS = {part: [other for limb in DRAWN_LIMBS if part in limb for other in limb if other != part]
@@ -84,7 +86,8 @@ Extent = Optional[Tuple[np.ndarray, np.ndarray]]  # low and high corners of the 
 class Change(NamedTuple):
     """("drop", person, part), ("join", person, other), ("clash", piece, body, part): join ``piece`` to
     ``body``, both holding ``part``, without the piece's; or ("rename", piece, body, part, to): join ``piece``
-    to ``body`` with the piece's ``part`` renamed ``to``."""
+    to ``body`` with the piece's ``part`` renamed ``to``; or ("swap", person, part=part, to=to): the person's
+    ``part`` and ``to`` trade places."""
     kind: str
     person: int
     other: int = -1
@@ -94,8 +97,8 @@ class Change(NamedTuple):
 
 def refit(redraw: "Redraw", bodies: List[np.ndarray], rename_dots: bool = False) -> List[np.ndarray]:
     """``bodies`` (18 x 2 positions in the map, NaN = missing) checked against the map of ``redraw``:
-    pieces joined (with ``rename_dots``, also through a dot renamed nose or a hue neighbour), unexplained
-    joints dropped; returned in drawing order."""
+    pieces joined (with ``rename_dots``, also through a dot renamed nose or a hue neighbour), two joints of
+    a limb read the wrong way round swapped, unexplained joints dropped; returned in drawing order."""
     empty = [body for body in bodies if np.isnan(body[:, 0]).all()]
     people = {index: body for index, body in enumerate(bodies) if not np.isnan(body[:, 0]).all()}
     people, order = _improve(redraw, people, _drawing_order(redraw, people), rename_dots)
@@ -549,7 +552,7 @@ def _improve(redraw: Redraw, people: Dict[int, np.ndarray], order: List[int], re
     applied: List[Optional[Box]] = []
     for _ in range(_MAX_CHANGES):
         best: Optional[Tuple[Change, _Tried]] = None
-        for change in _changes(people, rename_dots):
+        for change in _changes(people, rename_dots, redraw.radius):
             entry = tried.get(change)
             if entry is None or any(_boxes_overlap(entry.box, box) for box in applied[entry.since:]):
                 entry = tried[change] = _Tried(*redraw.try_change(change, people, order, next_id), len(applied))
@@ -564,7 +567,7 @@ def _improve(redraw: Redraw, people: Dict[int, np.ndarray], order: List[int], re
     return people, order
 
 
-def _changes(people: Dict[int, np.ndarray], rename_dots: bool) -> Iterator[Change]:
+def _changes(people: Dict[int, np.ndarray], rename_dots: bool, radius: float) -> Iterator[Change]:
     held = {index: ~np.isnan(body[:, 0]) for index, body in people.items()}
     for index in people:
         for part in np.flatnonzero(held[index]):
@@ -581,6 +584,7 @@ def _changes(people: Dict[int, np.ndarray], rename_dots: bool) -> Iterator[Chang
                     yield from (Change("rename", piece, body, part, to) for to in NEXT_HUES[part]
                                 if {part, to} <= _LIMB_SET and not held[piece][to] and not held[body][to]
                                 and held[body][_NEIGHBOURS[to]].any())
+    yield from _swaps(people, held, radius)
     if not rename_dots:
         return
     for piece, body in itertools.permutations(people, 2):
@@ -593,10 +597,25 @@ def _changes(people: Dict[int, np.ndarray], rename_dots: bool) -> Iterator[Chang
                 yield Change("rename", piece, body, part, _NOSE)
 
 
+def _swaps(people: Dict[int, np.ndarray], held: Dict[int, np.ndarray], radius: float) -> Iterator[Change]:
+    """Two joints of one limb whose colours are hue neighbours, read the wrong way round: an elbow and wrist
+    (or knee and ankle) that JPEG left only a hue step apart. Only dots with no other joint near: a dot
+    under another one shows no colour of its own to decide by."""
+    joints = _joints(list(people.values()))
+
+    def free(place: np.ndarray) -> bool:
+        return int(np.sum(np.hypot(*(joints - place).T) < _SWAP_ROOM * radius)) <= 1
+
+    for index, body in people.items():
+        for first, second in _HUE_LIMBS:
+            if held[index][[first, second]].all() and free(body[first]) and free(body[second]):
+                yield Change("swap", index, part=first, to=second)
+
+
 def _fit_needed(change: Change, people: Dict[int, np.ndarray]) -> float:
     if change.kind == "drop":
         return _DROP_FIT
-    if change.kind == "rename":
+    if change.kind in ("rename", "swap"):
         return _NOSE_JOIN_FIT if change.to == _NOSE else _HUE_JOIN_FIT
     sizes = [int((~np.isnan(people[index][:, 0])).sum()) for index in (change.person, change.other)]
     return _LONE_JOIN_FIT if min(sizes) == 1 else _JOIN_FIT
@@ -612,6 +631,10 @@ def _apply(change: Change, people: Dict[int, np.ndarray], order: List[int],
         return _join(people, order, change.person, change.other, new_id)
     piece = people[change.person]
     changed = piece.copy()
+    if change.kind == "swap":
+        changed[[change.part, change.to]] = piece[[change.to, change.part]]
+        people[change.person] = changed
+        return people, order, _extent(piece[_ends(piece, change.part) + _ends(piece, change.to)])
     changed[change.part] = np.nan
     if change.kind == "rename":
         changed[change.to] = piece[change.part]
