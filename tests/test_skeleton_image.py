@@ -544,6 +544,8 @@ def test_jpeg_maps_mostly_come_back(factor, interpolation, budget):
     (272, 0.5, "area"),      # an l-ear read as a second nose, beyond its head's l-eye: it is the l-ear
     (33, 0.5, "area"),       # an l-elbow and l-wrist read the wrong way round (326: the same for a piece)
     (326, 0.5, "area"),
+    (63, 0.5, "area"),       # a crumb of a stick read as a lone dot (an r-shoulder on a forearm, 63; a nose
+    (249, 0.5, "area"),      # on an r-ear's stick, 249): drawn over everyone, its dot makes the drawing worse
 ])
 def test_jpeg_hard_scenes(seed, factor, interpolation):
     """JPEG scenes that each once failed on a different rule come back whole."""

@@ -10,7 +10,7 @@ import pytest
 
 from openpose_core.pose import NUM_BODY, Keypoint, Person, PoseFrame
 from openpose_core.render import render_pose
-from openpose_core.skeleton_image.redraw import Redraw, add_missing_joints, refit
+from openpose_core.skeleton_image.redraw import Redraw, add_missing_joints, drop_unseen_lone_dots, refit
 from tests.test_skeleton_image import degrade, drawn_position, random_scene
 
 UPPER = [0, 1, 2, 3, 4, 5, 6, 7, 14, 15, 16, 17]
@@ -188,6 +188,22 @@ def test_a_joint_that_is_not_drawn_is_dropped():
     assert len(result) == 2
     kept = next(body for body in result if owner(body, truth) == {0})
     assert np.isnan(kept[4, 0]) and (~np.isnan(kept[:, 0])).sum() == NUM_BODY - 1
+
+
+@pytest.mark.parametrize("seed", [7, 9])
+def test_a_lone_dot_that_its_drawing_does_not_explain_is_dropped(seed):
+    """A one-joint person on a forearm's stick (a crumb of the stick that JPEG tinted orange) goes: its dot,
+    drawn over everyone as a dot that was seen must be, makes the drawing worse. A wrist drawn there as a
+    one-joint person stays, and so do people of more joints."""
+    image, truth = scene(seed, 2, 0.5, jpeg=75)
+    crumb = np.full((NUM_BODY, 2), np.nan)
+    crumb[2] = (truth[0][3] + truth[0][4]) / 2
+    wrist = pieces(truth[1], [4])
+    rest = truth[1].copy()
+    rest[4] = np.nan
+    result = drop_unseen_lone_dots(Redraw(image, 0.5), [truth[0], crumb, rest, wrist])
+    assert len(result) == 3
+    assert all(np.array_equal(kept, given, equal_nan=True) for kept, given in zip(result, [truth[0], rest, wrist]))
 
 
 def test_an_echo_of_a_joint_is_dropped():

@@ -107,7 +107,9 @@ Method:
    shoulder (the piece joins the person); a loose head dot read as a part its head holds (an l-ear's pink as
    the nose's red) is that head's missing ear when it lies beyond the eye of that side. A lone azure or blue
    dot (r-ankle, l-hip, l-knee) on another person's stick of a colour like its own is the blend of
-   overlapping cyan and blue sticks, not a joint. Last, JPEG smears chroma across dot edges (an l-ear drawn
+   overlapping cyan and blue sticks, not a joint. In any JPEG map a one-joint person whose dot, drawn over
+   everyone (a dot that was seen is on top), makes the drawing worse is a crumb of a stick and goes. Last,
+   JPEG smears chroma across dot edges (an l-ear drawn
    over its l-eye pulls the eye's colour centre up to 2 px away) but keeps luma at full resolution: in JPEG
    maps, each joint is re-centred, within 2 px (3 px for the blue-ish leg joints), on the pixels with its
    luma and roughly its hue (a blue knee that slid along its lighter thigh comes back to the pixels as dark

@@ -26,7 +26,7 @@ from .readings import (
     add_faint_dots, add_unseen_dots, luma_weighed_heads, name_lone_dots, named_alone,
     neighbouring_head_readings, recolour,
 )
-from .redraw import Redraw, add_missing_joints, refit
+from .redraw import Redraw, add_missing_joints, drop_unseen_lone_dots, refit
 from .sticks import add_stick_ends, limb_links
 
 
@@ -143,6 +143,8 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
             bodies.append(body)
     if redraw is not None and scale < SMALL_DOTS:
         bodies = drop_stick_crumbs(bodies, redraw.half_width)
+    if redraw is not None:
+        bodies = drop_unseen_lone_dots(redraw, bodies)
 
     face_groups = group_face_dots(face_dots)
     bodies = join_heads_under_faces(bodies, face_groups)

@@ -310,6 +310,20 @@ def _stand_alone(redraw: "Redraw", people: List[np.ndarray],
     return people
 
 
+def drop_unseen_lone_dots(redraw: "Redraw", bodies: List[np.ndarray]) -> List[np.ndarray]:
+    """One-joint people whose dot, drawn over everyone (it was seen, so nothing covers it), makes the drawing
+    worse: a crumb of a stick read as a dot."""
+    kept = []
+    for index, body in enumerate(bodies):
+        held = np.flatnonzero(~np.isnan(body[:, 0]))
+        if len(held) == 1:
+            others = bodies[:index] + bodies[index + 1:]
+            if redraw.gain(redraw.box((body[held[0]], body[held[0]])), others, others + [body])[0] <= 0:
+                continue
+        kept.append(body)
+    return kept
+
+
 class _Unexplained:
     """The colour that the drawing of the people leaves unexplained (map minus drawing), and its pieces that
     a limb's stick colour explains, worked out once per limb."""
