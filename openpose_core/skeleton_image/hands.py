@@ -73,6 +73,22 @@ labels then wrong) than a hand."""
 _HAND_PARENT = np.array([start for start, _ in HAND_EDGES])
 _HAND_CHILD = np.array([end for _, end in HAND_EDGES])
 _BLUE_HUE = 240.0
+_CROWD_REACH = (1.5, 5.0)   # dot radii: the ring about a lone blue dot where a hand's other dots would lie
+_CROWD_PIXELS = 2.0         # ... and how many of its pixels (per squared dot radius) must be dot-bright blue
+
+
+def among_blue(point: np.ndarray, classes: Classes, joint: np.ndarray, radius: float) -> bool:
+    """Whether dot-bright blue lies about ``point`` (1.5 to 5 dot radii out): a hand's other dots, which at
+    half size blend into a tangle that no dot search picks apart. A left knee alone has only black there."""
+    reach = int(np.ceil(_CROWD_REACH[1] * radius))
+    x, y = np.rint(point).astype(int)
+    height, width = joint.shape
+    window = (slice(max(y - reach, 0), min(y + reach + 1, height)), slice(max(x - reach, 0), min(x + reach + 1, width)))
+    member = joint[window] * hue_weight(classes.hue[window], _BLUE_HUE)
+    ys, xs = np.mgrid[window]
+    distance = np.hypot(xs - point[0], ys - point[1])
+    ring = (distance > _CROWD_REACH[0] * radius) & (distance < _CROWD_REACH[1] * radius)
+    return int(np.count_nonzero(member[ring] > 0.5)) >= _CROWD_PIXELS * radius ** 2
 
 
 def find_blue_dots(classes: Classes, joint: np.ndarray, dots: Dots) -> np.ndarray:
