@@ -8,7 +8,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from ..pose import HAND_EDGES, NUM_HAND
-from .colours import Classes, hue_weight
+from .colours import SMALL_DOTS, Classes, hue_weight
 from .dots import Dots, windowed_peaks
 from .geometry import keep_apart, pairwise, points_between, sample, segment_distances
 from .sticks import LIMB_OF, line_shows
@@ -29,13 +29,13 @@ def by_hand(points: np.ndarray, blue: np.ndarray, radius: float, own: float = 0.
 
 
 def drop_hand_pieces(bodies: List[np.ndarray], blue: np.ndarray, blue_like: Tuple[int, ...], classes: Classes,
-                     dots: Dots, scale: float) -> List[np.ndarray]:
+                     joint: np.ndarray, dots: Dots, scale: float) -> List[np.ndarray]:
     """JPEG maps: two hand dots joined by a blurred hand line (hand lines run through every hue) can pass
     for a blue shin or thigh, and a bit of hand line in a blue-like hue for its other end. A body piece
     made only of blue-like parts that sits on hands is hand, not body: a point on a dot of a hand (a piece
     of three points or more, found among all blue dots), every point within two dot radii of the dots of
     any hand piece or a dot radius of their lines (JPEG may break a hand into pieces, and the body piece
-    then spans two)."""
+    then spans two); in shrunk maps, also every point in a hand's tangle (:func:`in_hand_tangle`)."""
     labelled = label_hands(blue, link_hand_dots(blue, classes, dots, scale))
     pieces = [hand for hand, _ in labelled]
     hands = [hand for hand, used in labelled if len(used) >= 3]
@@ -43,7 +43,8 @@ def drop_hand_pieces(bodies: List[np.ndarray], blue: np.ndarray, blue_like: Tupl
     for body in bodies:
         present = np.flatnonzero(~np.isnan(body[:, 0]))
         blue_only = len(present) and set(present.tolist()) <= set(blue_like)
-        if blue_only and hands and _sits_on(body[present], hands, pieces, dots.radius):
+        if blue_only and ((hands and _sits_on(body[present], hands, pieces, dots.radius))
+                          or in_hand_tangle(body[present], classes, joint, dots, scale)):
             continue
         kept.append(body)
     return kept
@@ -77,9 +78,15 @@ _CROWD_REACH = (1.5, 5.0)   # dot radii: the ring about a lone blue dot where a 
 _CROWD_PIXELS = 2.0         # ... and how many of its pixels (per squared dot radius) must be dot-bright blue
 
 
-def among_blue(point: np.ndarray, classes: Classes, joint: np.ndarray, radius: float) -> bool:
-    """Whether dot-bright blue lies about ``point`` (1.5 to 5 dot radii out): a hand's other dots, which at
-    half size blend into a tangle that no dot search picks apart. A left knee alone has only black there."""
+def in_hand_tangle(points: np.ndarray, classes: Classes, joint: np.ndarray, dots: Dots, scale: float) -> bool:
+    """Shrunk maps: whether dot-bright blue lies all about each of ``points`` (1.5 to 5 dot radii out): a
+    hand's other dots, which there blend into a tangle that no dot search picks apart. A left knee alone,
+    or a blue shin's joints, have black there. (At 0.75x and up hand dots are found, and this test would
+    lose real knees beside them.)"""
+    return scale < SMALL_DOTS and all(_among_blue(point, classes, joint, dots.radius) for point in points)
+
+
+def _among_blue(point: np.ndarray, classes: Classes, joint: np.ndarray, radius: float) -> bool:
     reach = int(np.ceil(_CROWD_REACH[1] * radius))
     x, y = np.rint(point).astype(int)
     height, width = joint.shape

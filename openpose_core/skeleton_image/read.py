@@ -14,7 +14,8 @@ from .dots import Dots, LONE_DOT_FRACTION, dot_scale, find_joints, require_few_d
 from .face import find_face_dots, find_faces, group_face_dots, join_heads_under_faces
 from .geometry import pairwise
 from .hands import (
-    MIN_LONE_HAND, among_blue, attach_hands, by_hand, drop_hand_pieces, find_blue_dots, label_hands, link_hand_dots,
+    MIN_LONE_HAND, attach_hands, by_hand, drop_hand_pieces, find_blue_dots, in_hand_tangle, label_hands,
+    link_hand_dots,
 )
 from .heads import relabel_heads
 from .people import (
@@ -106,7 +107,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
 
     # hands: blue dots that are not bodies' (blue-like) joints, joined by the thin coloured hand lines
     if redraw is not None:
-        bodies = drop_hand_pieces(bodies, blue, blue_like, classes, dots, scale)
+        bodies = drop_hand_pieces(bodies, blue, blue_like, classes, joint, dots, scale)
         # a limb dot by a hand may be a blurred hand dot or line of its hue
         loose = joints.primary & (joints.score > 0) & (np.isin(joints.part, HEAD_PARTS) |
                                                        ~by_hand(joints.xy, blue, dots.radius))
@@ -140,7 +141,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
                            for known in (hand_dots, taken))
         echo = scale < SMALL_DOTS and on_next_hue(point[0], part, bodies, 2 * dots.radius)
         if not on_hand and not joined and not echo and not by_hand(point, blue, dots.radius, own=0.6)[0] \
-                and not (scale < SMALL_DOTS and among_blue(point[0], classes, joint, dots.radius)):
+                and not in_hand_tangle(point, classes, joint, dots, scale):
             bodies.append(body)
     if redraw is not None and scale < SMALL_DOTS:
         bodies = drop_stick_crumbs(bodies, redraw.half_width)
