@@ -132,7 +132,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     # a lone blue dot is a left knee (with no hip and no ankle) unless it may be part of a hand: a dot of
     # a hand found, or a blue dot a few dot sizes from others (hand lines may hide under the dots); or
     # unless redrawing joined it to a person; or, in a shrunk map, it lies on a person's joint of the next
-    # hue: that joint read twice
+    # hue (that joint read twice) or in a hand's tangle of blended dots
     hand_dots = blue[sorted({index for _, used in found_hands for index in used})].reshape(-1, 2)
     for body in lone_blue:
         part = int(np.flatnonzero(~np.isnan(body[:, 0]))[0])
