@@ -2,7 +2,7 @@
 ears (whose shoulder sticks are not drawn) given to their heads."""
 from __future__ import annotations
 
-from typing import Container, Dict, List, Optional, Tuple
+from typing import Callable, Container, Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -259,10 +259,11 @@ def join_eye_and_ear(bodies: List[np.ndarray], radius: float) -> List[np.ndarray
         lacking = [other for other in heads if not present[other][sorted(held)].any()]
         holding = [other for other in heads if present[other][eye] and not present[other][ear]
                    and ear in held and np.hypot(*(bodies[other][eye] - body[ear])) < reach]
-        mirrored = [other for other in heads if _ear_read_as_eye(bodies[other], present[other], eye, held)]
         head, parts = (lacking[0], sorted(held)) if len(lacking) == 1 else \
             (holding[0], [ear]) if len(holding) == 1 else (None, [])
-        if head is None and len(mirrored) == 1:     # its eye is its other ear: moved there, the piece joins
+        mirrored = [] if head is not None else \
+            [other for other in heads if _ear_read_as_eye(bodies[other], present[other], eye, held)]
+        if len(mirrored) == 1:      # its eye is its other ear: moved there, the piece joins
             head, parts = mirrored[0], sorted(held)
             other_ear = _OTHER_SIDE[eye][1]
             bodies[head][other_ear] = bodies[head][eye]
@@ -363,12 +364,17 @@ def drop_stick_crumbs(bodies: List[np.ndarray], half_width: float) -> List[np.nd
     """Shrunk JPEG maps: where cyan and blue sticks overlap or cross, their blend can read as an azure or
     blue dot standing alone. A lone r-ankle, l-hip or l-knee on another person's stick of a colour like
     its own (within half a stick width of the stick's line) is that stick, not a joint."""
+    return drop_lone(bodies, lambda index, part, place: part in _CRUMB_LIMBS and any(
+        _on_limbs(place, _CRUMB_LIMBS[part], other, 0.5 * half_width)
+        for number, other in enumerate(bodies) if number != index))
+
+
+def drop_lone(bodies: List[np.ndarray], stray: Callable[[int, int, np.ndarray], bool]) -> List[np.ndarray]:
+    """``bodies`` without the one-joint people that ``stray(index, part, place)`` says are no joint."""
     kept = []
     for index, body in enumerate(bodies):
         held = np.flatnonzero(~np.isnan(body[:, 0]))
-        if len(held) != 1 or held[0] not in _CRUMB_LIMBS or not any(
-                _on_limbs(body[held[0]], _CRUMB_LIMBS[held[0]], other, 0.5 * half_width)
-                for number, other in enumerate(bodies) if number != index):
+        if len(held) != 1 or not stray(index, int(held[0]), body[held[0]]):
             kept.append(body)
     return kept
 

@@ -47,7 +47,7 @@ import numpy as np
 from ..pose import HEAD_PARTS, NUM_BODY
 from ..render import BODY_COLORS, BODY_RADIUS, DRAWN_LIMBS, LIMB_COLORS, STICK_WIDTH
 from .colours import NEXT_HUES
-from .people import EARS, beyond_eye, on_next_hue
+from .people import EARS, beyond_eye, drop_lone, on_next_hue
 
 _SIGMA = 1.0            # blur of map and drawing, map pixels
 _SUPERSAMPLE = 2        # drawing pixels per drawn (unscaled) pixel
@@ -313,15 +313,11 @@ def _stand_alone(redraw: "Redraw", people: List[np.ndarray],
 def drop_unseen_lone_dots(redraw: "Redraw", bodies: List[np.ndarray]) -> List[np.ndarray]:
     """One-joint people whose dot, drawn over everyone (it was seen, so nothing covers it), makes the drawing
     worse: a crumb of a stick read as a dot."""
-    kept = []
-    for index, body in enumerate(bodies):
-        held = np.flatnonzero(~np.isnan(body[:, 0]))
-        if len(held) == 1:
-            others = bodies[:index] + bodies[index + 1:]
-            if redraw.gain(redraw.box((body[held[0]], body[held[0]])), others, others + [body])[0] <= 0:
-                continue
-        kept.append(body)
-    return kept
+    def unseen(index: int, part: int, place: np.ndarray) -> bool:
+        others = bodies[:index] + bodies[index + 1:]
+        return redraw.gain(redraw.box((place, place)), others, others + [bodies[index]])[0] <= 0
+
+    return drop_lone(bodies, unseen)
 
 
 class _Unexplained:
