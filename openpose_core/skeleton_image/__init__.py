@@ -127,7 +127,9 @@ Method:
    between two fingertips). In JPEG maps a body piece made only of blue-ish
    joints on a hand's dots and lines (two hand dots joined by a hand line pass for a blue thigh) is that
    hand's, also when JPEG broke the hand into pieces and the body piece spans two, and in shrunk maps when
-   dot-bright blue lies all about each of its points (the hand's tangle of blended dots).
+   dot-bright blue lies all about each of its points (the hand's tangle of blended dots). There, too, a
+   wrist in such a tangle lying more than 6 dot radii past where its forearm's colour stops (the stick read
+   on to one of the hand's dots) goes back to 2 dot radii past that end, unless its own dot shows.
 8. Face (``face``, :mod:`.face`). White dots (radius 3) are grouped into faces first: two dots link when
    closer than 2.5x the larger of their distances to their nearest dot (a face's dots chain densely, two
    faces lie apart); a group of well over 70 dots (touching faces) is split by k-means into about 70 each.

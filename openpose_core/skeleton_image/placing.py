@@ -1,6 +1,6 @@
-"""Final joint positions: JPEG joints re-centred on their luma, PNG joints fitted to their exact drawn
-pixels (and PNG head dots under face dots found by them), and whole-pixel points nudged to the float the
-renderer draws on that pixel."""
+"""Final joint positions: JPEG joints re-centred on their luma, wrists under hands put on their forearms,
+PNG joints fitted to their exact drawn pixels (and PNG head dots under face dots found by them), and
+whole-pixel points nudged to the float the renderer draws on that pixel."""
 from __future__ import annotations
 
 from typing import Dict, List, Optional, Tuple
@@ -12,6 +12,7 @@ from .colours import BLUE_LEG, BODY_HUE_STEP, BODY_YCC, Classes, LUMA_MATCH, hue
 from ..pose import NUM_BODY
 from .dots import Dots, Joints, MIN_DOT_FRACTION, vertex
 from .geometry import directions, window_around
+from .hands import in_hand_tangle
 from .people import FOREARMS
 from .sticks import LIMB_OF, STICK_WIDTH
 
@@ -100,16 +101,68 @@ def _forearm_axis(elbow: np.ndarray, wrist: np.ndarray, limb: int, classes: Clas
                   radius: float) -> Optional[np.ndarray]:
     """The unit vector from the elbow to the middle of the limb's visible pixels between the two joints'
     dots; None where fewer than a dot's worth show."""
-    length, along, across = directions(elbow, wrist)
-    (rows, columns), _ = window_around(classes.limb.shape, *((elbow + wrist) / 2), length / 2 + half_width + 1)
-    ys, xs = np.nonzero(classes.limb[rows, columns] == limb)
-    offsets = np.column_stack([xs + columns.start, ys + rows.start]) - elbow
-    on_stick = (np.abs(offsets @ across) <= half_width + 1) & (offsets @ along > radius) & \
-        (offsets @ along < length - radius)
+    offsets, along, length = _stick_pixels(elbow, wrist, limb, classes, half_width, radius)
+    on_stick = along < length - radius
     if np.count_nonzero(on_stick) < np.pi * radius ** 2:
         return None
     middle = offsets[on_stick].mean(axis=0)
     return middle / np.hypot(*middle)
+
+
+def _own_dot_share(point: np.ndarray, part: int, classes: Classes, joint: np.ndarray, radius: float) -> float:
+    window, distance = window_around(joint.shape, point[0], point[1], radius)
+    own = joint[window] * hue_weight(classes.hue[window], part * BODY_HUE_STEP)
+    return float(own[distance <= radius].mean())
+
+
+def _stick_pixels(elbow: np.ndarray, wrist: np.ndarray, limb: int, classes: Classes, half_width: float,
+                  radius: float) -> Tuple[np.ndarray, np.ndarray, float]:
+    """The limb's pixels on the line from the elbow's dot toward the wrist (within the stick's half width
+    and a pixel of it): their offsets from the elbow, their distances along the line, and its length."""
+    length, along, across = directions(elbow, wrist)
+    (rows, columns), _ = window_around(classes.limb.shape, *((elbow + wrist) / 2), length / 2 + half_width + 1)
+    ys, xs = np.nonzero(classes.limb[rows, columns] == limb)
+    offsets = np.column_stack([xs + columns.start, ys + rows.start]) - elbow
+    on_line = (np.abs(offsets @ across) <= half_width + 1) & (offsets @ along > radius)
+    return offsets[on_line], offsets[on_line] @ along, length
+
+
+_OVERRUN = 6.0
+"""Dot radii past the end of its forearm's colour from which a wrist in a hand's tangle is one of the
+hand's dots (right wrists, whose hand may lie over the forearm's end, were found up to 5.2 out)."""
+_OWN_DOT = 0.5
+"""Share of a wrist's disk in its own colour (dot-bright) that shows its dot: a wrist read there stays."""
+_HIDDEN_TIP = 2.0
+"""Dot radii by which a forearm's colour stops short of its wrist in a shrunk JPEG map: the hand's wrist
+dot hides the last radius, and the stick's tapered tip, too thin to keep its hue, about another."""
+
+
+def wrists_out_of_hands(bodies: List[np.ndarray], classes: Classes, joint: np.ndarray, dots: Dots,
+                        scale: float) -> List[np.ndarray]:
+    """Shrunk JPEG maps: a body's wrist lies under its hand's wrist dot, which blends there with the
+    hand's other dots into a tangle that no dot search picks apart; the forearm's stick, read on to a
+    dot that was found, then ends on one of them, deep in the hand. A wrist in a hand's tangle (see
+    :func:`in_hand_tangle`) lying far past where its forearm's colour stops moves back to that end, on
+    the axis through the forearm's visible pixels; unless its own dot shows there (a hand lying over the
+    forearm's end hides its colour)."""
+    result = []
+    for body in bodies:
+        body = body.copy()
+        for elbow, wrist in FOREARMS.values():
+            if np.isnan(body[[elbow, wrist], 0]).any() or \
+                    not in_hand_tangle(body[[wrist]], classes, joint, dots, scale) or \
+                    _own_dot_share(body[wrist], wrist, classes, joint, dots.radius) >= _OWN_DOT:
+                continue
+            offsets, along, length = _stick_pixels(body[elbow], body[wrist], LIMB_OF[(elbow, wrist)], classes,
+                                                   STICK_WIDTH * scale, dots.radius)
+            if len(along) < 3:
+                continue
+            end = np.sort(along)[-3]        # the colour's far end, past a stray pixel or two
+            if length - end > _OVERRUN * dots.radius:
+                middle = offsets[along <= end].mean(axis=0)
+                body[wrist] = body[elbow] + middle / np.hypot(*middle) * (end + _HIDDEN_TIP * dots.radius)
+        result.append(body)
+    return result
 
 
 def fit_drawn_dots(bodies: List[np.ndarray], palette_part: np.ndarray, black: np.ndarray) -> List[np.ndarray]:
