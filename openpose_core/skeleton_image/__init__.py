@@ -76,7 +76,8 @@ Method:
    unambiguous; a lone blue dot (the left knee's colour, also every hand dot's) only when no blue dot other
    than people's joints is near and it is no dot of a hand found in step 7 (a big hand's dots lie far
    apart), and, in shrunk maps, no blue as bright as a dot lies all about it (a hand's dots there blend
-   into a tangle that no dot search picks apart; a knee alone has black about it).
+   into a tangle that no dot search picks apart; a knee alone has black about it), nor, about a left knee,
+   some such blue where neither of the knee's sticks shows (a knee that nothing joined keeps its sticks).
 6. Redrawing (:mod:`.redraw`, :mod:`.placing`; JPEG maps: PNG maps, resized or not, keep exact colours): the
    people are drawn again the way the renderer draws them, at the map's scale, and compared with the map. Two
    pieces of a person whose stick between them looked too patchy are joined (also when both hold one part: the

@@ -8,9 +8,9 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from ..pose import HAND_EDGES, NUM_HAND
-from .colours import SMALL_DOTS, Classes, hue_weight
+from .colours import BLUE, SMALL_DOTS, Classes, hue_weight
 from .dots import Dots, windowed_peaks
-from .geometry import keep_apart, pairwise, points_between, sample, segment_distances
+from .geometry import keep_apart, pairwise, points_between, sample, segment_distances, window_around
 from .sticks import LIMB_OF, line_shows
 
 
@@ -76,6 +76,8 @@ _HAND_CHILD = np.array([end for _, end in HAND_EDGES])
 _BLUE_HUE = 240.0
 _CROWD_REACH = (1.5, 5.0)   # dot radii: the ring about a lone blue dot where a hand's other dots would lie
 _CROWD_PIXELS = 2.0         # ... and how many of its pixels (per squared dot radius) must be dot-bright blue
+_SOME_PIXELS = 0.5          # ... or, about a lone blue dot without a knee's sticks, may be
+_KNEE_LIMBS = (LIMB_OF[(BLUE - 1, BLUE)], LIMB_OF[(BLUE, BLUE + 1)])
 
 
 def in_hand_tangle(points: np.ndarray, classes: Classes, joint: np.ndarray, dots: Dots, scale: float) -> bool:
@@ -83,19 +85,34 @@ def in_hand_tangle(points: np.ndarray, classes: Classes, joint: np.ndarray, dots
     hand's other dots, which there blend into a tangle that no dot search picks apart. A left knee alone,
     or a blue shin's joints, have black there. (At 0.75x and up hand dots are found, and this test would
     lose real knees beside them.)"""
-    return scale < SMALL_DOTS and all(_among_blue(point, classes, joint, dots.radius) for point in points)
+    return scale < SMALL_DOTS and all(_bright_blue_about(point, classes, joint, dots.radius) >=
+                                      _CROWD_PIXELS * dots.radius ** 2 for point in points)
 
 
-def _among_blue(point: np.ndarray, classes: Classes, joint: np.ndarray, radius: float) -> bool:
-    reach = int(np.ceil(_CROWD_REACH[1] * radius))
-    x, y = np.rint(point).astype(int)
-    height, width = joint.shape
-    window = (slice(max(y - reach, 0), min(y + reach + 1, height)), slice(max(x - reach, 0), min(x + reach + 1, width)))
+def among_hand_dots(point: np.ndarray, classes: Classes, joint: np.ndarray, dots: Dots, scale: float) -> bool:
+    """Shrunk maps: whether a lone blue dot is a hand's, not a left knee that nothing joined: dot-bright
+    blue shows about it (1.5 to 5 dot radii out: another of the hand's dots, there too blended to be
+    found) and the colour of neither of the knee's sticks does (a knee whose sticks did not link still has
+    them about it; one drawn without them has black there)."""
+    if scale >= SMALL_DOTS:
+        return False
+    window, ring = _ring(point, joint.shape, dots.radius)
+    sticks = np.count_nonzero(np.isin(classes.limb[window][ring], _KNEE_LIMBS))
+    some = _SOME_PIXELS * dots.radius ** 2
+    return sticks < some and _bright_blue_about(point, classes, joint, dots.radius) >= some
+
+
+def _ring(point: np.ndarray, shape: Tuple[int, ...], radius: float) -> Tuple[Tuple[slice, slice], np.ndarray]:
+    """The window about ``point`` holding the ring ``_CROWD_REACH`` dot radii out, and the ring in it."""
+    window, distance = window_around(shape, point[0], point[1], _CROWD_REACH[1] * radius)
+    return window, (distance > _CROWD_REACH[0] * radius) & (distance < _CROWD_REACH[1] * radius)
+
+
+def _bright_blue_about(point: np.ndarray, classes: Classes, joint: np.ndarray, radius: float) -> int:
+    """Pixels of dot-bright blue (hand dots, left knees) in the ring about ``point``."""
+    window, ring = _ring(point, joint.shape, radius)
     member = joint[window] * hue_weight(classes.hue[window], _BLUE_HUE)
-    ys, xs = np.mgrid[window]
-    distance = np.hypot(xs - point[0], ys - point[1])
-    ring = (distance > _CROWD_REACH[0] * radius) & (distance < _CROWD_REACH[1] * radius)
-    return int(np.count_nonzero(member[ring] > 0.5)) >= _CROWD_PIXELS * radius ** 2
+    return int(np.count_nonzero(member[ring] > 0.5))
 
 
 def find_blue_dots(classes: Classes, joint: np.ndarray, dots: Dots) -> np.ndarray:

@@ -14,8 +14,8 @@ from .dots import Dots, LONE_DOT_FRACTION, dot_scale, find_joints, require_few_d
 from .face import find_face_dots, find_faces, group_face_dots, join_heads_under_faces
 from .geometry import pairwise
 from .hands import (
-    MIN_LONE_HAND, attach_hands, by_hand, drop_hand_pieces, find_blue_dots, in_hand_tangle, label_hands,
-    link_hand_dots,
+    MIN_LONE_HAND, among_hand_dots, attach_hands, by_hand, drop_hand_pieces, find_blue_dots, in_hand_tangle,
+    label_hands, link_hand_dots,
 )
 from .heads import relabel_heads
 from .people import (
@@ -134,7 +134,8 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     # a lone blue dot is a left knee (with no hip and no ankle) unless it may be part of a hand: a dot of
     # a hand found, or a blue dot a few dot sizes from others (hand lines may hide under the dots); or
     # unless redrawing joined it to a person; or, in a shrunk map, it lies on a person's joint of the next
-    # hue (that joint read twice) or in a hand's tangle of blended dots
+    # hue (that joint read twice), in a hand's tangle of blended dots, or (a knee) by a hand's blue without
+    # its own sticks
     hand_dots = blue[sorted({index for _, used in found_hands for index in used})].reshape(-1, 2)
     for body in lone_blue:
         part = int(np.flatnonzero(~np.isnan(body[:, 0]))[0])
@@ -143,7 +144,8 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
                            for known in (hand_dots, taken))
         echo = scale < SMALL_DOTS and on_next_hue(point[0], part, bodies, 2 * dots.radius)
         if not on_hand and not joined and not echo and not by_hand(point, blue, dots.radius, own=0.6)[0] \
-                and not in_hand_tangle(point, classes, joint, dots, scale):
+                and not in_hand_tangle(point, classes, joint, dots, scale) \
+                and not (part == BLUE and among_hand_dots(point[0], classes, joint, dots, scale)):
             bodies.append(body)
     if redraw is not None and scale < SMALL_DOTS:
         bodies = drop_stick_crumbs(bodies, redraw.half_width)
