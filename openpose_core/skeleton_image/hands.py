@@ -91,15 +91,19 @@ def in_hand_tangle(points: np.ndarray, classes: Classes, joint: np.ndarray, dots
 
 def among_hand_dots(point: np.ndarray, classes: Classes, joint: np.ndarray, dots: Dots, scale: float) -> bool:
     """Shrunk maps: whether a lone blue dot is a hand's, not a left knee that nothing joined: dot-bright
-    blue shows about it (1.5 to 5 dot radii out: another of the hand's dots, there too blended to be
-    found) and the colour of neither of the knee's sticks does (a knee whose sticks did not link still has
-    them about it; one drawn without them has black there)."""
+    blue shows about it (see :func:`blue_about`) and the colour of neither of the knee's sticks does (a
+    knee whose sticks did not link still has them about it; one drawn without them has black there)."""
     if scale >= SMALL_DOTS:
         return False
     window, ring = _ring(point, joint.shape, dots.radius)
     sticks = np.count_nonzero(np.isin(classes.limb[window][ring], _KNEE_LIMBS))
-    some = _SOME_PIXELS * dots.radius ** 2
-    return sticks < some and _bright_blue_about(point, classes, joint, dots.radius) >= some
+    return sticks < _SOME_PIXELS * dots.radius ** 2 and blue_about(point, classes, joint, dots.radius)
+
+
+def blue_about(point: np.ndarray, classes: Classes, joint: np.ndarray, radius: float) -> bool:
+    """Whether some dot-bright blue lies 1.5 to 5 dot radii from ``point``: in a shrunk map, another of a
+    hand's dots (there too blended to be found) or a left knee."""
+    return _bright_blue_about(point, classes, joint, radius) >= _SOME_PIXELS * radius ** 2
 
 
 def _ring(point: np.ndarray, shape: Tuple[int, ...], radius: float) -> Tuple[Tuple[slice, slice], np.ndarray]:

@@ -1,6 +1,6 @@
-"""Final joint positions: JPEG joints re-centred on their luma, wrists under hands put on their forearms,
-PNG joints fitted to their exact drawn pixels (and PNG head dots under face dots found by them), and
-whole-pixel points nudged to the float the renderer draws on that pixel."""
+"""Final joint positions: JPEG joints re-centred on their luma, joints read on into hands put back on
+their forearms or left out, PNG joints fitted to their exact drawn pixels (and PNG head dots under face
+dots found by them), and whole-pixel points nudged to the float the renderer draws on that pixel."""
 from __future__ import annotations
 
 from typing import Dict, List, Optional, Tuple
@@ -8,11 +8,12 @@ from typing import Dict, List, Optional, Tuple
 import cv2
 import numpy as np
 
-from .colours import BLUE_LEG, BODY_HUE_STEP, BODY_YCC, Classes, LUMA_MATCH, hue_weight, ramp
+from .colours import BLUE_LEG, BODY_HUE_STEP, BODY_YCC, SMALL_DOTS, Classes, LUMA_MATCH, hue_weight, ramp
 from ..pose import NUM_BODY
+from ..render import DRAWN_LIMBS
 from .dots import Dots, Joints, MIN_DOT_FRACTION, vertex
 from .geometry import directions, window_around
-from .hands import in_hand_tangle
+from .hands import blue_about, in_hand_tangle
 from .people import FOREARMS
 from .sticks import LIMB_OF, STICK_WIDTH
 
@@ -128,39 +129,52 @@ def _stick_pixels(elbow: np.ndarray, wrist: np.ndarray, limb: int, classes: Clas
 
 
 _OVERRUN = 6.0
-"""Dot radii past the end of its forearm's colour from which a wrist in a hand's tangle is one of the
-hand's dots (right wrists, whose hand may lie over the forearm's end, were found up to 5.2 out)."""
-_OWN_DOT = 0.5
-"""Share of a wrist's disk in its own colour (dot-bright) that shows its dot: a wrist read there stays."""
+"""Dot radii past the end of a limb's colour from which a joint (its colour not showing, a hand's blue
+about it) is one of a hand's dots (right wrists, whose hand may lie over the forearm's end, were found up
+to 5.2 out)."""
+_OWN_DOT = (0.3, 0.5)
+"""Share of a joint's disk in its own colour (dot-bright) below which its dot does not show (right joints
+by hands showed 0.32 and more; wrong ones on hand dots mostly none); for a wrist, hand lines of nearly
+its hue leave its hand's wrist dot, and its own colour must show more."""
 _HIDDEN_TIP = 2.0
 """Dot radii by which a forearm's colour stops short of its wrist in a shrunk JPEG map: the hand's wrist
 dot hides the last radius, and the stick's tapered tip, too thin to keep its hue, about another."""
+_LIMB_ENDS = [(near, far) for limb in DRAWN_LIMBS for near, far in (limb, limb[::-1])]
 
 
-def wrists_out_of_hands(bodies: List[np.ndarray], classes: Classes, joint: np.ndarray, dots: Dots,
+def joints_out_of_hands(bodies: List[np.ndarray], classes: Classes, joint: np.ndarray, dots: Dots,
                         scale: float) -> List[np.ndarray]:
-    """Shrunk JPEG maps: a body's wrist lies under its hand's wrist dot, which blends there with the
-    hand's other dots into a tangle that no dot search picks apart; the forearm's stick, read on to a
-    dot that was found, then ends on one of them, deep in the hand. A wrist in a hand's tangle (see
-    :func:`in_hand_tangle`) lying far past where its forearm's colour stops moves back to that end, on
-    the axis through the forearm's visible pixels; unless its own dot shows there (a hand lying over the
-    forearm's end hides its colour)."""
+    """Shrunk JPEG maps: a hand's dots blend there into a tangle that no dot search picks apart, and a
+    stick read on past a hand lying over it ends on one of them. A joint whose own colour does not show,
+    with a hand's blue about it (see :func:`blue_about`), lying far past where the colour of its limb from
+    another joint of its person stops, is not there. A wrist is under its hand's wrist dot, at its
+    forearm's end: when it lies in the hand's tangle (see :func:`in_hand_tangle`), it moves back to 2 dot
+    radii past where the forearm's colour stops, on the axis through the forearm's visible pixels. Any
+    other joint goes (the hand covers its stick's middle)."""
+    if scale >= SMALL_DOTS:
+        return bodies
     result = []
     for body in bodies:
         body = body.copy()
-        for elbow, wrist in FOREARMS.values():
-            if np.isnan(body[[elbow, wrist], 0]).any() or \
-                    not in_hand_tangle(body[[wrist]], classes, joint, dots, scale) or \
-                    _own_dot_share(body[wrist], wrist, classes, joint, dots.radius) >= _OWN_DOT:
+        for near, far in _LIMB_ENDS:
+            if np.isnan(body[[near, far], 0]).any():
                 continue
-            offsets, along, length = _stick_pixels(body[elbow], body[wrist], LIMB_OF[(elbow, wrist)], classes,
+            wrist = (near, far) in FOREARMS.values()
+            in_hand = in_hand_tangle(body[[far]], classes, joint, dots, scale) if wrist else \
+                blue_about(body[far], classes, joint, dots.radius)
+            if not in_hand or _own_dot_share(body[far], far, classes, joint, dots.radius) >= _OWN_DOT[wrist]:
+                continue
+            offsets, along, length = _stick_pixels(body[near], body[far], LIMB_OF[(near, far)], classes,
                                                    STICK_WIDTH * scale, dots.radius)
-            if len(along) < 3:
+            # the colour's far end, past a stray pixel or two (none: the limb's colour stops at once)
+            end = np.sort(along)[-3] if len(along) >= 3 else 0.0
+            if length - end <= _OVERRUN * dots.radius:
                 continue
-            end = np.sort(along)[-3]        # the colour's far end, past a stray pixel or two
-            if length - end > _OVERRUN * dots.radius:
+            if wrist and end > 0:
                 middle = offsets[along <= end].mean(axis=0)
-                body[wrist] = body[elbow] + middle / np.hypot(*middle) * (end + _HIDDEN_TIP * dots.radius)
+                body[far] = body[near] + middle / np.hypot(*middle) * (end + _HIDDEN_TIP * dots.radius)
+            else:
+                body[far] = np.nan
         result.append(body)
     return result
 

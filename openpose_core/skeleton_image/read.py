@@ -23,7 +23,7 @@ from .people import (
     on_next_hue, settle_hidden, take_head_echoes,
 )
 from .placing import (
-    add_dots_under_faces, centre_by_luma, drawn_on_pixel, fit_drawn_dots, wrists_on_forearms, wrists_out_of_hands,
+    add_dots_under_faces, centre_by_luma, drawn_on_pixel, fit_drawn_dots, wrists_on_forearms, joints_out_of_hands,
 )
 from .readings import (
     add_faint_dots, add_unseen_dots, luma_weighed_heads, name_lone_dots, named_alone,
@@ -150,7 +150,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     if redraw is not None and scale < SMALL_DOTS:
         bodies = drop_stick_crumbs(bodies, redraw.half_width)
     if redraw is not None:
-        bodies = wrists_out_of_hands(drop_unseen_lone_dots(redraw, bodies), classes, joint, dots, scale)
+        bodies = joints_out_of_hands(drop_unseen_lone_dots(redraw, bodies), classes, joint, dots, scale)
 
     face_groups = group_face_dots(face_dots)
     bodies = join_heads_under_faces(bodies, face_groups)
