@@ -132,7 +132,9 @@ Method:
    joint whose own colour does not show, with such blue about it, lying more than 6 dot radii past where
    the colour of its limb from its person's other joint stops (the stick read on, past a hand lying over
    it, to one of the hand's dots) is not there: a wrist in a hand's tangle goes back to 2 dot radii past
-   that end (its hand's wrist dot covers it there), any other joint goes.
+   that end (its hand's wrist dot covers it there), any other joint goes. In any JPEG map a joint other
+   than a wrist on a blue dot that no person took (a hand's dot), its own colour not showing, is the end of
+   a stick that the hand lies over, and goes.
 8. Face (``face``, :mod:`.face`). White dots (radius 3) are grouped into faces first: two dots link when
    closer than 2.5x the larger of their distances to their nearest dot (a face's dots chain densely, two
    faces lie apart); a group of well over 70 dots (touching faces) is split by k-means into about 70 each.
@@ -159,8 +161,8 @@ Limitations (see tests/test_skeleton_image.py for the measured rates):
   99.9 % at 0.75x. Maps shrunk to half size *and* JPEG-compressed keep about one chroma sample per dot:
   a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 97.9 % come
   back and 1.4 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
-  can still pass for a blue-ish thigh or shin (0.7 % of joints at the drawn size with hands drawn, 1.6 %
-  at 0.75x). Maps shrunk by sampling pixels (nearest neighbour) and then JPEG-compressed are harder still:
+  can still pass for a blue-ish thigh or shin (0.7 % of joints at the drawn size with hands drawn, 1.1 %
+  at 0.75x, 2.9 % at 0.5x). Maps shrunk by sampling pixels (nearest neighbour) and then JPEG-compressed are harder still:
   the half-pixel dot evidence that rescues their PNG form is not used in JPEG maps, where it made two
   people's close same-part dots swap.
 - Hands are read when their dots stand apart (fingers at least a dot or so apart); overlapping dots of

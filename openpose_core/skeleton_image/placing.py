@@ -14,7 +14,7 @@ from ..render import DRAWN_LIMBS
 from .dots import Dots, Joints, MIN_DOT_FRACTION, vertex
 from .geometry import directions, window_around
 from .hands import blue_about, in_hand_tangle
-from .people import FOREARMS
+from .people import FOREARMS, WRISTS
 from .sticks import LIMB_OF, STICK_WIDTH
 
 
@@ -175,6 +175,22 @@ def joints_out_of_hands(bodies: List[np.ndarray], classes: Classes, joint: np.nd
                 body[far] = body[near] + middle / np.hypot(*middle) * (end + _HIDDEN_TIP * dots.radius)
             else:
                 body[far] = np.nan
+        result.append(body)
+    return result
+
+
+def drop_joints_on_hand_dots(bodies: List[np.ndarray], blue: np.ndarray, classes: Classes, joint: np.ndarray,
+                             radius: float) -> List[np.ndarray]:
+    """JPEG maps: a joint lying on a blue dot that no person took (a hand's dot) whose own colour does not
+    show was read at the end of a stick that a hand lies over: it goes. (A wrist lies under its hand's
+    wrist dot: see :func:`wrists_on_forearms`.)"""
+    result = []
+    for body in bodies:
+        body = body.copy()
+        for part in np.flatnonzero(~np.isnan(body[:, 0])):
+            if part not in WRISTS and len(blue) and np.hypot(*(blue - body[part]).T).min() <= 0.6 * radius \
+                    and _own_dot_share(body[part], part, classes, joint, radius) < _OWN_DOT[0]:
+                body[part] = np.nan
         result.append(body)
     return result
 

@@ -23,7 +23,8 @@ from .people import (
     on_next_hue, settle_hidden, take_head_echoes,
 )
 from .placing import (
-    add_dots_under_faces, centre_by_luma, drawn_on_pixel, fit_drawn_dots, wrists_on_forearms, joints_out_of_hands,
+    add_dots_under_faces, centre_by_luma, drawn_on_pixel, drop_joints_on_hand_dots, fit_drawn_dots,
+    joints_out_of_hands, wrists_on_forearms,
 )
 from .readings import (
     add_faint_dots, add_unseen_dots, luma_weighed_heads, name_lone_dots, named_alone,
@@ -127,6 +128,8 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
                       if not np.isnan(body[part, 0])]).reshape(-1, 2)
     if len(taken) and len(blue):
         blue = blue[np.min(pairwise(blue, taken), axis=1) > 0.6 * dots.radius]
+    if redraw is not None:
+        bodies = drop_joints_on_hand_dots(bodies, blue, classes, joint, dots.radius)
     if native:
         blue = np.rint(blue)
     hand_links = link_hand_dots(blue, classes, dots, scale)
