@@ -128,13 +128,12 @@ Method:
    between two fingertips). In JPEG maps a body piece made only of blue-ish
    joints on a hand's dots and lines (two hand dots joined by a hand line pass for a blue thigh) is that
    hand's, also when JPEG broke the hand into pieces and the body piece spans two, and in shrunk maps when
-   dot-bright blue lies all about each of its points (the hand's tangle of blended dots). There, too, a
-   joint whose own colour does not show, with such blue about it, lying more than 6 dot radii past where
-   the colour of its limb from its person's other joint stops (the stick read on, past a hand lying over
-   it, to one of the hand's dots) is not there: a wrist in a hand's tangle goes back to 2 dot radii past
-   that end (its hand's wrist dot covers it there), any other joint goes. In any JPEG map a joint other
-   than a wrist on a blue dot that no person took (a hand's dot), its own colour not showing, is the end of
-   a stick that the hand lies over, and goes.
+   dot-bright blue lies all about each of its points (the hand's tangle of blended dots). In any JPEG map
+   a joint whose own colour does not show, with dot-bright blue about it, lying more than 6 dot radii past
+   where the colour of its limb from its person's other joint stops (the stick read on, past a hand lying
+   over it, to one of the hand's dots) is not there, and goes; in a shrunk map a wrist in a hand's tangle
+   goes back to 2 dot radii past that end instead (its hand's wrist dot covers it there). A joint other
+   than a wrist on a blue dot that no person took (a hand's dot), its own colour not showing, goes too.
 8. Face (``face``, :mod:`.face`). White dots (radius 3) are grouped into faces first: two dots link when
    closer than 2.5x the larger of their distances to their nearest dot (a face's dots chain densely, two
    faces lie apart); a group of well over 70 dots (touching faces) is split by k-means into about 70 each.

@@ -144,15 +144,14 @@ _LIMB_ENDS = [(near, far) for limb in DRAWN_LIMBS for near, far in (limb, limb[:
 
 def joints_out_of_hands(bodies: List[np.ndarray], classes: Classes, joint: np.ndarray, dots: Dots,
                         scale: float) -> List[np.ndarray]:
-    """Shrunk JPEG maps: a hand's dots blend there into a tangle that no dot search picks apart, and a
-    stick read on past a hand lying over it ends on one of them. A joint whose own colour does not show,
-    with a hand's blue about it (see :func:`blue_about`), lying far past where the colour of its limb from
-    another joint of its person stops, is not there. A wrist is under its hand's wrist dot, at its
-    forearm's end: when it lies in the hand's tangle (see :func:`in_hand_tangle`), it moves back to 2 dot
-    radii past where the forearm's colour stops, on the axis through the forearm's visible pixels. Any
-    other joint goes (the hand covers its stick's middle)."""
-    if scale >= SMALL_DOTS:
-        return bodies
+    """JPEG maps: a stick read on past a hand lying over it ends on one of the hand's dots (which in shrunk
+    maps blend into a tangle that no dot search picks apart). A joint whose own colour does not show, with
+    a hand's blue about it (see :func:`blue_about`), lying far past where the colour of its limb from
+    another joint of its person stops, is not there, and goes (the hand covers its stick's middle). A
+    wrist is under its hand's wrist dot, at its forearm's end: in a shrunk map, when it lies in the hand's
+    tangle (see :func:`in_hand_tangle`), it moves back to 2 dot radii past where the forearm's colour
+    stops, on the axis through the forearm's visible pixels (larger, a hand lying over the forearm's end
+    hides it as well: see :func:`wrists_on_forearms`)."""
     result = []
     for body in bodies:
         body = body.copy()
@@ -160,6 +159,8 @@ def joints_out_of_hands(bodies: List[np.ndarray], classes: Classes, joint: np.nd
             if np.isnan(body[[near, far], 0]).any():
                 continue
             wrist = (near, far) in FOREARMS.values()
+            if wrist and scale >= SMALL_DOTS:
+                continue
             in_hand = in_hand_tangle(body[[far]], classes, joint, dots, scale) if wrist else \
                 blue_about(body[far], classes, joint, dots.radius)
             if not in_hand or _own_dot_share(body[far], far, classes, joint, dots.radius) >= _OWN_DOT[wrist]:
