@@ -127,8 +127,11 @@ Method:
    read), when it has three points or more (two dots joined by one line there are mostly a false link
    between two fingertips). In JPEG maps a body piece made only of blue-ish
    joints on a hand's dots and lines (two hand dots joined by a hand line pass for a blue thigh) is that
-   hand's, also when JPEG broke the hand into pieces and the body piece spans two, and in shrunk maps when
-   dot-bright blue lies all about each of its points (the hand's tangle of blended dots). In any JPEG map
+   hand's, also when JPEG broke the hand into pieces and the body piece spans two, in shrunk maps when
+   dot-bright blue lies all about each of its points (the hand's tangle of blended dots), and when one of
+   its limbs is drawn thinner than half a stick (a hand line of the ring finger, whose hues are the thigh's
+   and shin's) with such blue about one of its points (at 0.75x and up a hip or ankle of it whose own
+   colour shows stays alone). In any JPEG map
    a joint whose own colour does not show, with dot-bright blue about it, lying more than 6 dot radii past
    where the colour of its limb from its person's other joint stops (the stick read on, past a hand lying
    over it, to one of the hand's dots) is not there, and goes; in a shrunk map a wrist in a hand's tangle
@@ -160,10 +163,10 @@ Limitations (see tests/test_skeleton_image.py for the measured rates):
   99.9 % at 0.75x. Maps shrunk to half size *and* JPEG-compressed keep about one chroma sample per dot:
   a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 97.9 % come
   back and 1.4 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
-  can still pass for a blue-ish thigh or shin (0.7 % of joints at the drawn size with hands drawn, 1.1 %
-  at 0.75x, 2.9 % at 0.5x). Maps shrunk by sampling pixels (nearest neighbour) and then JPEG-compressed are harder still:
-  the half-pixel dot evidence that rescues their PNG form is not used in JPEG maps, where it made two
-  people's close same-part dots swap.
+  can still pass for a blue-ish thigh or shin (0.6 % of joints at the drawn size with hands drawn, 0.8 %
+  at 0.75x, 2.1 % at 0.5x). Maps shrunk by sampling pixels (nearest neighbour) and then JPEG-compressed are
+  harder still: the half-pixel dot evidence that rescues their PNG form is not used in JPEG maps, where it
+  made two people's close same-part dots swap.
 - Hands are read when their dots stand apart (fingers at least a dot or so apart); overlapping dots of
   small hands merge. Face landmark identities are approximate (positions are exact); faces far from
   the mean shape may come back partly out of order.

@@ -170,6 +170,14 @@ def shows_own_luma(luma: np.ndarray, x: float, y: float, part: int, others: Tupl
     return own >= OWN_LUMA_SHARE and own >= 2 * max(rivals)
 
 
+def own_colour_share(point: np.ndarray, part: int, classes: Classes, joint: np.ndarray, radius: float) -> float:
+    """How much of the disk of a dot of ``part`` at ``point`` shows that part's colour, dot-bright (``joint``:
+    :func:`joint_weight`): 0 where another colour covers it."""
+    window, distance = window_around(joint.shape, point[0], point[1], radius)
+    own = joint[window] * hue_weight(classes.hue[window], part * BODY_HUE_STEP)
+    return float(own[distance <= radius].mean())
+
+
 BLUE_LEG = frozenset((BLUE - 1, BLUE, BLUE + 1))
 
 

@@ -8,10 +8,10 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from ..pose import HAND_EDGES, NUM_HAND
-from .colours import BLUE, SMALL_DOTS, Classes, hue_weight
+from .colours import BLUE, SMALL_DOTS, Classes, hue_weight, own_colour_share
 from .dots import Dots, windowed_peaks
-from .geometry import keep_apart, pairwise, points_between, sample, segment_distances, window_around
-from .sticks import LIMB_OF, line_shows
+from .geometry import directions, keep_apart, pairwise, points_between, sample, segment_distances, window_around
+from .sticks import LIMB_OF, STICK_WIDTH, line_shows
 
 
 _HAND_REACH = 8.0
@@ -50,6 +50,51 @@ def drop_hand_pieces(bodies: List[np.ndarray], blue: np.ndarray, blue_like: Tupl
     return kept
 
 
+def drop_thin_blue_pieces(bodies: List[np.ndarray], blue_like: Tuple[int, ...], classes: Classes, joint: np.ndarray,
+                          dots: Dots, scale: float) -> List[np.ndarray]:
+    """JPEG maps: a body piece made only of blue-like parts, one of whose limbs is drawn thinner than half a
+    stick, with dot-bright blue about one of its points (see :func:`blue_about`: the hand's other dots),
+    is two of a hand's dots and the thin hand line between them (the ring finger's lines have the thigh's
+    and shin's hues): it goes, but for a hip or ankle whose own colour shows (a hand dot is the knee's
+    blue), which stays on its own; in shrunk maps blurred hand lines take those colours too, and the whole
+    piece goes. A stick is two half widths and a pixel wide: along its middle (past the dots) its colour,
+    or a neighbouring one, fills well over half of that even in JPEG (at 0.5x legs showed 2.9-4 of 5 px,
+    a dark blue shin crossed by another stick 2.4); a hand line, under half (1.2-2.4)."""
+    half_width, radius = STICK_WIDTH * scale, dots.radius
+    kept = []
+    for body in bodies:
+        present = np.flatnonzero(~np.isnan(body[:, 0]))
+        thin = len(present) > 1 and set(present.tolist()) <= set(blue_like) and any(
+            _drawn_width(body[first], body[second], LIMB_OF[(first, second)], classes, half_width, radius)
+            < half_width + 0.5
+            for first, second in zip(present[:-1], present[1:]) if (first, second) in LIMB_OF) and any(
+            blue_about(body[part], classes, joint, radius) for part in present)
+        if not thin:
+            kept.append(body)
+            continue
+        for part in present:
+            if part != BLUE and scale >= SMALL_DOTS and \
+                    own_colour_share(body[part], part, classes, joint, radius) >= _OWN_SHOWS:
+                alone = np.full_like(body, np.nan)
+                alone[part] = body[part]
+                kept.append(alone)
+    return kept
+
+
+def _drawn_width(start: np.ndarray, end: np.ndarray, limb: int, classes: Classes, half_width: float,
+                 radius: float) -> float:
+    """Pixels of the limb's colour (or a neighbouring one) within a stick's half width (and a pixel) of the
+    line between two joints, past their dots, per pixel of its length."""
+    length, along, across = directions(start, end)
+    window, _ = window_around(classes.limb.shape, *((start + end) / 2), length / 2 + half_width + 2)
+    ys, xs = np.mgrid[window]
+    offsets = np.stack([xs - start[0], ys - start[1]], axis=-1)
+    band = (np.abs(offsets @ across) <= half_width + 1) & (offsets @ along > radius) & \
+        (offsets @ along < length - radius)
+    coloured = np.isin(classes.limb[window], (limb - 1, limb, limb + 1)) & band
+    return float(np.count_nonzero(coloured)) / max(length - 2 * radius, 1.0)
+
+
 def _sits_on(points: np.ndarray, hands: List[np.ndarray], pieces: List[np.ndarray], radius: float) -> bool:
     """Whether one of ``points`` is a dot of ``hands`` and each lies within two dot radii of the dots of
     the hand ``pieces`` (``hands`` and smaller pieces: each 21 x 2, NaN = not found) or one dot radius of
@@ -78,6 +123,7 @@ _CROWD_REACH = (1.5, 5.0)   # dot radii: the ring about a lone blue dot where a 
 _CROWD_PIXELS = 2.0         # ... and how many of its pixels (per squared dot radius) must be dot-bright blue
 _SOME_PIXELS = 0.5          # ... or, about a lone blue dot without a knee's sticks, may be
 _KNEE_LIMBS = (LIMB_OF[(BLUE - 1, BLUE)], LIMB_OF[(BLUE, BLUE + 1)])
+_OWN_SHOWS = 0.5            # share of a dot's disk in its own colour that shows it is there
 
 
 def in_hand_tangle(points: np.ndarray, classes: Classes, joint: np.ndarray, dots: Dots, scale: float) -> bool:

@@ -8,7 +8,9 @@ from typing import Dict, List, Optional, Tuple
 import cv2
 import numpy as np
 
-from .colours import BLUE_LEG, BODY_HUE_STEP, BODY_YCC, SMALL_DOTS, Classes, LUMA_MATCH, hue_weight, ramp
+from .colours import (
+    BLUE_LEG, BODY_HUE_STEP, BODY_YCC, SMALL_DOTS, Classes, LUMA_MATCH, hue_weight, own_colour_share, ramp,
+)
 from ..pose import NUM_BODY
 from ..render import DRAWN_LIMBS
 from .dots import Dots, Joints, MIN_DOT_FRACTION, vertex
@@ -110,12 +112,6 @@ def _forearm_axis(elbow: np.ndarray, wrist: np.ndarray, limb: int, classes: Clas
     return middle / np.hypot(*middle)
 
 
-def _own_dot_share(point: np.ndarray, part: int, classes: Classes, joint: np.ndarray, radius: float) -> float:
-    window, distance = window_around(joint.shape, point[0], point[1], radius)
-    own = joint[window] * hue_weight(classes.hue[window], part * BODY_HUE_STEP)
-    return float(own[distance <= radius].mean())
-
-
 def _stick_pixels(elbow: np.ndarray, wrist: np.ndarray, limb: int, classes: Classes, half_width: float,
                   radius: float) -> Tuple[np.ndarray, np.ndarray, float]:
     """The limb's pixels on the line from the elbow's dot toward the wrist (within the stick's half width
@@ -163,7 +159,7 @@ def joints_out_of_hands(bodies: List[np.ndarray], classes: Classes, joint: np.nd
                 continue
             in_hand = in_hand_tangle(body[[far]], classes, joint, dots, scale) if wrist else \
                 blue_about(body[far], classes, joint, dots.radius)
-            if not in_hand or _own_dot_share(body[far], far, classes, joint, dots.radius) >= _OWN_DOT[wrist]:
+            if not in_hand or own_colour_share(body[far], far, classes, joint, dots.radius) >= _OWN_DOT[wrist]:
                 continue
             offsets, along, length = _stick_pixels(body[near], body[far], LIMB_OF[(near, far)], classes,
                                                    STICK_WIDTH * scale, dots.radius)
@@ -190,7 +186,7 @@ def drop_joints_on_hand_dots(bodies: List[np.ndarray], blue: np.ndarray, classes
         body = body.copy()
         for part in np.flatnonzero(~np.isnan(body[:, 0])):
             if part not in WRISTS and len(blue) and np.hypot(*(blue - body[part]).T).min() <= 0.6 * radius \
-                    and _own_dot_share(body[part], part, classes, joint, radius) < _OWN_DOT[0]:
+                    and own_colour_share(body[part], part, classes, joint, radius) < _OWN_DOT[0]:
                 body[part] = np.nan
         result.append(body)
     return result

@@ -14,8 +14,8 @@ from .dots import Dots, LONE_DOT_FRACTION, dot_scale, find_joints, require_few_d
 from .face import find_face_dots, find_faces, group_face_dots, join_heads_under_faces
 from .geometry import pairwise
 from .hands import (
-    MIN_LONE_HAND, among_hand_dots, attach_hands, by_hand, drop_hand_pieces, find_blue_dots, in_hand_tangle,
-    label_hands, link_hand_dots,
+    MIN_LONE_HAND, among_hand_dots, attach_hands, by_hand, drop_hand_pieces, drop_thin_blue_pieces, find_blue_dots,
+    in_hand_tangle, label_hands, link_hand_dots,
 )
 from .heads import relabel_heads
 from .people import (
@@ -154,6 +154,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
         bodies = drop_stick_crumbs(bodies, redraw.half_width)
     if redraw is not None:
         bodies = joints_out_of_hands(drop_unseen_lone_dots(redraw, bodies), classes, joint, dots, scale)
+        bodies = drop_thin_blue_pieces(bodies, blue_like, classes, joint, dots, scale)
 
     face_groups = group_face_dots(face_dots)
     bodies = join_heads_under_faces(bodies, face_groups)
