@@ -830,19 +830,31 @@ def test_bodies_under_hands(factor, jpeg, budget):
     assert totals["invented"] <= budget * totals["joints"], totals
 
 
-def _blue_pieces_on_hand_dots(seeds, factor: float) -> int:
-    """People read of blue-like parts only (left hip, knee, ankle) with a joint on a hand's dot, in hand
-    scenes resized by ``factor`` and JPEG-compressed."""
-    on_hands = 0
+def _read_hand_scenes(seeds, factor: float):
+    """Per hand scene resized by ``factor`` and JPEG-compressed: the people read back, the drawn positions of
+    the hands' dots, and of every person's joints by part (n x 2 each)."""
     for seed in seeds:
         frame = scene_with_hands(seed)
         image, fx, fy = degrade(render_pose(frame, face=False), factor, "linear", 75)
         hand_dots = np.array([drawn_position(point, fx, fy) for person in frame.people
                               for hand in (person.left_hand, person.right_hand) if hand for point in hand if point])
-        for person in pose_from_skeleton_image(image, face=False).people:
-            held = {part: (point.x, point.y) for part, point in enumerate(person.body) if point is not None}
+        truths = {part: np.array([drawn_position(person.body[part], fx, fy) for person in frame.people
+                                  if person.body[part] is not None]).reshape(-1, 2) for part in range(NUM_BODY)}
+        yield pose_from_skeleton_image(image, face=False).people, hand_dots, truths
+
+
+def _nearest(points: np.ndarray, point) -> float:
+    return float(np.hypot(*(points - (point.x, point.y)).T).min()) if len(points) else np.inf
+
+
+def _blue_pieces_on_hand_dots(seeds, factor: float) -> int:
+    """People read of blue-like parts only (left hip, knee, ankle) with a joint on a hand's dot."""
+    on_hands = 0
+    for people, hand_dots, _ in _read_hand_scenes(seeds, factor):
+        for person in people:
+            held = {part: point for part, point in enumerate(person.body) if point is not None}
             if held and set(held) <= {11, 12, 13}:
-                on_hands += any(np.hypot(*(hand_dots - xy).T).min() < 2.0 for xy in held.values())
+                on_hands += any(_nearest(hand_dots, point) < 2.0 for point in held.values())
     return on_hands
 
 
@@ -871,16 +883,12 @@ def test_half_size_wrists_stop_at_their_forearms_end():
     a hand's tangle far past where its forearm's colour stops goes back to that end. In these 20 scenes, 5
     body wrists were read more than 8 px from every true wrist and 47 within 2 px; now none and 52."""
     near = far = 0
-    for seed in range(20):
-        frame = scene_with_hands(seed)
-        image, fx, fy = degrade(render_pose(frame, face=False), 0.5, "linear", 75)
-        for person in pose_from_skeleton_image(image, face=False).people:
+    for people, _, truths in _read_hand_scenes(range(20), 0.5):
+        for person in people:
             for wrist in (4, 7):
-                truths = np.array([drawn_position(other.body[wrist], fx, fy) for other in frame.people
-                                   if other.body[wrist] is not None]).reshape(-1, 2)
-                if person.body[wrist] is None or not len(truths):
+                if person.body[wrist] is None or not len(truths[wrist]):
                     continue
-                distance = np.hypot(*(truths - (person.body[wrist].x, person.body[wrist].y)).T).min()
+                distance = _nearest(truths[wrist], person.body[wrist])
                 near += distance <= 2.0
                 far += distance > 8.0
     assert far == 0 and near >= 52, (far, near)
@@ -888,21 +896,12 @@ def test_half_size_wrists_stop_at_their_forearms_end():
 
 def _joints_on_hand_dots(seeds, factor: float) -> int:
     """Body joints other than wrists read on a hand's dot, more than 4 px from every true joint of their
-    part, in hand scenes shrunk by ``factor`` and JPEG-compressed."""
+    part."""
     wrong = 0
-    for seed in seeds:
-        frame = scene_with_hands(seed)
-        image, fx, fy = degrade(render_pose(frame, face=False), factor, "linear", 75)
-        hand_dots = np.array([drawn_position(point, fx, fy) for person in frame.people
-                              for hand in (person.left_hand, person.right_hand) if hand for point in hand if point])
-        for person in pose_from_skeleton_image(image, face=False).people:
-            for part, point in enumerate(person.body):
-                if point is None or part in (4, 7):
-                    continue
-                truths = np.array([drawn_position(other.body[part], fx, fy) for other in frame.people
-                                   if other.body[part] is not None]).reshape(-1, 2)
-                on_hand = np.hypot(*(hand_dots - (point.x, point.y)).T).min() < 2.0
-                wrong += bool(on_hand and (not len(truths) or np.hypot(*(truths - (point.x, point.y)).T).min() > 4.0))
+    for people, hand_dots, truths in _read_hand_scenes(seeds, factor):
+        for person in people:
+            wrong += sum(point is not None and part not in (4, 7) and _nearest(hand_dots, point) < 2.0
+                         and _nearest(truths[part], point) > 4.0 for part, point in enumerate(person.body))
     return wrong
 
 

@@ -10,8 +10,8 @@ import numpy as np
 from ..pose import HAND_EDGES, NUM_HAND
 from .colours import BLUE, SMALL_DOTS, Classes, hue_weight, own_colour_share
 from .dots import Dots, windowed_peaks
-from .geometry import directions, keep_apart, pairwise, points_between, sample, segment_distances, window_around
-from .sticks import LIMB_OF, STICK_WIDTH, line_shows
+from .geometry import keep_apart, pairwise, points_between, sample, segment_distances, window_around
+from .sticks import LIMB_OF, STICK_WIDTH, line_shows, stick_pixels
 
 
 _HAND_REACH = 8.0
@@ -85,14 +85,8 @@ def _drawn_width(start: np.ndarray, end: np.ndarray, limb: int, classes: Classes
                  radius: float) -> float:
     """Pixels of the limb's colour (or a neighbouring one) within a stick's half width (and a pixel) of the
     line between two joints, past their dots, per pixel of its length."""
-    length, along, across = directions(start, end)
-    window, _ = window_around(classes.limb.shape, *((start + end) / 2), length / 2 + half_width + 2)
-    ys, xs = np.mgrid[window]
-    offsets = np.stack([xs - start[0], ys - start[1]], axis=-1)
-    band = (np.abs(offsets @ across) <= half_width + 1) & (offsets @ along > radius) & \
-        (offsets @ along < length - radius)
-    coloured = np.isin(classes.limb[window], (limb - 1, limb, limb + 1)) & band
-    return float(np.count_nonzero(coloured)) / max(length - 2 * radius, 1.0)
+    _, along, length = stick_pixels(start, end, (limb - 1, limb, limb + 1), classes, half_width, radius)
+    return float(np.count_nonzero(along < length - radius)) / max(length - 2 * radius, 1.0)
 
 
 def _sits_on(points: np.ndarray, hands: List[np.ndarray], pieces: List[np.ndarray], radius: float) -> bool:
@@ -121,7 +115,7 @@ _HAND_CHILD = np.array([end for _, end in HAND_EDGES])
 _BLUE_HUE = 240.0
 _CROWD_REACH = (1.5, 5.0)   # dot radii: the ring about a lone blue dot where a hand's other dots would lie
 _CROWD_PIXELS = 2.0         # ... and how many of its pixels (per squared dot radius) must be dot-bright blue
-_SOME_PIXELS = 0.5          # ... or, about a lone blue dot without a knee's sticks, may be
+_SOME_PIXELS = 0.5          # ... or may be, for some blue about a point (blue_about)
 _KNEE_LIMBS = (LIMB_OF[(BLUE - 1, BLUE)], LIMB_OF[(BLUE, BLUE + 1)])
 _OWN_SHOWS = 0.5            # share of a dot's disk in its own colour that shows it is there
 

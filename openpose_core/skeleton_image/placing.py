@@ -14,10 +14,10 @@ from .colours import (
 from ..pose import NUM_BODY
 from ..render import DRAWN_LIMBS
 from .dots import Dots, Joints, MIN_DOT_FRACTION, vertex
-from .geometry import directions, window_around
+from .geometry import window_around
 from .hands import blue_about, in_hand_tangle
 from .people import FOREARMS, WRISTS
-from .sticks import LIMB_OF, STICK_WIDTH
+from .sticks import LIMB_OF, STICK_WIDTH, stick_pixels
 
 
 _LOOSE_HUE = (25.0, 40.0)       # hue difference (degrees) that still counts fully / no longer counts
@@ -104,24 +104,12 @@ def _forearm_axis(elbow: np.ndarray, wrist: np.ndarray, limb: int, classes: Clas
                   radius: float) -> Optional[np.ndarray]:
     """The unit vector from the elbow to the middle of the limb's visible pixels between the two joints'
     dots; None where fewer than a dot's worth show."""
-    offsets, along, length = _stick_pixels(elbow, wrist, limb, classes, half_width, radius)
+    offsets, along, length = stick_pixels(elbow, wrist, (limb,), classes, half_width, radius)
     on_stick = along < length - radius
     if np.count_nonzero(on_stick) < np.pi * radius ** 2:
         return None
     middle = offsets[on_stick].mean(axis=0)
     return middle / np.hypot(*middle)
-
-
-def _stick_pixels(elbow: np.ndarray, wrist: np.ndarray, limb: int, classes: Classes, half_width: float,
-                  radius: float) -> Tuple[np.ndarray, np.ndarray, float]:
-    """The limb's pixels on the line from the elbow's dot toward the wrist (within the stick's half width
-    and a pixel of it): their offsets from the elbow, their distances along the line, and its length."""
-    length, along, across = directions(elbow, wrist)
-    (rows, columns), _ = window_around(classes.limb.shape, *((elbow + wrist) / 2), length / 2 + half_width + 1)
-    ys, xs = np.nonzero(classes.limb[rows, columns] == limb)
-    offsets = np.column_stack([xs + columns.start, ys + rows.start]) - elbow
-    on_line = (np.abs(offsets @ across) <= half_width + 1) & (offsets @ along > radius)
-    return offsets[on_line], offsets[on_line] @ along, length
 
 
 _OVERRUN = 6.0
@@ -161,8 +149,8 @@ def joints_out_of_hands(bodies: List[np.ndarray], classes: Classes, joint: np.nd
                 blue_about(body[far], classes, joint, dots.radius)
             if not in_hand or own_colour_share(body[far], far, classes, joint, dots.radius) >= _OWN_DOT[wrist]:
                 continue
-            offsets, along, length = _stick_pixels(body[near], body[far], LIMB_OF[(near, far)], classes,
-                                                   STICK_WIDTH * scale, dots.radius)
+            offsets, along, length = stick_pixels(body[near], body[far], (LIMB_OF[(near, far)],), classes,
+                                                  STICK_WIDTH * scale, dots.radius)
             # the colour's far end, past a stray pixel or two (none: the limb's colour stops at once)
             end = np.sort(along)[-3] if len(along) >= 3 else 0.0
             if length - end <= _OVERRUN * dots.radius:

@@ -11,7 +11,7 @@ from ..pose import NUM_BODY
 from ..render import DRAWN_LIMBS, STICK_WIDTH
 from .colours import BLUE_LEG, BODY_YCC, Classes, DIMMED
 from .dots import Dots, Joints, LONE_DOT_FRACTION, MIN_DOT_FRACTION
-from .geometry import directions, points_between, sample
+from .geometry import directions, points_between, sample, window_around
 
 
 def add_stick_ends(joints: Joints, classes: Classes, dots: Dots, scale: float) -> Joints:
@@ -380,6 +380,19 @@ def _limb_colour_counts(colours: np.ndarray, limb: int) -> Tuple[int, int]:
     many the commoner of its two neighbours round the wheel."""
     counts = np.bincount(colours + 1, minlength=NUM_BODY + 1)[1:]
     return int(counts[limb]), int(max(counts[(limb - 1) % NUM_BODY], counts[(limb + 1) % NUM_BODY]))
+
+
+def stick_pixels(start: np.ndarray, end: np.ndarray, limbs: Tuple[int, ...], classes: Classes, half_width: float,
+                 radius: float) -> Tuple[np.ndarray, np.ndarray, float]:
+    """The pixels of the ``limbs``' colours on the line from the dot at ``start`` toward ``end`` (within a
+    stick's half width and a pixel of it, past the start's dot): their offsets from ``start``, their
+    distances along the line, and its length."""
+    length, along, across = directions(start, end)
+    (rows, columns), _ = window_around(classes.limb.shape, *((start + end) / 2), length / 2 + half_width + 1)
+    ys, xs = np.nonzero(np.isin(classes.limb[rows, columns], limbs))
+    offsets = np.column_stack([xs + columns.start, ys + rows.start]) - start
+    on_line = (np.abs(offsets @ across) <= half_width + 1) & (offsets @ along > radius)
+    return offsets[on_line], offsets[on_line] @ along, length
 
 
 def line_shows(line: np.ndarray, limb: int, classes: Classes) -> bool:
