@@ -129,15 +129,22 @@ def in_hand_tangle(points: np.ndarray, classes: Classes, joint: np.ndarray, dots
                                       _CROWD_PIXELS * dots.radius ** 2 for point in points)
 
 
-def among_hand_dots(point: np.ndarray, classes: Classes, joint: np.ndarray, dots: Dots, scale: float) -> bool:
-    """Shrunk maps: whether a lone blue dot is a hand's, not a left knee that nothing joined: dot-bright
-    blue shows about it (see :func:`blue_about`) and the colour of neither of the knee's sticks does (a
-    knee whose sticks did not link still has them about it; one drawn without them has black there)."""
+def among_hand_dots(point: np.ndarray, part: int, classes: Classes, joint: np.ndarray, dots: Dots,
+                    scale: float) -> bool:
+    """Shrunk maps: whether a lone blue-like dot of ``part`` is a hand's, not a joint that nothing joined:
+    it lies in a hand's tangle (see :func:`in_hand_tangle`); or, a left knee, some dot-bright blue shows
+    about it (see :func:`blue_about`) and the colour of neither of the knee's sticks does (a knee whose
+    sticks did not link still has them about it; one drawn without them has black there)."""
     if scale >= SMALL_DOTS:
         return False
+    blue = _bright_blue_about(point, classes, joint, dots.radius)
+    if blue >= _CROWD_PIXELS * dots.radius ** 2:
+        return True
+    some = _SOME_PIXELS * dots.radius ** 2
+    if part != BLUE or blue < some:
+        return False
     window, ring = _ring(point, joint.shape, dots.radius)
-    sticks = np.count_nonzero(np.isin(classes.limb[window][ring], _KNEE_LIMBS))
-    return sticks < _SOME_PIXELS * dots.radius ** 2 and blue_about(point, classes, joint, dots.radius)
+    return np.count_nonzero(np.isin(classes.limb[window][ring], _KNEE_LIMBS)) < some
 
 
 def blue_about(point: np.ndarray, classes: Classes, joint: np.ndarray, radius: float) -> bool:

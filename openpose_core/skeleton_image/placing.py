@@ -123,7 +123,7 @@ its hue leave its hand's wrist dot, and its own colour must show more."""
 _HIDDEN_TIP = 2.0
 """Dot radii by which a forearm's colour stops short of its wrist in a shrunk JPEG map: the hand's wrist
 dot hides the last radius, and the stick's tapered tip, too thin to keep its hue, about another."""
-_LIMB_ENDS = [(near, far) for limb in DRAWN_LIMBS for near, far in (limb, limb[::-1])]
+_LIMB_DIRECTIONS = [(near, far) for limb in DRAWN_LIMBS for near, far in (limb, limb[::-1])]
 
 
 def joints_out_of_hands(bodies: List[np.ndarray], classes: Classes, joint: np.ndarray, dots: Dots,
@@ -139,7 +139,7 @@ def joints_out_of_hands(bodies: List[np.ndarray], classes: Classes, joint: np.nd
     result = []
     for body in bodies:
         body = body.copy()
-        for near, far in _LIMB_ENDS:
+        for near, far in _LIMB_DIRECTIONS:
             if np.isnan(body[[near, far], 0]).any():
                 continue
             wrist = (near, far) in FOREARMS.values()

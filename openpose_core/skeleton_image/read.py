@@ -15,7 +15,7 @@ from .face import find_face_dots, find_faces, group_face_dots, join_heads_under_
 from .geometry import pairwise
 from .hands import (
     MIN_LONE_HAND, among_hand_dots, attach_hands, by_hand, drop_hand_pieces, drop_thin_blue_pieces, find_blue_dots,
-    in_hand_tangle, label_hands, link_hand_dots,
+    label_hands, link_hand_dots,
 )
 from .heads import relabel_heads
 from .people import (
@@ -147,8 +147,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
                            for known in (hand_dots, taken))
         echo = scale < SMALL_DOTS and on_next_hue(point[0], part, bodies, 2 * dots.radius)
         if not on_hand and not joined and not echo and not by_hand(point, blue, dots.radius, own=0.6)[0] \
-                and not in_hand_tangle(point, classes, joint, dots, scale) \
-                and not (part == BLUE and among_hand_dots(point[0], classes, joint, dots, scale)):
+                and not among_hand_dots(point[0], part, classes, joint, dots, scale):
             bodies.append(body)
     if redraw is not None and scale < SMALL_DOTS:
         bodies = drop_stick_crumbs(bodies, redraw.half_width)
