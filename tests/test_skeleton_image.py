@@ -749,6 +749,23 @@ def test_a_joint_lost_between_its_sticks_joins_its_person_again(seed, part):
     assert [miss for miss in report["missed"] if miss[1] == part] == [] and report["mixed"] == [], report
 
 
+@pytest.mark.parametrize("seed,owner,part", [(126, 0, 13), (243, 0, 10), (275, 0, 14), (294, 4, 13)])
+def test_a_weak_lone_dot_in_half_size_jpeg_stands_when_its_core_colour_names_it(seed, owner, part):
+    """At half size a dot whose neighbours are not drawn, lying on a stick of another colour or beside a head,
+    keeps a third of a dot's colour evidence, below what a dot joined to no other needs (blends of two
+    dots make weak fakes). With no other dot near, its core colour naming it is enough."""
+    report = run_case(seed, 1 + seed % 5, 0.5, "area", jpeg=75, strict=False)
+    assert (owner, part) not in [(who, which) for who, which, _ in report["missed"]], report
+
+
+@pytest.mark.parametrize("seed", [119, 477])
+def test_a_weak_lone_azure_blue_dot_in_half_size_jpeg_is_not_named_a_left_hip(seed):
+    """At half size the blend of a blue dot or stick with a cyan one takes the l-hip's azure-blue, so its
+    core colour does not name an l-hip (here a blurred l-ankle and l-knee would have been)."""
+    report = run_case(seed, 1 + seed % 5, 0.5, "area", jpeg=75, strict=False)
+    assert [extra for extra in report["invented"] if extra[1] == 11] == [], report
+
+
 def lone_dots_report(seed: int, factor: float, jpeg: Optional[int]) -> Tuple[int, int, int]:
     """Every body colour drawn as a dot on its own (a person with one joint): (named right, missed, named
     as another part)."""

@@ -72,7 +72,8 @@ Method:
    as much of its core as shows their luma. Ears (whose shoulder sticks are not drawn) join through their
    eyes, or else the nearest head that lacks them. Unjoined dots stand alone as one-point people if they
    are strong (less so with no dot near, where no blend of two dots can arise, when they lie on black or,
-   in JPEG maps near the drawn size, when their core colour names their part away from hands) and
+   in JPEG maps, when their core colour names their part away from hands: not blue, nor in shrunk maps
+   the l-hip's azure-blue, which blends of blue and cyan take) and
    unambiguous; a lone blue dot (the left knee's colour, also every hand dot's) only when no blue dot other
    than people's joints is near and it is no dot of a hand found in step 7 (a big hand's dots lie far
    apart), and, in shrunk maps, no blue as bright as a dot lies all about it (a hand's dots there blend
@@ -162,7 +163,7 @@ Limitations (see tests/test_skeleton_image.py for the measured rates):
   reds): over 300 random scenes of 1-5 people, 99.99 % of visible joints come back at the drawn size and
   99.9 % at 0.75x. Maps shrunk to half size *and* JPEG-compressed keep about one chroma sample per dot:
   a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 97.9 % come
-  back and 1.4 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
+  back and 1.3 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
   can still pass for a blue-ish thigh or shin (0.6 % of joints at the drawn size with hands drawn, 0.8 %
   at 0.75x, 2.1 % at 0.5x). Maps shrunk by sampling pixels (nearest neighbour) and then JPEG-compressed are
   harder still: the half-pixel dot evidence that rescues their PNG form is not used in JPEG maps, where it

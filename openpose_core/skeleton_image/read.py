@@ -82,8 +82,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     points, parts = joints.xy, joints.part
     links = limb_links(joints, classes, dots, scale)
     colour_links = [link for link in links if max(link.first, link.second) < colour_readings]
-    named = named_alone(joints, image_ycc, blue, dots.radius, scale) if not exact and scale >= SMALL_DOTS \
-        else np.zeros(len(joints), bool)
+    named = np.zeros(len(joints), bool) if exact else named_alone(joints, image_ycc, blue, dots.radius, scale)
     groups = assemble(joints, colour_links, dots.radius, LONE_DOT_FRACTION[0] if exact else LONE_DOT_FRACTION[1],
                       classes.black, named)
     groups = relabel_heads(groups, luma_weighed_heads(joints, classes.luma, dots.radius)
