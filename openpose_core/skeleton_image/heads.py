@@ -1,14 +1,16 @@
 """Head dots labelled together: five touching dots of neighbouring purples and reds blend, so a person's
-head readings are chosen as a whole, by the links they make."""
+head readings are chosen as a whole, by the links they make, and a head whose labels break the layout of
+a face is relabelled."""
 from __future__ import annotations
 
 import itertools
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
 from ..pose import HEAD_PARTS
 from .dots import Joints
+from .geometry import pairwise
 from .sticks import Link
 
 
@@ -156,3 +158,64 @@ def _donor_loss(chosen: List[int], groups: List[List[int]], owner: Dict[int, int
         kept = [index for index in groups[donor] if int(joints.dot[index]) not in dots]
         loss += table.value(groups[donor]) - table.value(kept)
     return loss
+
+
+_HUE_CHAIN = (14, 15, 16, 17, 0)
+"""The head colours in hue order, r-eye (280 degrees) to nose (360): JPEG moves a small dot's hue a step
+along it."""
+
+
+def untangle_heads(bodies: List[np.ndarray], radius: float) -> Tuple[List[np.ndarray], bool]:
+    """JPEG maps: a head whose dots break the layout of a face (see :func:`_layout_breaks`) took a hue
+    neighbour's label for some of them (an l-ear read as the nose and the nose as the l-ear, an l-eye and
+    r-ear swapped). Its dots get the labels, each at most a hue step from its own, that mend the layout
+    with the fewest changes, when only one relabelling does; one eye keeps its label (new labels for both
+    mirror the face, as if seen from behind). A head holding two dots within a dot ``radius`` of each other
+    is left as it is: one of them is the other read twice, and the layout says nothing about which. Returns
+    the bodies and whether any changed.
+
+    Measured at 0.5x-1x over 300 scenes: no head read right (both eyes found) breaks the layout, 2-19
+    read wrong do."""
+    untangled = [_untangled(body, radius) for body in bodies]
+    return untangled, any(new is not old for new, old in zip(untangled, bodies))
+
+
+def _untangled(body: np.ndarray, radius: float) -> np.ndarray:
+    held = [part for part in _HUE_CHAIN if not np.isnan(body[part, 0])]     # both eyes first
+    apart = pairwise(body[held], body[held])[np.triu_indices(len(held), 1)]
+    if not _layout_breaks(body) or (apart < radius).any():
+        return body
+    steps = [[_HUE_CHAIN[step] for step in (place - 1, place, place + 1) if 0 <= step < len(_HUE_CHAIN)]
+             for place in map(_HUE_CHAIN.index, held)]
+    mended = []
+    for labels in itertools.product(*steps):
+        if len(set(labels)) < len(labels) or (labels[0] != 14 and labels[1] != 15):
+            continue
+        relabelled = body.copy()
+        relabelled[held] = np.nan
+        relabelled[list(labels)] = body[held]
+        if _layout_breaks(relabelled) == 0:
+            mended.append((sum(label != part for label, part in zip(labels, held)), relabelled))
+    mended.sort(key=lambda option: option[0])
+    if not mended or (len(mended) > 1 and mended[1][0] == mended[0][0]):
+        return body
+    return mended[0][1]
+
+
+def _layout_breaks(body: np.ndarray) -> Optional[int]:
+    """How many of a head's nose and ears break the layout of a face with both eyes showing: the nose lies
+    between the eyes along the line through them, each ear beyond its own eye, away from the other. None
+    without both eyes (nothing to measure by)."""
+    r_eye, l_eye = body[14], body[15]
+    across = l_eye - r_eye
+    length = float(across @ across)
+    if np.isnan(length) or length < 1e-6:
+        return None
+    breaks = 0
+    if not np.isnan(body[0, 0]):
+        breaks += not 0.0 < float((body[0] - r_eye) @ across) / length < 1.0
+    if not np.isnan(body[16, 0]):
+        breaks += float((body[16] - r_eye) @ across) > 0.0
+    if not np.isnan(body[17, 0]):
+        breaks += float((body[17] - l_eye) @ across) < 0.0
+    return breaks

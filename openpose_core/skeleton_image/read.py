@@ -17,7 +17,7 @@ from .hands import (
     MIN_LONE_HAND, among_hand_dots, attach_hands, by_hand, drop_hand_pieces, drop_thin_blue_pieces, find_blue_dots,
     label_hands, link_hand_dots,
 )
-from .heads import relabel_heads
+from .heads import relabel_heads, untangle_heads
 from .people import (
     EARS, FOREARMS, STRONG, adopt_ears, assemble, drop_stick_crumbs, join_eye_and_ear, join_neck_echoes, join_twins,
     on_next_hue, settle_hidden, take_head_echoes,
@@ -153,6 +153,9 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     if redraw is not None:
         bodies = joints_out_of_hands(drop_unseen_lone_dots(redraw, bodies), classes, joint, dots, scale)
         bodies = drop_thin_blue_pieces(bodies, blue_like, classes, joint, dots, scale)
+        bodies, relabelled = untangle_heads(bodies, dots.radius)
+        if relabelled:      # a nose that was read as an ear may join its body now
+            bodies = refit(redraw, bodies)
 
     face_groups = group_face_dots(face_dots)
     bodies = join_heads_under_faces(bodies, face_groups)
