@@ -181,7 +181,7 @@ def untangle_heads(bodies: List[np.ndarray], radius: float) -> Tuple[List[np.nda
 
 
 def _untangled(body: np.ndarray, radius: float) -> np.ndarray:
-    held = [part for part in _HUE_CHAIN if not np.isnan(body[part, 0])]     # both eyes first
+    held = [part for part in _HUE_CHAIN if not np.isnan(body[part, 0])]     # both eyes (the layout needs them) first
     apart = pairwise(body[held], body[held])[np.triu_indices(len(held), 1)]
     if not _layout_breaks(body) or (apart < radius).any():
         return body

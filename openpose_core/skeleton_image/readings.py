@@ -208,7 +208,8 @@ def named_alone(joints: Joints, image_ycc: np.ndarray, blue: np.ndarray, radius:
     and the blurred rims of hand dots and lines, which take every hue. Blue is left out: a blue dot is
     barely brighter than the blue neck-nose stick (luma 29 against 17), so its core colour cannot tell them
     apart. In shrunk maps so is the l-hip's azure-blue, which the blend of a blue dot or stick with a cyan
-    one takes (at 0.5x, 22 of 268 lone l-hip namings were an l-knee or l-ankle; 0 of 225 l-ankle ones)."""
+    one takes (at 0.5x, of the weak readings with no dot near that the core colour named, 22 of 268 l-hips
+    were an l-knee or l-ankle; none of 225 l-ankles was another part)."""
     unnamed = (BLUE,) if scale >= SMALL_DOTS else (BLUE - 1, BLUE)
     weak = np.flatnonzero(joints.primary & (joints.score >= MIN_DOT_FRACTION)
                           & (joints.score < LONE_DOT_FRACTION[1]) & ~np.isin(joints.part, unnamed))
