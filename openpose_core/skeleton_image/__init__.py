@@ -138,12 +138,13 @@ Method:
    over it, to one of the hand's dots) is not there, and goes; in a shrunk map a wrist in a hand's tangle
    goes back to 2 dot radii past that end instead (its hand's wrist dot covers it there). A joint other
    than a wrist on a blue dot that no person took (a hand's dot), its own colour not showing, goes too.
-   Then, in JPEG maps, a head whose labels break the layout of a face (the nose between the eyes along the
-   line through them, each ear beyond its own eye) took a hue neighbour's label for some of its dots (an
-   l-ear read as the nose and the nose as the l-ear): its dots take the labels, each a hue step at most
-   from its own, that mend the layout with the fewest changes, when only one relabelling does and one eye
-   keeps its label; after such a change the pieces are checked by drawing once more (a nose that was read
-   as an ear may now join its body).
+   Then, in JPEG maps, a head whose labels break the layout of a face (r-ear, r-eye, nose, l-eye, l-ear in
+   this order along the line through the eyes, or through the ears when an eye is missing) took a hue
+   neighbour's label for some of its dots (an l-ear read as the nose and the nose as the l-ear): its dots
+   take the labels, each a hue step at most from its own, that mend the layout with the fewest changes,
+   when only one relabelling does, no eye is lost and an eye (along the ears, also an ear) keeps its
+   label; after such a change the pieces are checked by drawing once more (a nose that was read as an ear
+   may now join its body).
 8. Face (``face``, :mod:`.face`). White dots (radius 3) are grouped into faces first: two dots link when
    closer than 2.5x the larger of their distances to their nearest dot (a face's dots chain densely, two
    faces lie apart); a group of well over 70 dots (touching faces) is split by k-means into about 70 each.

@@ -163,33 +163,41 @@ def _donor_loss(chosen: List[int], groups: List[List[int]], owner: Dict[int, int
 _HUE_CHAIN = (14, 15, 16, 17, 0)
 """The head colours in hue order, r-eye (280 degrees) to nose (360): JPEG moves a small dot's hue a step
 along it."""
+_ACROSS = (16, 14, 0, 15, 17)
+"""The head parts in their order across a face: r-ear, r-eye, nose, l-eye, l-ear."""
+_EYES = (14, 15)
+_EARS = (16, 17)
 
 
 def untangle_heads(bodies: List[np.ndarray], radius: float) -> Tuple[List[np.ndarray], bool]:
     """JPEG maps: a head whose dots break the layout of a face (see :func:`_layout_breaks`) took a hue
     neighbour's label for some of them (an l-ear read as the nose and the nose as the l-ear, an l-eye and
     r-ear swapped). Its dots get the labels, each at most a hue step from its own, that mend the layout
-    with the fewest changes, when only one relabelling does; one eye keeps its label (new labels for both
-    mirror the face, as if seen from behind). A head holding two dots within a dot ``radius`` of each other
-    is left as it is: one of them is the other read twice, and the layout says nothing about which. Returns
-    the bodies and whether any changed.
+    with the fewest changes, when only one relabelling does; no eye is lost, and an eye keeps its label, as
+    does an ear where the ears give the line (new labels for both mirror the face, as if seen from behind).
+    A head without an eye, or holding two dots
+    within a dot ``radius`` of each other, is left as it is: one of those is the other read twice, and the
+    layout says nothing about which. Returns the bodies and whether any changed.
 
-    Measured at 0.5x-1x over 300 scenes: no head read right (both eyes found) breaks the layout, 2-19
-    read wrong do."""
+    Measured at 0.5x, 0.75x and 1x over 300 scenes each: none of 2153 heads read right (with both eyes, or
+    both ears) breaks the layout."""
     untangled = [_untangled(body, radius) for body in bodies]
     return untangled, any(new is not old for new, old in zip(untangled, bodies))
 
 
 def _untangled(body: np.ndarray, radius: float) -> np.ndarray:
-    held = [part for part in _HUE_CHAIN if not np.isnan(body[part, 0])]     # both eyes (the layout needs them) first
+    held = [part for part in _HUE_CHAIN if not np.isnan(body[part, 0])]
+    eyes = [place for place, part in enumerate(held) if part in _EYES]
+    ears = [place for place, part in enumerate(held) if part in _EARS] if len(eyes) < 2 else []
     apart = pairwise(body[held], body[held])[np.triu_indices(len(held), 1)]
-    if not _layout_breaks(body) or (apart < radius).any():
+    if not eyes or not _layout_breaks(body) or (apart < radius).any():
         return body
     steps = [[_HUE_CHAIN[step] for step in (place - 1, place, place + 1) if 0 <= step < len(_HUE_CHAIN)]
              for place in map(_HUE_CHAIN.index, held)]
     mended = []
     for labels in itertools.product(*steps):
-        if len(set(labels)) < len(labels) or (labels[0] != 14 and labels[1] != 15):
+        if len(set(labels)) < len(labels) or sum(label in _EYES for label in labels) < len(eyes) \
+                or any(all(labels[place] != held[place] for place in pair) for pair in (eyes, ears) if pair):
             continue
         relabelled = body.copy()
         relabelled[held] = np.nan
@@ -203,19 +211,12 @@ def _untangled(body: np.ndarray, radius: float) -> np.ndarray:
 
 
 def _layout_breaks(body: np.ndarray) -> Optional[int]:
-    """How many of a head's nose and ears break the layout of a face with both eyes showing: the nose lies
-    between the eyes along the line through them, each ear beyond its own eye, away from the other. None
-    without both eyes (nothing to measure by)."""
-    r_eye, l_eye = body[14], body[15]
-    across = l_eye - r_eye
-    length = float(across @ across)
-    if np.isnan(length) or length < 1e-6:
+    """How many neighbouring pairs of a head's dots are out of their order across a face (``_ACROSS``),
+    along the line through the eyes or, with an eye missing, through the ears. None without either pair
+    (nothing to measure by)."""
+    ends = list(_EYES) if not np.isnan(body[list(_EYES), 0]).any() else [16, 17]
+    across = body[ends[1]] - body[ends[0]]
+    if np.isnan(across).any() or float(across @ across) < 1e-6:
         return None
-    breaks = 0
-    if not np.isnan(body[0, 0]):
-        breaks += not 0.0 < float((body[0] - r_eye) @ across) / length < 1.0
-    if not np.isnan(body[16, 0]):
-        breaks += float((body[16] - r_eye) @ across) > 0.0
-    if not np.isnan(body[17, 0]):
-        breaks += float((body[17] - l_eye) @ across) < 0.0
-    return breaks
+    order = [part for part in _ACROSS if not np.isnan(body[part, 0])]
+    return int(np.sum(np.diff((body[order] - body[ends[0]]) @ across) <= 0.0))
