@@ -178,6 +178,10 @@ def own_colour_share(point: np.ndarray, part: int, classes: Classes, joint: np.n
     return float(own[distance <= radius].mean())
 
 
+OWN_COLOUR_SHOWS = 0.5
+"""An :func:`own_colour_share` from which a dot's own colour shows: the dot is there, whatever lies over it."""
+
+
 BLUE_LEG = frozenset((BLUE - 1, BLUE, BLUE + 1))
 
 

@@ -8,7 +8,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from ..pose import HAND_EDGES, NUM_HAND
-from .colours import BLUE, SMALL_DOTS, Classes, hue_weight, own_colour_share
+from .colours import BLUE, OWN_COLOUR_SHOWS, SMALL_DOTS, Classes, hue_weight, own_colour_share
 from .dots import Dots, windowed_peaks
 from .geometry import keep_apart, pairwise, points_between, sample, segment_distances, window_around
 from .sticks import LIMB_OF, STICK_WIDTH, line_shows, stick_pixels
@@ -60,25 +60,31 @@ def drop_thin_blue_pieces(bodies: List[np.ndarray], blue_like: Tuple[int, ...], 
     piece goes. A stick is two half widths and a pixel wide: along its middle (past the dots) its colour,
     or a neighbouring one, fills well over half of that even in JPEG (at 0.5x legs showed 2.9-4 of 5 px,
     a dark blue shin crossed by another stick 2.4); a hand line, under half (1.2-2.4)."""
-    half_width, radius = STICK_WIDTH * scale, dots.radius
     kept = []
     for body in bodies:
         present = np.flatnonzero(~np.isnan(body[:, 0]))
-        thin = len(present) > 1 and set(present.tolist()) <= set(blue_like) and any(
-            _drawn_width(body[first], body[second], LIMB_OF[(first, second)], classes, half_width, radius)
-            < half_width + 0.5
-            for first, second in zip(present[:-1], present[1:]) if (first, second) in LIMB_OF) and any(
-            blue_about(body[part], classes, joint, radius) for part in present)
-        if not thin:
+        if not _thin_blue_piece(body, present, blue_like, classes, joint, STICK_WIDTH * scale, dots.radius):
             kept.append(body)
             continue
         for part in present:
             if part != BLUE and scale >= SMALL_DOTS and \
-                    own_colour_share(body[part], part, classes, joint, radius) >= _OWN_SHOWS:
+                    own_colour_share(body[part], part, classes, joint, dots.radius) >= OWN_COLOUR_SHOWS:
                 alone = np.full_like(body, np.nan)
                 alone[part] = body[part]
                 kept.append(alone)
     return kept
+
+
+def _thin_blue_piece(body: np.ndarray, present: np.ndarray, blue_like: Tuple[int, ...], classes: Classes,
+                     joint: np.ndarray, half_width: float, radius: float) -> bool:
+    """Whether a piece of two joints or more, all blue-like, has a limb drawn thinner than half a stick and
+    dot-bright blue about one of its points."""
+    if len(present) < 2 or not set(present.tolist()) <= set(blue_like):
+        return False
+    limbs = [(first, second) for first, second in zip(present[:-1], present[1:]) if (first, second) in LIMB_OF]
+    return any(_drawn_width(body[first], body[second], LIMB_OF[(first, second)], classes, half_width, radius)
+               < half_width + 0.5 for first, second in limbs) and \
+        any(blue_about(body[part], classes, joint, radius) for part in present)
 
 
 def _drawn_width(start: np.ndarray, end: np.ndarray, limb: int, classes: Classes, half_width: float,
@@ -117,7 +123,6 @@ _CROWD_REACH = (1.5, 5.0)   # dot radii: the ring about a lone blue dot where a 
 _CROWD_PIXELS = 2.0         # ... and how many of its pixels (per squared dot radius) must be dot-bright blue
 _SOME_PIXELS = 0.5          # ... or may be, for some blue about a point (blue_about)
 _KNEE_LIMBS = (LIMB_OF[(BLUE - 1, BLUE)], LIMB_OF[(BLUE, BLUE + 1)])
-_OWN_SHOWS = 0.5            # share of a dot's disk in its own colour that shows it is there
 
 
 def in_hand_tangle(points: np.ndarray, classes: Classes, joint: np.ndarray, dots: Dots, scale: float) -> bool:

@@ -189,8 +189,8 @@ def _untangled(body: np.ndarray, radius: float) -> np.ndarray:
     held = [part for part in _HUE_CHAIN if not np.isnan(body[part, 0])]
     eyes = [place for place, part in enumerate(held) if part in _EYES]
     ears = [place for place, part in enumerate(held) if part in _EARS] if len(eyes) < 2 else []  # the line
-    apart = pairwise(body[held], body[held])[np.triu_indices(len(held), 1)]
-    if not eyes or not _layout_breaks(body) or (apart < radius).any():
+    if not eyes or not _layout_breaks(body) or \
+            (pairwise(body[held], body[held])[np.triu_indices(len(held), 1)] < radius).any():
         return body
     steps = [[_HUE_CHAIN[step] for step in (place - 1, place, place + 1) if 0 <= step < len(_HUE_CHAIN)]
              for place in map(_HUE_CHAIN.index, held)]

@@ -9,7 +9,8 @@ import cv2
 import numpy as np
 
 from .colours import (
-    BLUE_LEG, BODY_HUE_STEP, BODY_YCC, SMALL_DOTS, Classes, LUMA_MATCH, hue_weight, own_colour_share, ramp,
+    BLUE_LEG, BODY_HUE_STEP, BODY_YCC, OWN_COLOUR_SHOWS, SMALL_DOTS, Classes, LUMA_MATCH, hue_weight,
+    own_colour_share, ramp,
 )
 from ..pose import NUM_BODY
 from ..render import DRAWN_LIMBS
@@ -116,7 +117,7 @@ _OVERRUN = 6.0
 """Dot radii past the end of a limb's colour from which a joint (its colour not showing, a hand's blue
 about it) is one of a hand's dots (right wrists, whose hand may lie over the forearm's end, were found up
 to 5.2 out)."""
-_OWN_DOT = (0.3, 0.5)
+_OWN_DOT = (0.3, OWN_COLOUR_SHOWS)
 """Share of a joint's disk in its own colour (dot-bright) below which its dot does not show (right joints
 by hands showed 0.32 and more; wrong ones on hand dots mostly none); for a wrist, hand lines of nearly
 its hue leave its hand's wrist dot, and its own colour must show more."""
