@@ -811,6 +811,23 @@ def test_a_weak_lone_dot_in_half_size_jpeg_stands_when_its_core_colour_names_it(
     assert (owner, part) not in [(who, which) for who, which, _ in report["missed"]], report
 
 
+@pytest.mark.parametrize("seed,owner,part", [(65, 0, 7), (89, 1, 4), (263, 2, 4), (392, 0, 4), (447, 1, 4),
+                                             (320, 0, 10), (344, 2, 13)])
+def test_a_faint_wrist_or_ankle_in_half_size_jpeg_joins_its_person(seed, owner, part):
+    """At half size a wrist on another person's stick of its own hue (or beside a stick that tints it) keeps
+    a fifth to a third of a dot's colour evidence, too little to found a dot; its core colour names it, and
+    redrawing its forearm (or shin) from the person's elbow (or knee) confirms it."""
+    report = run_case(seed, 1 + seed % 5, 0.5, "area", jpeg=75, strict=False)
+    assert (owner, part) not in [(who, which) for who, which, _ in report["missed"]], report
+
+
+def test_two_faint_wrists_side_by_side_are_not_given_to_each_others_person():
+    """Two people's r-wrists 3 px apart at half size, both faint: either forearm points at either dot, so
+    neither is taken rather than both swapped (which mixes the two people up)."""
+    report = run_case(418, 1 + 418 % 5, 0.5, "area", jpeg=75, strict=False)
+    assert report["mixed"] == [] and report["invented"] == [], report
+
+
 @pytest.mark.parametrize("seed", [119, 477])
 def test_a_weak_lone_azure_blue_dot_in_half_size_jpeg_is_not_named_a_left_hip(seed):
     """At half size the blend of a blue dot or stick with a cyan one takes the l-hip's azure-blue, so its

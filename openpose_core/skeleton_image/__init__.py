@@ -95,7 +95,9 @@ Method:
    leaving the person, ends on black, or where it meets the joint's other stick, leaving another piece (which
    then joins). In any JPEG map a dot left loose joins a person lacking that part: a head dot the head beside
    it, a limb dot (a wrist whose forearm looked too patchy to link) a person holding the joint its stick would
-   join. In shrunk maps a limb dot still loose and too faint to stand alone by its colour (a wrist whose elbow
+   join; in shrunk JPEG maps faint wrists and ankles named by their core colour (a wrist on another
+   person's stick of its own hue) are loose dots too, unless another reading of the part lies within two
+   dot radii. In shrunk maps a limb dot still loose and too faint to stand alone by its colour (a wrist whose elbow
    is missing, half under a neck) stands alone when drawing it there fits the map, better as its part than as
    any other, and no unexplained stick leaves it (a joint alone has no drawn neighbour); the check of pieces
    then runs once more, as an added joint may be the one two pieces lacked to join. Also in shrunk maps: a
@@ -169,7 +171,7 @@ Limitations (see tests/test_skeleton_image.py for the measured rates):
 - JPEG (quality 75) costs a few joints where dots crowd (heads: five dots of neighbouring purples and
   reds): over 300 random scenes of 1-5 people, 99.99 % of visible joints come back at the drawn size and
   99.9 % at 0.75x. Maps shrunk to half size *and* JPEG-compressed keep about one chroma sample per dot:
-  a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 98.0 % come
+  a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 98.1 % come
   back and 1.2 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
   can still pass for a blue-ish thigh or shin (0.6 % of joints at the drawn size with hands drawn, 0.8 %
   at 0.75x, 2.0 % at 0.5x). Maps shrunk by sampling pixels (nearest neighbour) and then JPEG-compressed are

@@ -110,6 +110,10 @@ blue dot but its own)."""
 _ONE_STICK_PARTS = frozenset(part for part in range(NUM_BODY) if sum(part in limb for limb in DRAWN_LIMBS) == 1)
 """Wrists, ankles and ears: a faint one, which only one stick can confirm, may as well be the end of another
 person's stick of that limb passing by."""
+_FAINT_LIMB_ENDS = (4, 7, 10, 13)
+_FAINT_PAIR_APART = 2.0
+"""Dot radii between a faint wrist or ankle and any other reading of its part: two people's wrists side by
+side end two forearms that both point at either."""
 
 
 def add_faint_dots(joints: Joints, faint: np.ndarray, blue: np.ndarray, image_ycc: np.ndarray, radius: float,
@@ -118,15 +122,40 @@ def add_faint_dots(joints: Joints, faint: np.ndarray, blue: np.ndarray, image_yc
     chroma, and its colour filter finds too little of it. A faint colour peak (see :func:`find_joints`)
     of a joint with two sticks or more, away from every dot and from hands, is still that part's dot when
     its core colour names that part (see :func:`_core_names`)."""
-    faint = faint[~np.isin(faint[:, 2].astype(int), list(_ONE_STICK_PARTS))]
+    faint = _named_faint(faint[~np.isin(faint[:, 2].astype(int), list(_ONE_STICK_PARTS))], joints, blue,
+                         image_ycc, radius, scale)
+    next_dot = int(joints.dot.max()) + 1 if len(joints) else 0
+    return joints.appended([(peak[:2], int(peak[2]), next_dot + number, float(peak[3]), True)
+                            for number, peak in enumerate(faint)])
+
+
+def faint_limb_ends(joints: Joints, faint: np.ndarray, blue: np.ndarray, image_ycc: np.ndarray, radius: float,
+                    scale: float) -> List[Tuple[int, np.ndarray]]:
+    """Small JPEG maps: faint wrists and ankles (a wrist on another person's stick of its own hue) named as
+    :func:`add_faint_dots` names dots, as (part, position) loose dots: too weak to found a person's limb,
+    they join one only where redrawing confirms them (see :func:`.redraw.add_missing_joints`). Not where
+    another reading of the part lies near (``_FAINT_PAIR_APART``)."""
+    faint = _named_faint(faint[np.isin(faint[:, 2].astype(int), _FAINT_LIMB_ENDS)], joints, blue, image_ycc,
+                         radius, scale)
+    readings = np.vstack([joints.xy, faint[:, :2]])
+    parts = np.concatenate([joints.part, faint[:, 2].astype(int)])
+    loose = []
+    for peak in faint:
+        same = readings[parts == int(peak[2])]
+        if np.count_nonzero(np.hypot(*(same - peak[:2]).T) < _FAINT_PAIR_APART * radius) == 1:    # itself
+            loose.append((int(peak[2]), peak[:2]))
+    return loose
+
+
+def _named_faint(faint: np.ndarray, joints: Joints, blue: np.ndarray, image_ycc: np.ndarray, radius: float,
+                 scale: float) -> np.ndarray:
+    """The faint peaks away from hands whose core colour names their part, strongest first, each apart from
+    every dot and from the stronger ones kept."""
     faint = faint[~by_hand(faint[:, :2], blue, radius)]
     strongest_first = np.argsort(-faint[:, 3], kind="stable")
     named = [index for index in strongest_first
              if _core_names(image_ycc, faint[index, :2], int(faint[index, 2]), radius, scale)]
-    next_dot = int(joints.dot.max()) + 1 if len(joints) else 0
-    kept = keep_apart(faint[:, :2], named, _FAINT_DOT_APART * radius, joints.xy)
-    return joints.appended([(faint[index, :2], int(faint[index, 2]), next_dot + number, float(faint[index, 3]), True)
-                            for number, index in enumerate(kept)])
+    return faint[keep_apart(faint[:, :2], named, _FAINT_DOT_APART * radius, joints.xy)].reshape(-1, 4)
 
 
 _DRAWN_VALUE = 0.2
