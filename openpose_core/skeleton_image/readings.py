@@ -16,7 +16,7 @@ from .colours import (
     dark_blue_weight, luma_shares,
 )
 from .dots import Dots, Joints, LONE_DOT_FRACTION, MIN_DOT_FRACTION, windowed_peaks
-from .geometry import keep_apart, window_around
+from .geometry import keep_apart, pairwise, window_around
 from .hands import by_hand
 
 
@@ -139,14 +139,11 @@ def faint_limb_ends(joints: Joints, faint: np.ndarray, blue: np.ndarray, image_y
     another reading of the part lies near (``_FAINT_PAIR_APART``)."""
     faint = _named_faint(faint[np.isin(faint[:, 2].astype(int), _FAINT_LIMB_ENDS)], joints, blue, image_ycc,
                          radius, scale)
-    readings = np.vstack([joints.xy, faint[:, :2]])
-    parts = np.concatenate([joints.part, faint[:, 2].astype(int)])
-    loose = []
-    for peak in faint:
-        same = readings[parts == int(peak[2])]
-        if np.count_nonzero(np.hypot(*(same - peak[:2]).T) < _FAINT_PAIR_APART * radius) == 1:    # itself
-            loose.append((int(peak[2]), peak[:2]))
-    return loose
+    part = faint[:, 2].astype(int)
+    readings, parts = np.vstack([joints.xy, faint[:, :2]]), np.concatenate([joints.part, part])
+    near = (pairwise(faint[:, :2], readings) < _FAINT_PAIR_APART * radius) & (part[:, None] == parts)
+    alone = near.sum(axis=1) == 1       # each peak is near itself
+    return [(int(part[index]), faint[index, :2]) for index in np.flatnonzero(alone)]
 
 
 def _named_faint(faint: np.ndarray, joints: Joints, blue: np.ndarray, image_ycc: np.ndarray, radius: float,
