@@ -11,6 +11,7 @@ import pytest
 from openpose_core.pose import NUM_BODY, Keypoint, Person, PoseFrame
 from openpose_core.render import render_pose
 from openpose_core.skeleton_image.redraw import Redraw, add_missing_joints, drop_unseen_lone_dots, refit
+from openpose_core.skeleton_image.refine import refine_limb_joints
 from tests.test_skeleton_image import degrade, drawn_position, random_scene
 
 UPPER = [0, 1, 2, 3, 4, 5, 6, 7, 14, 15, 16, 17]
@@ -50,6 +51,22 @@ def test_drawing_follows_the_renderer(factor, lit_off):
     off = np.abs(drawn - redraw.target).max(axis=2) > 30
     assert off[lit].mean() < lit_off
     assert off[~lit].mean() < 0.01
+
+
+@pytest.mark.parametrize("x", [2, 4])
+def test_drawing_at_the_border_is_mirrored_like_the_map(x):
+    """The map's blur mirrors it at its border; the drawing's does too (and shows nothing drawn past the
+    border), so the true joint by the border fits as well as in the middle: it is not pulled outwards."""
+    def mismatch(left: int) -> float:
+        body = [None] * NUM_BODY
+        body[6], body[5] = Keypoint(float(left), 80.0), Keypoint(float(left + 40), 120.0)
+        image, fx, fy = degrade(render_pose(PoseFrame([Person(body=body)], 256, 256), hands=False, face=False), 0.5)
+        xy = np.full((NUM_BODY, 2), np.nan)
+        xy[[6, 5]] = [drawn_position(body[6], fx, fy), drawn_position(body[5], fx, fy)]
+        redraw = Redraw(image, 0.5)
+        return float(redraw.mismatch(redraw.box((xy[6] - 3, xy[6] + 3)), [xy]).sum())
+
+    assert mismatch(x) < 1.1 * mismatch(60)
 
 
 def test_the_true_people_gain_and_fit():
@@ -237,3 +254,20 @@ def test_two_joints_of_a_limb_read_the_wrong_way_round_trade_places(seed, pair):
     for handed in (swapped, body):
         result = refit(Redraw(image, 0.5), [handed])
         assert len(result) == 1 and np.allclose(result[0], body, equal_nan=True), (seed, pair)
+
+
+@pytest.mark.parametrize("factor", [0.5, 0.75])
+def test_limb_joints_read_off_their_dot_move_back(factor):
+    """True people, with one limb joint each read 3 px off its dot: drawing again puts it back within a
+    pixel, while the joints in place and the head joints stay where they are."""
+    image, bodies = scene(8, 3, factor, jpeg=75)
+    offsets = ((3.0, 0.0), (0.0, -3.0), (-2.0, 2.0))
+    parts = (9, 6, 12)
+    read = [body.copy() for body in bodies]
+    for body, part, offset in zip(read, parts, offsets):
+        body[part] += offset
+    refined = refine_limb_joints(Redraw(image, factor), read)
+    for body, truth, part in zip(refined, bodies, parts):
+        assert np.hypot(*(body[part] - truth[part])) < 1.0, (part, body[part], truth[part])
+        others = [other for other in range(NUM_BODY) if other != part]
+        assert np.abs(body[others] - truth[others]).max() <= 0.5

@@ -118,7 +118,9 @@ Method:
    over its l-eye pulls the eye's colour centre up to 2 px away) but keeps luma at full resolution: in JPEG
    maps, each joint is re-centred, within 2 px (3 px for the blue-ish leg joints), on the pixels with its
    luma and roughly its hue (a blue knee that slid along its lighter thigh comes back to the pixels as dark
-   as pure blue).
+   as pure blue). In shrunk JPEG maps each limb joint then goes, within 3 px, to where drawing the people
+   again fits the map best, when that removes a third of the mismatch around it and adds almost none
+   anywhere (:mod:`.refine`).
 7. Hands (``hands``, :mod:`.hands`). Blue dots that are not people's left knees (in JPEG, nor their
    blue-ish hips and ankles), joined pairwise by straight thin lines of one of the 20 hand-edge hues with
    no other dot on the way, are labelled by the edges' colours (a dot on two edges of different colours
@@ -171,8 +173,8 @@ Limitations (see tests/test_skeleton_image.py for the measured rates):
 - JPEG (quality 75) costs a few joints where dots crowd (heads: five dots of neighbouring purples and
   reds): over 300 random scenes of 1-5 people, 99.99 % of visible joints come back at the drawn size and
   99.9 % at 0.75x. Maps shrunk to half size *and* JPEG-compressed keep about one chroma sample per dot:
-  a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 98.1 % come
-  back and 1.2 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
+  a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 98.2 % come
+  back and 1.1 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
   can still pass for a blue-ish thigh or shin (0.6 % of joints at the drawn size with hands drawn, 0.8 %
   at 0.75x, 2.0 % at 0.5x). Maps shrunk by sampling pixels (nearest neighbour) and then JPEG-compressed are
   harder still: the half-pixel dot evidence that rescues their PNG form is not used in JPEG maps, where it

@@ -31,6 +31,7 @@ from .readings import (
     neighbouring_head_readings, recolour,
 )
 from .redraw import Redraw, add_missing_joints, drop_unseen_lone_dots, refit
+from .refine import refine_limb_joints
 from .sticks import add_stick_ends, limb_links
 
 
@@ -125,6 +126,8 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
         # a small JPEG blue dot is no brighter than its sticks, but as dark as pure blue
         bright = joint if scale >= SMALL_DOTS else np.maximum(joint, dark_blue_weight(classes, image_ycc))
         bodies = centre_by_luma(bodies, classes, bright, dots, native)
+        if small_jpeg:
+            bodies = refine_limb_joints(redraw, bodies)
     taken = np.array([body[part] for body in bodies for part in blue_like
                       if not np.isnan(body[part, 0])]).reshape(-1, 2)
     if len(taken) and len(blue):

@@ -489,7 +489,18 @@ class Redraw:
         for body in stacked[touching]:
             _draw_body(canvas, (body - origin + 0.5) * k - 0.5, self.radius * k, self.half_width * k)
         small = cv2.resize(canvas, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+        # past the map's border, mirror the drawing as the map's blur mirrors the map
+        left, top = max(pad - x0, 0), max(pad - y0, 0)
+        right, bottom = max(x1 + pad - self.width, 0), max(y1 + pad - self.height, 0)
+        if left or top or right or bottom:
+            inside = small[top:size[1] - bottom, left:size[0] - right]
+            small = cv2.copyMakeBorder(inside, top, bottom, left, right, cv2.BORDER_REFLECT_101)
         return cv2.GaussianBlur(small, (0, 0), _SIGMA)[pad:-pad, pad:-pad]
+
+    def mismatch(self, box: Box, bodies: List[np.ndarray]) -> np.ndarray:
+        """Per map pixel of ``box``: the squared colour distance between the map and the drawing of ``bodies``."""
+        x0, y0, x1, y1 = box
+        return np.square(self.target[y0:y1, x0:x1] - self.draw(box, bodies)).sum(axis=2)
 
     def gain(self, box: Optional[Box], before: List[np.ndarray], after: List[np.ndarray]) -> Tuple[float, float]:
         """(how much closer to the map drawing ``after`` instead of ``before`` gets over ``box``, and the
