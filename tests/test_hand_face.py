@@ -103,6 +103,14 @@ def _xy(points):
     return [None if p is None else (p.x, p.y) for p in points]
 
 
+def _assert_same_points(got, expected):
+    """Same points at the same places; confidences equal up to float rounding (a batch may take another
+    convolution kernel than a single crop, which can differ in the last bits)."""
+    assert [_xy(points) for points in got] == [_xy(points) for points in expected]
+    scores = [[p.confidence for p in points if p is not None] for points in (sum(got, []), sum(expected, []))]
+    np.testing.assert_allclose(*scores, rtol=1e-6)
+
+
 def _lively(net, seed):
     """Random weights that keep activations at unit scale through deep stacks (He init, zero bias), so a
     real-architecture network gives maps that cross the 0.05 thresholds in places, as trained ones do."""
@@ -579,10 +587,10 @@ def test_one_batched_call_equals_single_calls():
     hand_net, face_net = TinyNet(22, seed=3), TinyNet(71, seed=4)
     pairs, _ = _hand_case(rng, images, 2)
     batched = estimate_hands(pairs, hand_net, sizes=(184, 368), chunk_size=3)
-    assert batched == [estimate_hands([pair], hand_net, sizes=(184, 368))[0] for pair in pairs]
+    _assert_same_points(batched, [estimate_hands([pair], hand_net, sizes=(184, 368))[0] for pair in pairs])
     face_pairs = [pair for image in images for pair in _face_case(rng, image, 2)[1]]
     batched = estimate_faces(face_pairs, face_net, chunk_size=3)
-    assert batched == [estimate_faces([pair], face_net)[0] for pair in face_pairs]
+    _assert_same_points(batched, [estimate_faces([pair], face_net)[0] for pair in face_pairs])
     assert any(point is not None for points in batched for point in points)
 
 
