@@ -172,10 +172,11 @@ def shows_own_luma(luma: np.ndarray, x: float, y: float, part: int, others: Tupl
 
 def own_colour_share(point: np.ndarray, part: int, classes: Classes, joint: np.ndarray, radius: float) -> float:
     """How much of the disk of a dot of ``part`` at ``point`` shows that part's colour, dot-bright (``joint``:
-    :func:`joint_weight`): 0 where another colour covers it."""
+    :func:`joint_weight`): 0 where another colour covers it, NaN where no pixel of the map lies within
+    ``radius`` (a point read past the border), which fails every comparison."""
     window, distance = window_around(joint.shape, point[0], point[1], radius)
-    own = joint[window] * hue_weight(classes.hue[window], part * BODY_HUE_STEP)
-    return float(own[distance <= radius].mean())
+    own = (joint[window] * hue_weight(classes.hue[window], part * BODY_HUE_STEP))[distance <= radius]
+    return float(own.mean()) if own.size else np.nan
 
 
 OWN_COLOUR_SHOWS = 0.5
