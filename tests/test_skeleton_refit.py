@@ -11,7 +11,7 @@ import pytest
 from openpose_core.pose import NUM_BODY, Keypoint, Person, PoseFrame
 from openpose_core.render import render_pose
 from openpose_core.skeleton_image.redraw import Redraw, add_missing_joints, drop_unseen_lone_dots, refit
-from openpose_core.skeleton_image.refine import refine_limb_joints
+from openpose_core.skeleton_image.refine import refine_limb_joints, relabel_broken_heads
 from tests.test_skeleton_image import degrade, drawn_position, random_scene
 
 UPPER = [0, 1, 2, 3, 4, 5, 6, 7, 14, 15, 16, 17]
@@ -271,3 +271,21 @@ def test_limb_joints_read_off_their_dot_move_back(factor):
         assert np.hypot(*(body[part] - truth[part])) < 1.0, (part, body[part], truth[part])
         others = [other for other in range(NUM_BODY) if other != part]
         assert np.abs(body[others] - truth[others]).max() <= 0.5
+
+
+@pytest.mark.parametrize("seed", [3, 7, 8])
+def test_an_l_eye_read_on_the_r_ear_takes_the_r_ear_label_back_when_that_draws_better(seed):
+    """A person whose r-ear dot was read as the l-eye, its own l-eye read as a piece of its own: the head breaks
+    the layout of a face, and its one mend (the r-ear back) draws better, so it is taken. With the l-eye read
+    nowhere, the l-eye's stick drawn from the r-ear to the l-ear explains more than the mend: the head stays
+    as read. Heads read right are left as they are."""
+    image, bodies = scene(seed, 1, 0.5, jpeg=75)
+    redraw = Redraw(image, 0.5)
+    misread = bodies[0].copy()
+    misread[15], misread[16] = misread[16], np.nan
+    mended = bodies[0].copy()
+    mended[15] = np.nan
+    l_eye = pieces(bodies[0], [15])
+    assert np.array_equal(relabel_broken_heads(redraw, [misread, l_eye])[0], mended, equal_nan=True)
+    assert np.array_equal(relabel_broken_heads(redraw, [misread])[0], misread, equal_nan=True)
+    assert np.array_equal(relabel_broken_heads(redraw, bodies)[0], bodies[0], equal_nan=True)

@@ -148,7 +148,9 @@ Method:
    take the labels, each a hue step at most from its own, that mend the layout with the fewest changes,
    when only one relabelling does, no eye is lost and an eye (along the ears, also an ear) keeps its
    label; after such a change the pieces are checked by drawing once more (a nose that was read as an ear
-   may now join its body).
+   may now join its body). In shrunk JPEG maps a head still breaking the layout takes, of the relabellings
+   that mend it, the one whose drawing fits the map best, if it fits better than the head as read
+   (:func:`.refine.relabel_broken_heads`).
 8. Face (``face``, :mod:`.face`). White dots (radius 3) are grouped into faces first: two dots link when
    closer than 2.5x the larger of their distances to their nearest dot (a face's dots chain densely, two
    faces lie apart); a group of well over 70 dots (touching faces) is split by k-means into about 70 each.

@@ -160,7 +160,7 @@ def _donor_loss(chosen: List[int], groups: List[List[int]], owner: Dict[int, int
     return loss
 
 
-_HUE_CHAIN = (14, 15, 16, 17, 0)
+HEAD_CHAIN = (14, 15, 16, 17, 0)
 """The head colours in hue order, r-eye (280 degrees) to nose (360): JPEG moves a small dot's hue a step
 along it."""
 _ACROSS = (16, 14, 0, 15, 17)
@@ -170,7 +170,7 @@ _EARS = (16, 17)
 
 
 def untangle_heads(bodies: List[np.ndarray], radius: float) -> Tuple[List[np.ndarray], bool]:
-    """JPEG maps: a head whose dots break the layout of a face (see :func:`_layout_breaks`) took a hue
+    """JPEG maps: a head whose dots break the layout of a face (see :func:`layout_breaks`) took a hue
     neighbour's label for some of them (an l-ear read as the nose and the nose as the l-ear, an l-eye and
     r-ear swapped). Its dots get the labels, each at most a hue step from its own, that mend the layout
     with the fewest changes, when only one relabelling does; no eye is lost, and an eye keeps its label, as
@@ -186,31 +186,41 @@ def untangle_heads(bodies: List[np.ndarray], radius: float) -> Tuple[List[np.nda
 
 
 def _untangled(body: np.ndarray, radius: float) -> np.ndarray:
-    held = [part for part in _HUE_CHAIN if not np.isnan(body[part, 0])]
+    held = [part for part in HEAD_CHAIN if not np.isnan(body[part, 0])]
     eyes = [place for place, part in enumerate(held) if part in _EYES]
     ears = [place for place, part in enumerate(held) if part in _EARS] if len(eyes) < 2 else []  # the line
-    if not eyes or not _layout_breaks(body) or \
+    if not eyes or not layout_breaks(body) or \
             (pairwise(body[held], body[held])[np.triu_indices(len(held), 1)] < radius).any():
         return body
-    steps = [[_HUE_CHAIN[step] for step in (place - 1, place, place + 1) if 0 <= step < len(_HUE_CHAIN)]
-             for place in map(_HUE_CHAIN.index, held)]
-    mended = []
-    for labels in itertools.product(*steps):
-        if len(set(labels)) < len(labels) or sum(label in _EYES for label in labels) < len(eyes) \
-                or any(all(labels[place] != held[place] for place in pair) for pair in (eyes, ears) if pair):
-            continue
-        relabelled = body.copy()
-        relabelled[held] = np.nan
-        relabelled[list(labels)] = body[held]
-        if _layout_breaks(relabelled) == 0:
-            mended.append((sum(label != part for label, part in zip(labels, held)), relabelled))
+    mended = [(sum(label != part for label, part in zip(labels, held)), relabelled)
+              for labels, relabelled in layout_mends(body)
+              if sum(label in _EYES for label in labels) >= len(eyes)
+              and not any(all(labels[place] != held[place] for place in pair) for pair in (eyes, ears) if pair)]
     mended.sort(key=lambda option: option[0])
     if not mended or (len(mended) > 1 and mended[1][0] == mended[0][0]):
         return body
     return mended[0][1]
 
 
-def _layout_breaks(body: np.ndarray) -> Optional[int]:
+def layout_mends(body: np.ndarray) -> List[Tuple[Tuple[int, ...], np.ndarray]]:
+    """Every relabelling of a head's dots, each label at most a hue step from its own and none repeated,
+    that keeps the layout of a face: (the new labels of its head parts in hue order, the relabelled body)."""
+    held = [part for part in HEAD_CHAIN if not np.isnan(body[part, 0])]
+    steps = [[HEAD_CHAIN[step] for step in (place - 1, place, place + 1) if 0 <= step < len(HEAD_CHAIN)]
+             for place in map(HEAD_CHAIN.index, held)]
+    mends = []
+    for labels in itertools.product(*steps):
+        if len(set(labels)) < len(labels):
+            continue
+        relabelled = body.copy()
+        relabelled[held] = np.nan
+        relabelled[list(labels)] = body[held]
+        if layout_breaks(relabelled) == 0:
+            mends.append((labels, relabelled))
+    return mends
+
+
+def layout_breaks(body: np.ndarray) -> Optional[int]:
     """How many neighbouring pairs of a head's dots are out of their order across a face (``_ACROSS``),
     along the line through the eyes or, with an eye missing, through the ears. None without either pair
     (nothing to measure by)."""
