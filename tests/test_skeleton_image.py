@@ -505,6 +505,25 @@ def test_a_head_whose_mends_lose_an_eye_takes_the_one_that_draws_best(seed, owne
     report = run_case(seed, 1 + seed % 5, 0.5, "area", jpeg=75, strict=False)
     assert (owner, part) not in [(who, which) for who, which, _ in report["missed"]], report
 
+
+@pytest.mark.parametrize("seed,owner,part", [(121, 0, 16), (140, 0, 16), (204, 3, 16), (294, 2, 16), (304, 2, 14),
+                                             (549, 2, 17)])
+def test_a_head_piece_by_its_body_joins_it_under_the_labels_that_draw_best(seed, owner, part):
+    """At half size with JPEG a body's r-ear read as its l-eye, its true eyes and l-ear a head piece beside it
+    (121); or a lone r-ear dot read as the l-eye its body holds (140): joined, with the r-ear's label back."""
+    report = run_case(seed, 1 + seed % 5, 0.5, "area", jpeg=75, strict=False)
+    assert (owner, part) not in [(who, which) for who, which, _ in report["missed"]], report
+    assert report["mixed"] == [], report
+
+
+@pytest.mark.parametrize("seed,owner,part", [(38, 1, 16), (114, 3, 14), (174, None, 15)])
+def test_a_head_piece_of_two_dots_keeps_its_labels_when_it_joins(seed, owner, part):
+    """An r-eye and r-ear read as a piece, their l-eye half hidden and never read: renamed the l-eye, the piece's
+    r-eye (or r-ear) would draw that unread dot's colour and fit better, so a piece of two keeps its labels."""
+    report = run_case(seed, 1 + seed % 5, 0.5, "area", jpeg=75, strict=False)
+    assert (owner, part) not in [(who, which) for who, which, _ in report["missed"]], report
+    assert [extra for extra in report["invented"] if extra[1] == 15 and extra[2] < 5] == [], report
+
 # ---- body: JPEG ------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("factor,interpolation", [(1.5, "cubic"), (2.0, "linear")])
@@ -627,6 +646,8 @@ def test_jpeg_maps_mostly_come_back(factor, interpolation, budget):
     (326, 0.5, "area"),
     (63, 0.5, "area"),       # a crumb of a stick read as a lone dot (an r-shoulder on a forearm, 63; a nose
     (249, 0.5, "area"),      # on an r-ear's stick, 249): drawn over everyone, its dot makes the drawing worse
+    (121, 0.5, "area"),      # a head piece or lone head dot by a body's head (the body's r-ear read as the
+    (140, 0.5, "area"),      # l-eye, or the dot read so) joins it under the labels that draw best
 ])
 def test_jpeg_hard_scenes(seed, factor, interpolation):
     """JPEG scenes that each once failed on a different rule come back whole."""

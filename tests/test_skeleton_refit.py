@@ -11,7 +11,7 @@ import pytest
 from openpose_core.pose import NUM_BODY, Keypoint, Person, PoseFrame
 from openpose_core.render import render_pose
 from openpose_core.skeleton_image.redraw import Redraw, add_missing_joints, drop_unseen_lone_dots, refit
-from openpose_core.skeleton_image.refine import refine_limb_joints, relabel_broken_heads
+from openpose_core.skeleton_image.refine import join_head_pieces, refine_limb_joints, relabel_broken_heads
 from tests.test_skeleton_image import degrade, drawn_position, random_scene
 
 UPPER = [0, 1, 2, 3, 4, 5, 6, 7, 14, 15, 16, 17]
@@ -289,3 +289,25 @@ def test_an_l_eye_read_on_the_r_ear_takes_the_r_ear_label_back_when_that_draws_b
     assert np.array_equal(relabel_broken_heads(redraw, [misread, l_eye])[0], mended, equal_nan=True)
     assert np.array_equal(relabel_broken_heads(redraw, [misread])[0], misread, equal_nan=True)
     assert np.array_equal(relabel_broken_heads(redraw, bodies)[0], bodies[0], equal_nan=True)
+
+
+@pytest.mark.parametrize("seed", [2, 12, 20])
+def test_a_head_piece_joins_the_body_beside_it(seed):
+    """Two people. One's r-eye and r-ear read as a piece of their own (within 3 dot radii of its head) join its
+    body as they are; a lone dot on its r-ear read as the l-eye (which the body holds) joins as the r-ear.
+    The other person's head dots stay with it, and a piece by no body's head stays apart."""
+    image, (first, second) = scene(seed, 2, 0.5, jpeg=75)
+    redraw = Redraw(image, 0.5)
+    body = first.copy()
+    body[[14, 16]] = np.nan
+    joined = join_head_pieces(redraw, [body, pieces(first, [14, 16]), second], redraw.radius)
+    assert len(joined) == 2 and np.array_equal(joined[0], first, equal_nan=True)
+    assert np.array_equal(joined[1], second, equal_nan=True)
+    body = first.copy()
+    body[16] = np.nan
+    lone = np.full_like(first, np.nan)
+    lone[15] = first[16]
+    assert np.array_equal(join_head_pieces(redraw, [body, lone], redraw.radius)[0], first, equal_nan=True)
+    far = np.full_like(first, np.nan)
+    far[[14, 16]] = first[[14, 16]] + (0.0, 40.0)
+    assert len(join_head_pieces(redraw, [first, far], redraw.radius)) == 2

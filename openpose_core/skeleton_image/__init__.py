@@ -150,7 +150,9 @@ Method:
    label; after such a change the pieces are checked by drawing once more (a nose that was read as an ear
    may now join its body). In shrunk JPEG maps a head still breaking the layout takes, of the relabellings
    that mend it, the one whose drawing fits the map best, if it fits better than the head as read
-   (:func:`.refine.relabel_broken_heads`).
+   (:func:`.refine.relabel_broken_heads`); a head piece or lone head dot by a body's head joins it under the
+   labels that keep the layout and draw best, if that fits better than the piece apart
+   (:func:`.refine.join_head_pieces`).
 8. Face (``face``, :mod:`.face`). White dots (radius 3) are grouped into faces first: two dots link when
    closer than 2.5x the larger of their distances to their nearest dot (a face's dots chain densely, two
    faces lie apart); a group of well over 70 dots (touching faces) is split by k-means into about 70 each.

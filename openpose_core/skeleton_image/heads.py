@@ -203,21 +203,30 @@ def _untangled(body: np.ndarray, radius: float) -> np.ndarray:
 
 
 def layout_mends(body: np.ndarray) -> List[Tuple[Tuple[int, ...], np.ndarray]]:
-    """Every relabelling of a head's dots, each label at most a hue step from its own and none repeated,
-    that keeps the layout of a face: (the new labels of its head parts in hue order, the relabelled body)."""
+    """Every relabelling of a head's dots, each label at most a hue step from its own, that keeps the layout
+    of a face (see :func:`head_labellings`)."""
     held = [part for part in HEAD_CHAIN if not np.isnan(body[part, 0])]
-    steps = [[HEAD_CHAIN[step] for step in (place - 1, place, place + 1) if 0 <= step < len(HEAD_CHAIN)]
-             for place in map(HEAD_CHAIN.index, held)]
-    mends = []
-    for labels in itertools.product(*steps):
+    return head_labellings(body, held, body[held], [1] * len(held))
+
+
+def head_labellings(body: np.ndarray, parts: List[int], places: np.ndarray,
+                    steps: List[int]) -> List[Tuple[Tuple[int, ...], np.ndarray]]:
+    """Every labelling of the head dots at ``places`` (read as ``parts``), each label at most ``steps`` hue
+    steps from its own and none repeated, that keeps the layout of a face: (the labels, ``body`` with those
+    dots as its head)."""
+    options = [[HEAD_CHAIN[at] for at in range(HEAD_CHAIN.index(part) - step, HEAD_CHAIN.index(part) + step + 1)
+                if 0 <= at < len(HEAD_CHAIN)] for part, step in zip(parts, steps)]
+    headless = body.copy()
+    headless[list(HEAD_CHAIN)] = np.nan
+    labellings = []
+    for labels in itertools.product(*options):
         if len(set(labels)) < len(labels):
             continue
-        relabelled = body.copy()
-        relabelled[held] = np.nan
-        relabelled[list(labels)] = body[held]
+        relabelled = headless.copy()
+        relabelled[list(labels)] = places
         if layout_breaks(relabelled) == 0:
-            mends.append((labels, relabelled))
-    return mends
+            labellings.append((labels, relabelled))
+    return labellings
 
 
 def layout_breaks(body: np.ndarray) -> Optional[int]:

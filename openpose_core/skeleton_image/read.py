@@ -31,7 +31,7 @@ from .readings import (
     neighbouring_head_readings, recolour,
 )
 from .redraw import Redraw, add_missing_joints, drop_unseen_lone_dots, refit
-from .refine import refine_limb_joints, relabel_broken_heads
+from .refine import join_head_pieces, refine_limb_joints, relabel_broken_heads
 from .sticks import add_stick_ends, limb_links
 
 
@@ -162,7 +162,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
         if relabelled:      # a nose that was read as an ear may join its body now
             bodies = refit(redraw, bodies)
         if small_jpeg:
-            bodies = relabel_broken_heads(redraw, bodies)
+            bodies = join_head_pieces(redraw, relabel_broken_heads(redraw, bodies), dots.radius)
 
     face_groups = group_face_dots(face_dots)
     bodies = join_heads_under_faces(bodies, face_groups)
