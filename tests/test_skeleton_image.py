@@ -269,6 +269,16 @@ def run_case(seed: int, count: int, factor: float = 1.0, interpolation: str = "a
     return compare(frame, clean, parsed, fx, fy, strict=strict)
 
 
+def half_size_jpeg_report(seed: int) -> Dict[str, list]:
+    """The measurements of the random scene ``seed`` read from its map at half size, JPEG quality 75."""
+    return run_case(seed, 1 + seed % 5, 0.5, "area", jpeg=75, strict=False)
+
+
+def missed_parts(report: Dict[str, list]) -> List[Tuple[int, int]]:
+    """(person, part) of each visible joint that ``report`` says was not found."""
+    return [(owner, part) for owner, part, _ in report["missed"]]
+
+
 # ---- body: clean maps, any size -----------------------------------------------------------------------
 
 SEEDS = range(12)
@@ -491,7 +501,7 @@ def test_half_size_jpeg_heads_read_with_hue_neighbours_labels_are_mended(seed, o
     """At half size with JPEG the nose and the l-ear beside it (or the l-eye and r-ear) took each other's
     labels; the layout of a face puts them back, and a nose that was read as an ear joins its body (38, 298:
     heads with an eye missing, measured along the ears)."""
-    report = run_case(seed, 1 + seed % 5, 0.5, "area", jpeg=75, strict=False)
+    report = half_size_jpeg_report(seed)
     assert [miss for miss in report["missed"] if miss[0] == owner and miss[1] in parts] == [], report
 
 
@@ -502,8 +512,8 @@ def test_a_head_whose_mends_lose_an_eye_takes_the_one_that_draws_best(seed, owne
     """At half size with JPEG a head dot read with a hue neighbour's label breaks the layout of a face (mostly
     an r-ear beside its r-eye read as the l-eye), and its mends lose an eye or rename one, which the layout
     alone does not decide; drawing the people again does."""
-    report = run_case(seed, 1 + seed % 5, 0.5, "area", jpeg=75, strict=False)
-    assert (owner, part) not in [(who, which) for who, which, _ in report["missed"]], report
+    report = half_size_jpeg_report(seed)
+    assert (owner, part) not in missed_parts(report), report
 
 
 @pytest.mark.parametrize("seed,owner,part", [(121, 0, 16), (140, 0, 16), (204, 3, 16), (294, 2, 16), (304, 2, 14),
@@ -511,8 +521,8 @@ def test_a_head_whose_mends_lose_an_eye_takes_the_one_that_draws_best(seed, owne
 def test_a_head_piece_by_its_body_joins_it_under_the_labels_that_draw_best(seed, owner, part):
     """At half size with JPEG a body's r-ear read as its l-eye, its true eyes and l-ear a head piece beside it
     (121); or a lone r-ear dot read as the l-eye its body holds (140): joined, with the r-ear's label back."""
-    report = run_case(seed, 1 + seed % 5, 0.5, "area", jpeg=75, strict=False)
-    assert (owner, part) not in [(who, which) for who, which, _ in report["missed"]], report
+    report = half_size_jpeg_report(seed)
+    assert (owner, part) not in missed_parts(report), report
     assert report["mixed"] == [], report
 
 
@@ -520,8 +530,8 @@ def test_a_head_piece_by_its_body_joins_it_under_the_labels_that_draw_best(seed,
 def test_a_head_piece_of_two_dots_keeps_its_labels_when_it_joins(seed, owner, part):
     """An r-eye and r-ear read as a piece, their l-eye half hidden and never read: renamed the l-eye, the piece's
     r-eye (or r-ear) would draw that unread dot's colour and fit better, so a piece of two keeps its labels."""
-    report = run_case(seed, 1 + seed % 5, 0.5, "area", jpeg=75, strict=False)
-    assert (owner, part) not in [(who, which) for who, which, _ in report["missed"]], report
+    report = half_size_jpeg_report(seed)
+    assert (owner, part) not in missed_parts(report), report
     assert [extra for extra in report["invented"] if extra[1] == 15 and extra[2] < 5] == [], report
 
 # ---- body: JPEG ------------------------------------------------------------------------------------------
@@ -824,7 +834,7 @@ def test_half_size_jpeg_maps_are_read_as_far_as_they_can_be():
     """At half size a dot is 4-5 px wide and JPEG's 4:2:0 chroma gives it about one colour sample: blue
     dots on blue sticks and crowded heads lose their colour. Still, no person is mixed up, most visible
     joints come back, and few joints are read as a part that was not there."""
-    reports = [run_case(seed, 1 + seed % 5, 0.5, "area", jpeg=75, strict=False) for seed in range(16)]
+    reports = [half_size_jpeg_report(seed) for seed in range(16)]
     totals = _totals(reports)
     visible = sum(len(report["errors"]) for report in reports) + totals["missed"]
     assert totals["mixed"] == 0
@@ -837,7 +847,7 @@ def test_half_size_jpeg_maps_are_read_as_far_as_they_can_be():
 def test_blue_knees_in_half_size_jpeg_maps_sit_on_their_dot(seed):
     """At half size a blue knee's colour blurs into its lighter thigh's, and its colour evidence slid 2-3 px
     along the leg; its luma, as dark as pure blue and kept at full resolution, puts it back."""
-    report = run_case(seed, 1 + seed % 5, 0.5, "area", jpeg=75, strict=False)
+    report = half_size_jpeg_report(seed)
     assert [miss for miss in report["missed"] if miss[1] == 12] == [], report
     assert [extra for extra in report["invented"] if extra[1] == 12] == [], report
 
@@ -847,7 +857,7 @@ def test_a_joint_lost_between_its_sticks_joins_its_person_again(seed, part):
     """At half size a left hip's dot takes the colour of its two sticks (the neck's cyan, the thigh's azure)
     and is not found, leaving the leg a piece of its own: where the two sticks meet, the hip comes back and
     the pieces join. The far piece may be a loose dot (153: a left knee between its hip and a lone ankle)."""
-    report = run_case(seed, 1 + seed % 5, 0.5, "area", jpeg=75, strict=False)
+    report = half_size_jpeg_report(seed)
     assert [miss for miss in report["missed"] if miss[1] == part] == [] and report["mixed"] == [], report
 
 
@@ -856,8 +866,8 @@ def test_a_weak_lone_dot_in_half_size_jpeg_stands_when_its_core_colour_names_it(
     """At half size a dot whose neighbours are not drawn, lying on a stick of another colour or beside a head,
     keeps a third of a dot's colour evidence, below what a dot joined to no other needs (blends of two
     dots make weak fakes). With no other dot near, its core colour naming it is enough."""
-    report = run_case(seed, 1 + seed % 5, 0.5, "area", jpeg=75, strict=False)
-    assert (owner, part) not in [(who, which) for who, which, _ in report["missed"]], report
+    report = half_size_jpeg_report(seed)
+    assert (owner, part) not in missed_parts(report), report
 
 
 @pytest.mark.parametrize("seed,owner,part", [(65, 0, 7), (89, 1, 4), (263, 2, 4), (392, 0, 4), (447, 1, 4),
@@ -866,8 +876,8 @@ def test_a_faint_wrist_or_ankle_in_half_size_jpeg_joins_its_person(seed, owner, 
     """At half size a wrist on another person's stick of its own hue (or beside a stick that tints it) keeps
     a fifth to a third of a dot's colour evidence, too little to found a dot; its core colour names it, and
     redrawing its forearm (or shin) from the person's elbow (or knee) confirms it."""
-    report = run_case(seed, 1 + seed % 5, 0.5, "area", jpeg=75, strict=False)
-    assert (owner, part) not in [(who, which) for who, which, _ in report["missed"]], report
+    report = half_size_jpeg_report(seed)
+    assert (owner, part) not in missed_parts(report), report
 
 
 def test_two_faint_wrists_side_by_side_are_not_given_to_each_others_person():
@@ -885,7 +895,7 @@ def test_a_limb_joint_read_off_its_dot_in_shrunk_jpeg_moves_onto_it(seed, factor
     """In a shrunk JPEG map a limb dot over or beside other drawing keeps its colour (and luma) centre 2-4 px
     off its disk; drawing the people again with the joint moved there fits the map far better."""
     report = run_case(seed, 1 + seed % 5, factor, "area", jpeg=75, strict=False)
-    assert (owner, part) not in [(who, which) for who, which, _ in report["missed"]], report
+    assert (owner, part) not in missed_parts(report), report
     assert [extra for extra in report["invented"] if extra[1] == part and extra[2] < 5] == [], report
 
 
@@ -894,15 +904,15 @@ def test_a_limb_joint_by_the_border_stays_in_place(seed, owner, part):
     """A joint by the border, moved onto the stick to a joint past the border (drawn nowhere, so its colour is
     left unexplained), would fit the map better over all; but its own dot would go unexplained, so it stays.
     Nor does the map's blur, mirrored at its border, pull a joint outwards (404: an elbow 3 px from it)."""
-    report = run_case(seed, 1 + seed % 5, 0.5, "area", jpeg=75, strict=False)
-    assert (owner, part) not in [(who, which) for who, which, _ in report["missed"]], report
+    report = half_size_jpeg_report(seed)
+    assert (owner, part) not in missed_parts(report), report
 
 
 @pytest.mark.parametrize("seed", [119, 477])
 def test_a_weak_lone_azure_blue_dot_in_half_size_jpeg_is_not_named_a_left_hip(seed):
     """At half size the blend of a blue dot or stick with a cyan one takes the l-hip's azure-blue, so its
     core colour does not name an l-hip (here a blurred l-ankle and l-knee would have been)."""
-    report = run_case(seed, 1 + seed % 5, 0.5, "area", jpeg=75, strict=False)
+    report = half_size_jpeg_report(seed)
     assert [extra for extra in report["invented"] if extra[1] == 11] == [], report
 
 

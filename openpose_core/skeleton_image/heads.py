@@ -185,8 +185,13 @@ def untangle_heads(bodies: List[np.ndarray], radius: float) -> Tuple[List[np.nda
     return untangled, any(new is not old for new, old in zip(untangled, bodies))
 
 
+def held_head_parts(body: np.ndarray) -> List[int]:
+    """The head parts ``body`` holds, in hue order (``HEAD_CHAIN``)."""
+    return [part for part in HEAD_CHAIN if not np.isnan(body[part, 0])]
+
+
 def _untangled(body: np.ndarray, radius: float) -> np.ndarray:
-    held = [part for part in HEAD_CHAIN if not np.isnan(body[part, 0])]
+    held = held_head_parts(body)
     eyes = [place for place, part in enumerate(held) if part in _EYES]
     ears = [place for place, part in enumerate(held) if part in _EARS] if len(eyes) < 2 else []  # the line
     if not eyes or not layout_breaks(body) or \
@@ -205,7 +210,7 @@ def _untangled(body: np.ndarray, radius: float) -> np.ndarray:
 def layout_mends(body: np.ndarray) -> List[Tuple[Tuple[int, ...], np.ndarray]]:
     """Every relabelling of a head's dots, each label at most a hue step from its own, that keeps the layout
     of a face (see :func:`head_labellings`)."""
-    held = [part for part in HEAD_CHAIN if not np.isnan(body[part, 0])]
+    held = held_head_parts(body)
     return head_labellings(body, held, body[held], [1] * len(held))
 
 

@@ -163,7 +163,7 @@ def _stick_end_additions(redraw: "Redraw", people: List[np.ndarray],
                 for place in _stick_end_places(redraw, unexplained.sticks(limb), body[start]):
                     added = body.copy()
                     added[end] = place
-                    yield redraw.box(_extent(added[_ends(added, end)])), people[:index] + [added] + people[index + 1:]
+                    yield redraw.box(extent_of(added[_ends(added, end)])), people[:index] + [added] + people[index + 1:]
 
 
 def _bridges(redraw: "Redraw", people: List[np.ndarray], loose: List[np.ndarray],
@@ -193,7 +193,7 @@ def _bridges(redraw: "Redraw", people: List[np.ndarray], loose: List[np.ndarray]
                 for place in _meeting_places(redraw, ends):
                     merged = np.where(held[second][:, None], pieces[second], pieces[first])
                     merged[part] = place
-                    yield redraw.box(_extent(merged[[near, part, far]])), others + [merged]
+                    yield redraw.box(extent_of(merged[[near, part, far]])), others + [merged]
 
 
 def _unheld(redraw: "Redraw", people: List[np.ndarray],
@@ -275,7 +275,7 @@ def _may_take(redraw: "Redraw", body: np.ndarray, part: int, place: np.ndarray) 
 def _better_addition(redraw: "Redraw", people: List[np.ndarray], index: int, added: np.ndarray, part: int,
                      best: Optional[Tuple[float, int, np.ndarray]]) -> Optional[Tuple[float, int, np.ndarray]]:
     """``best`` or, when it gains more and fits, (gain, index, added): person ``index`` with ``part`` added."""
-    box = redraw.box(_extent(added[_ends(added, part)]))
+    box = redraw.box(extent_of(added[_ends(added, part)]))
     gain, fit = redraw.gain(box, people, people[:index] + [added] + people[index + 1:])
     return (gain, index, added) if gain > 0 and fit >= _ADD_FIT and (best is None or gain > best[0]) else best
 
@@ -551,7 +551,7 @@ def _drawing_order(redraw: Redraw, people: Dict[int, np.ndarray]) -> List[int]:
     that draws its overlap better; people go in order of how many say they are drawn later."""
     later = dict.fromkeys(people, 0)
     for first, second in itertools.combinations(people, 2):
-        box = redraw.box(_overlap(_extent(people[first]), _extent(people[second])))
+        box = redraw.box(_overlap(extent_of(people[first]), extent_of(people[second])))
         if box is not None:
             gain, _ = redraw.gain(box, [people[first], people[second]], [people[second], people[first]])
             later[first if gain > 0 else second] += 1
@@ -655,7 +655,7 @@ def _apply(change: Change, people: Dict[int, np.ndarray], order: List[int],
     if change.kind == "swap":
         changed[[change.part, change.to]] = piece[[change.to, change.part]]
         people[change.person] = changed
-        return people, order, _extent(piece[_ends(piece, change.part) + _ends(piece, change.to)])
+        return people, order, extent_of(piece[_ends(piece, change.part) + _ends(piece, change.to)])
     changed[change.part] = np.nan
     if change.kind == "rename":
         changed[change.to] = piece[change.part]
@@ -664,7 +664,7 @@ def _apply(change: Change, people: Dict[int, np.ndarray], order: List[int],
     moved = [piece[_ends(piece, change.part)]]      # the changed dot's sticks in the piece go
     if extent is not None:
         moved.append(np.stack(extent))
-    return people, order, _extent(np.vstack(moved))
+    return people, order, extent_of(np.vstack(moved))
 
 
 def _join(people: Dict[int, np.ndarray], order: List[int], first: int, other: int,
@@ -679,7 +679,7 @@ def _join(people: Dict[int, np.ndarray], order: List[int], first: int, other: in
     order = [index for index in order if index not in (first, other)]
     order.insert(place, new_id)
     del people[first], people[other]
-    return people, order, _extent(merged[new_limbs]) if new_limbs else None
+    return people, order, extent_of(merged[new_limbs]) if new_limbs else None
 
 
 def _drop(people: Dict[int, np.ndarray], order: List[int], person: int,
@@ -692,7 +692,7 @@ def _drop(people: Dict[int, np.ndarray], order: List[int], person: int,
         order = [index for index in order if index != person]
     else:
         people[person] = dropped
-    return people, order, _extent(body[_ends(body, part)])
+    return people, order, extent_of(body[_ends(body, part)])
 
 
 def _ends(body: np.ndarray, part: int) -> List[int]:
@@ -729,7 +729,8 @@ def _drop_echoes(redraw: Redraw, people: Dict[int, np.ndarray], order: List[int]
     return people, order
 
 
-def _extent(points: np.ndarray) -> Extent:
+def extent_of(points: np.ndarray) -> Extent:
+    """The corners of the points that are there (NaN: missing); None without any."""
     points = points[~np.isnan(points[:, 0])]
     return (points.min(axis=0), points.max(axis=0)) if len(points) else None
 

@@ -27,8 +27,8 @@ import numpy as np
 
 from ..pose import HEAD_PARTS, NUM_BODY
 from .geometry import pairwise
-from .heads import HEAD_CHAIN, head_labellings, layout_breaks, layout_mends
-from .redraw import Redraw
+from .heads import HEAD_CHAIN, head_labellings, held_head_parts, layout_breaks, layout_mends
+from .redraw import Redraw, extent_of
 
 _LIMB_PARTS = [part for part in range(NUM_BODY) if part not in HEAD_PARTS]
 _REACH = 3.0            # map pixels a joint may move along each axis
@@ -92,8 +92,7 @@ def relabel_broken_heads(redraw: Redraw, bodies: List[np.ndarray]) -> List[np.nd
     bodies = [body.copy() for body in bodies]
     for number, body in enumerate(bodies):
         mends = layout_mends(body) if layout_breaks(body) else []
-        held = [part for part in HEAD_CHAIN + (1,) if not np.isnan(body[part, 0])]     # with the neck
-        box = redraw.box((body[held].min(axis=0), body[held].max(axis=0))) if mends else None
+        box = redraw.box(extent_of(body[list(HEAD_CHAIN) + [1]])) if mends else None     # head and neck
         if box is None:
             continue
 
@@ -127,13 +126,12 @@ def _joined(redraw: Redraw, bodies: List[np.ndarray], number: int, other: int, r
     """Body ``number`` with the head piece ``other`` joined to it (see :func:`join_head_pieces`), or None."""
     body, piece = bodies[number], bodies[other]
     held = [int(part) for part in np.flatnonzero(~np.isnan(piece[:, 0]))]
-    head = [part for part in HEAD_CHAIN if not np.isnan(body[part, 0])]
+    head = held_head_parts(body)
     if np.isnan(body[1, 0]) or not held or not set(held) <= set(HEAD_PARTS) or len(head) + len(held) > 5 or \
             pairwise(piece[held], body[head + [1]]).min() > _PIECE_REACH * radius:
         return None
     places = np.vstack([body[head], piece[held]])
-    reach = np.vstack([places, body[[1]]])
-    box = redraw.box((reach.min(axis=0), reach.max(axis=0)))
+    box = redraw.box(extent_of(np.vstack([places, body[[1]]])))
     if box is None:
         return None
     steps = [1] * len(head) + [int(len(held) == 1)] * len(held)
