@@ -505,7 +505,6 @@ def test_half_size_jpeg_heads_read_with_hue_neighbours_labels_are_mended(seed, o
     assert [miss for miss in report["missed"] if miss[0] == owner and miss[1] in parts] == [], report
 
 
-
 @pytest.mark.parametrize("seed,owner,part", [(47, 2, 15), (114, 4, 16), (214, 3, 16), (274, 4, 16), (294, 0, 16),
                                              (349, 1, 16), (568, 2, 14)])
 def test_a_head_whose_mends_lose_an_eye_takes_the_one_that_draws_best(seed, owner, part):
@@ -533,6 +532,36 @@ def test_a_head_piece_of_two_dots_keeps_its_labels_when_it_joins(seed, owner, pa
     report = half_size_jpeg_report(seed)
     assert (owner, part) not in missed_parts(report), report
     assert [extra for extra in report["invented"] if extra[1] == 15 and extra[2] < 5] == [], report
+
+
+@pytest.mark.parametrize("seed", [90, 167, 248, 481, 606])
+def test_a_half_hidden_head_dot_never_read_is_added_where_drawing_it_fits(seed):
+    """At half size with JPEG an l-eye half under its l-ear (or a nose under the eyes) keeps no colour of its
+    own to read; drawing the dot and its sticks where the map shows their colour explains the head, and the
+    scene comes back whole (481 and 606 held out)."""
+    run_case(seed, 1 + seed % 5, 0.5, "area", jpeg=75)
+
+
+def test_a_hidden_head_dot_is_added_only_where_its_stick_reaches_the_body():
+    """A cropped head read as a neck and an l-ear: an r-eye has no stick to either, so only its colour speaks
+    for it, and the l-eye's blurred purple passes for it; no r-eye is made up there. At 0.75x (149) an l-eye
+    with no stick to its head would go on the dot of a piece holding it, which then stood apart."""
+    frame, clean, image, fx, fy = cropped_case(254, 0.5, "area", 75)
+    report = compare(frame, clean, pose_from_skeleton_image(image, hands=False, face=False), fx, fy, strict=False)
+    assert [extra for extra in report["invented"] if extra[1] == 14] == [], report
+    run_case(149, 5, 0.75, "area", jpeg=75)
+
+
+def test_hidden_head_dots_are_not_made_up_away_from_the_head_or_by_a_hand():
+    """No hidden head dot is added beyond a head's span (a nose by a neck at the border, whose head is an ear
+    far above) or within reach of a hand (its lines run through every hue): both scenes stay whole."""
+    frame, clean, image, fx, fy = cropped_case(222, 0.5, "area", 75)
+    compare(frame, clean, pose_from_skeleton_image(image, hands=False, face=False), fx, fy)
+    frame = scene_with_hands(177)
+    clean = render_pose(frame, face=False)
+    image, fx, fy = degrade(clean, 0.5, "area", 75)
+    compare(frame, clean, pose_from_skeleton_image(image, face=False), fx, fy)
+
 
 # ---- body: JPEG ------------------------------------------------------------------------------------------
 

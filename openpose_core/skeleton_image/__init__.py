@@ -152,7 +152,9 @@ Method:
    that mend it, the one whose drawing fits the map best, if it fits better than the head as read
    (:func:`.refine.relabel_broken_heads`); a head piece or lone head dot by a body's head joins it under the
    labels that keep the layout and draw best, if that fits better than the piece apart
-   (:func:`.refine.join_head_pieces`).
+   (:func:`.refine.join_head_pieces`); and a head dot never read (an l-eye half under its l-ear) is added
+   where its dot and sticks draw what the map shows, when its stick reaches a joint the body holds
+   (:func:`.refine.add_hidden_head_dots`).
 8. Face (``face``, :mod:`.face`). White dots (radius 3) are grouped into faces first: two dots link when
    closer than 2.5x the larger of their distances to their nearest dot (a face's dots chain densely, two
    faces lie apart); a group of well over 70 dots (touching faces) is split by k-means into about 70 each.
@@ -166,8 +168,9 @@ Method:
 
 Limitations (see tests/test_skeleton_image.py for the measured rates):
 - A joint whose dot is mostly covered is left out (joints are never invented on purpose: they come from
-  dots, or in shrunk JPEG maps from a stick ending on black); a joint whose dot is covered by another dot
-  may still join its person through its sticks, and is then left out too, its place being unknown. The
+  dots, or in shrunk JPEG maps from a stick ending on black or a hidden head dot's drawing); a joint
+  whose dot is covered by another dot may still join its person through its sticks, and is then left out
+  too, its place being unknown. The
   exception is the body's wrist under its hand's wrist dot (every hand drawn covers one): it is put on its
   forearm's axis nearest the hand's dot, a pixel or two off where nothing shows how far along it lies.
 - Two people's same joints drawn within about a dot radius read as one dot, which only one of them
@@ -177,7 +180,7 @@ Limitations (see tests/test_skeleton_image.py for the measured rates):
 - JPEG (quality 75) costs a few joints where dots crowd (heads: five dots of neighbouring purples and
   reds): over 300 random scenes of 1-5 people, 99.99 % of visible joints come back at the drawn size and
   99.9 % at 0.75x. Maps shrunk to half size *and* JPEG-compressed keep about one chroma sample per dot:
-  a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 98.2 % come
+  a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 98.4 % come
   back and 1.1 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
   can still pass for a blue-ish thigh or shin (0.6 % of joints at the drawn size with hands drawn, 0.8 %
   at 0.75x, 2.0 % at 0.5x). Maps shrunk by sampling pixels (nearest neighbour) and then JPEG-compressed are

@@ -1,5 +1,5 @@
-"""Joints of shrunk JPEG maps moved, heads relabelled and head pieces joined where drawing the people again
-fits the map best.
+"""Joints of shrunk JPEG maps moved, heads relabelled, head pieces joined and hidden head dots added where
+drawing the people again fits the map best.
 
 At half size a dot keeps about one JPEG chroma sample; over or beside other drawing (a knee between its
 thigh and another person's shin) its colour centre, and the luma centre :func:`.placing.centre_by_luma`
@@ -17,18 +17,22 @@ Nor does drawing choose head labels in general: with the true places, the true l
 better (choosing every head's labels so lost 40 scenes and mended 9). Only a head whose labels break the
 layout of a face, which :func:`.heads.untangle_heads` left (its mends lose an eye or rename one, or tie: an
 r-ear beside its r-eye read as the l-eye), takes the mend that draws best; and a head piece read apart
-from the body beside it joins it under the labels that keep that layout and draw best.
+from the body beside it joins it under the labels that keep that layout and draw best. Last, a head dot
+the colour parse never read (half under a neighbour) is added where drawing it with its sticks explains
+the map; only dots whose stick reaches the body, as a dot's colour alone is what a neighbour's blur gives.
 """
 from __future__ import annotations
 
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, Iterator, List, Optional, Tuple
 
 import numpy as np
 
 from ..pose import HEAD_PARTS, NUM_BODY
+from ..render import BODY_COLORS, DRAWN_LIMBS
 from .geometry import pairwise
+from .hands import by_hand
 from .heads import HEAD_CHAIN, head_labellings, held_head_parts, layout_breaks, layout_mends
-from .redraw import Redraw, extent_of
+from .redraw import Box, Redraw, extent_of
 
 _LIMB_PARTS = [part for part in range(NUM_BODY) if part not in HEAD_PARTS]
 _REACH = 3.0            # map pixels a joint may move along each axis
@@ -36,6 +40,12 @@ _IN_PLACE = 0.05        # share of the mismatch that no whole-pixel step along a
 _GAIN = 1 / 3           # share of the mismatch over the joint's window that a move must remove
 _LOSS = 0.12            # mismatch a move may add at some pixels, per unit it removes at others
 _PIECE_REACH = 3.0      # dot radii from a body's head or neck within which a head piece may join it
+_HIDDEN_GAIN = 0.2      # share of the mismatch over a head that adding a hidden head dot must remove
+_HIDDEN_FIT = 0.6       # ... drawing what the map leaves unexplained (see Redraw.gain)
+_HIDDEN_CANDIDATES = 3  # places tried per missing head part
+_HEAD_SPAN = 6.0        # dot radii from a body's head dots within which a hidden head dot may lie
+_HEAD_STICKS = {part: [other for limb in DRAWN_LIMBS if part in limb for other in limb if other != part]
+                for part in HEAD_CHAIN}
 _STEPS = (1.0, 0.5)
 _DIRECTIONS = np.array([(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (1, -1), (-1, 1), (-1, -1)], np.float64)
 
@@ -143,3 +153,60 @@ def _joined(redraw: Redraw, bodies: List[np.ndarray], number: int, other: int, r
         if misfit < least:
             best, least = relabelled, misfit
     return best
+
+
+
+def add_hidden_head_dots(redraw: Redraw, bodies: List[np.ndarray], blue: np.ndarray) -> List[np.ndarray]:
+    """``bodies`` with head dots the colour parse never read (half under a neighbour: an l-eye under its
+    l-ear, a nose under the eyes) added, best first, where drawing them fits the map (see
+    :func:`_hidden_dot`); ``blue``: the hand dots."""
+    bodies = [body.copy() for body in bodies]
+    for number in range(len(bodies)):
+        while (added := _hidden_dot(redraw, bodies, number, blue)) is not None:
+            bodies[number] = added
+    return bodies
+
+
+def _hidden_dot(redraw: Redraw, bodies: List[np.ndarray], number: int, blue: np.ndarray) -> Optional[np.ndarray]:
+    """Body ``number`` (holding a neck and a head dot) with the missing head dot added that gains most over
+    its head, or None. The dot and its sticks must remove ``_HIDDEN_GAIN`` of the mismatch there, draw what
+    the map leaves unexplained, and keep the layout of a face; where it may go, see :func:`_hidden_places`."""
+    body = bodies[number]
+    head = held_head_parts(body)
+    box = None if np.isnan(body[1, 0]) or not head else redraw.box(extent_of(body[head + [1]]))
+    if box is None:
+        return None
+    x0, y0, x1, y1 = box
+    unexplained = redraw.target[y0:y1, x0:x1] - redraw.draw(box, bodies)
+    best, most = None, _HIDDEN_GAIN * float(np.square(unexplained).sum())
+    for part, place in _hidden_places(redraw, bodies, number, blue, unexplained, box):
+        added = body.copy()
+        added[part] = place
+        if layout_breaks(added):
+            continue
+        gain, fit = redraw.gain(box, bodies, bodies[:number] + [added] + bodies[number + 1:])
+        if gain > most and fit >= _HIDDEN_FIT:
+            best, most = added, gain
+    return best
+
+
+def _hidden_places(redraw: Redraw, bodies: List[np.ndarray], number: int, blue: np.ndarray,
+                   unexplained: np.ndarray, box: Box) -> Iterator[Tuple[int, np.ndarray]]:
+    """(part, place) where body ``number`` may have a head dot it lacks: the few pixels over ``box`` that show
+    most ``unexplained`` colour of the part's hue, within ``_HEAD_SPAN`` dot radii of the body's head dots.
+    Only parts whose stick reaches a joint the body holds: a dot drawn without a stick has only its colour,
+    which the blur of a hue neighbour explains as well (8 of 11 such dots added were made up). Not within
+    reach of a hand, whose lines run through every hue."""
+    body = bodies[number]
+    head = held_head_parts(body)
+    for part in HEAD_CHAIN:
+        if part in head or np.isnan(body[_HEAD_STICKS[part], 0]).all():
+            continue
+        colour = np.array(BODY_COLORS[part], np.float32)
+        along = unexplained @ (colour / np.linalg.norm(colour))
+        for flat in np.argsort(along, axis=None)[::-1][:_HIDDEN_CANDIDATES]:
+            row, column = divmod(int(flat), along.shape[1])
+            place = np.array([[box[0] + column, box[1] + row]], np.float64)
+            if pairwise(place, body[head]).min() <= _HEAD_SPAN * redraw.radius and \
+                    not by_hand(place, blue, redraw.radius)[0]:
+                yield part, place[0]
