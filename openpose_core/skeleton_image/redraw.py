@@ -264,9 +264,14 @@ def _ear_beyond_eye(body: np.ndarray, place: np.ndarray) -> Optional[int]:
     return None
 
 
+def holds_stick_end(body: np.ndarray, part: int) -> bool:
+    """Whether ``body`` holds a joint that a stick of ``part`` would join (drawing ``part`` draws a stick)."""
+    return not np.isnan(body[_NEIGHBOURS[part], 0]).all()
+
+
 def _may_take(redraw: "Redraw", body: np.ndarray, part: int, place: np.ndarray) -> bool:
     if part not in HEAD_PARTS:
-        return not np.isnan(body[_NEIGHBOURS[part], 0]).all()
+        return holds_stick_end(body, part)
     head = body[list(HEAD_PARTS)]
     head = head[~np.isnan(head[:, 0])]
     return bool(len(head)) and np.hypot(*(head - place).T).min() <= _HEAD_REACH * redraw.radius

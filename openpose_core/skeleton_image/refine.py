@@ -28,11 +28,11 @@ from typing import Callable, Iterator, List, Optional, Tuple
 import numpy as np
 
 from ..pose import HEAD_PARTS, NUM_BODY
-from ..render import BODY_COLORS, DRAWN_LIMBS
+from ..render import BODY_COLORS
 from .geometry import pairwise
 from .hands import by_hand
 from .heads import HEAD_CHAIN, head_labellings, held_head_parts, layout_breaks, layout_mends
-from .redraw import Box, Redraw, extent_of
+from .redraw import Box, Redraw, extent_of, holds_stick_end
 
 _LIMB_PARTS = [part for part in range(NUM_BODY) if part not in HEAD_PARTS]
 _REACH = 3.0            # map pixels a joint may move along each axis
@@ -44,8 +44,6 @@ _HIDDEN_GAIN = 0.2      # share of the mismatch over a head that adding a hidden
 _HIDDEN_FIT = 0.6       # ... drawing what the map leaves unexplained (see Redraw.gain)
 _HIDDEN_CANDIDATES = 3  # places tried per missing head part
 _HEAD_SPAN = 6.0        # dot radii from a body's head dots within which a hidden head dot may lie
-_HEAD_STICKS = {part: [other for limb in DRAWN_LIMBS if part in limb for other in limb if other != part]
-                for part in HEAD_CHAIN}
 _STEPS = (1.0, 0.5)
 _DIRECTIONS = np.array([(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (1, -1), (-1, 1), (-1, -1)], np.float64)
 
@@ -155,7 +153,6 @@ def _joined(redraw: Redraw, bodies: List[np.ndarray], number: int, other: int, r
     return best
 
 
-
 def add_hidden_head_dots(redraw: Redraw, bodies: List[np.ndarray], blue: np.ndarray) -> List[np.ndarray]:
     """``bodies`` with head dots the colour parse never read (half under a neighbour: an l-eye under its
     l-ear, a nose under the eyes) added, best first, where drawing them fits the map (see
@@ -200,7 +197,7 @@ def _hidden_places(redraw: Redraw, bodies: List[np.ndarray], number: int, blue: 
     body = bodies[number]
     head = held_head_parts(body)
     for part in HEAD_CHAIN:
-        if part in head or np.isnan(body[_HEAD_STICKS[part], 0]).all():
+        if part in head or not holds_stick_end(body, part):
             continue
         colour = np.array(BODY_COLORS[part], np.float32)
         along = unexplained @ (colour / np.linalg.norm(colour))
