@@ -11,9 +11,12 @@ import pytest
 from openpose_core.pose import NUM_BODY, Keypoint, Person, PoseFrame
 from openpose_core.render import render_pose
 from openpose_core.skeleton_image.redraw import Redraw, add_missing_joints, drop_unseen_lone_dots, refit
-from openpose_core.skeleton_image.refine import join_head_pieces, refine_limb_joints, relabel_broken_heads
+from openpose_core.skeleton_image.refine import (
+    join_head_pieces, join_heads_to_necks, refine_limb_joints, relabel_broken_heads,
+)
 from tests.test_skeleton_image import degrade, drawn_position, random_scene
 
+HEAD = [0, 14, 15, 16, 17]
 UPPER = [0, 1, 2, 3, 4, 5, 6, 7, 14, 15, 16, 17]
 LOWER = [8, 9, 10, 11, 12, 13]
 
@@ -311,3 +314,30 @@ def test_a_head_piece_joins_the_body_beside_it(seed):
     far = np.full_like(first, np.nan)
     far[[14, 16]] = first[[14, 16]] + (0.0, 40.0)
     assert len(join_head_pieces(redraw, [first, far], redraw.radius)) == 2
+
+
+@pytest.mark.parametrize("seed", [2, 12, 20])
+def test_a_head_read_apart_from_its_neck_joins_it_where_the_neck_stick_shows_the_nose(seed):
+    """Two people. One's head read as two pieces apart from its neck (beyond a head piece's reach), its nose
+    and l-ear taking each other's labels: the pieces join the neck under the true labels. A head whose nose is
+    read twice by its l-eye (a hidden nose's place taken by a dot of the head) does not join; nor does a head
+    far from the neck, nor a head piece by a neck that holds head dots (:func:`join_head_pieces` joins those)."""
+    image, (first, second) = scene(seed, 2, 0.5, jpeg=75)
+    redraw = Redraw(image, 0.5)
+    neck = first.copy()
+    neck[HEAD] = np.nan
+    swapped = pieces(first, [0, 17])
+    swapped[[0, 17]] = first[[17, 0]]
+    joined = join_heads_to_necks(redraw, [neck, swapped, pieces(first, [14, 15, 16]), second])
+    assert len(joined) == 2 and np.array_equal(joined[0], first, equal_nan=True)
+    assert np.array_equal(joined[1], second, equal_nan=True)
+    twice = pieces(first, [15, 16, 17])
+    twice[0] = first[15] + 0.3
+    assert len(join_heads_to_necks(redraw, [neck, twice, pieces(first, [14])])) == 3
+    far = pieces(first, HEAD)
+    far[HEAD] += (0.0, 80.0)
+    assert len(join_heads_to_necks(redraw, [neck, far, second])) == 3
+    eyes_apart = first.copy()
+    eyes_apart[[0, 14, 15]] = np.nan
+    kept = join_heads_to_necks(redraw, [eyes_apart, pieces(first, [0, 14, 15])])
+    assert len(kept) == 2 and np.array_equal(kept[0], eyes_apart, equal_nan=True)

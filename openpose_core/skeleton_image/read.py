@@ -31,7 +31,9 @@ from .readings import (
     neighbouring_head_readings, recolour,
 )
 from .redraw import Redraw, add_missing_joints, drop_unseen_lone_dots, refit
-from .refine import add_hidden_head_dots, join_head_pieces, refine_limb_joints, relabel_broken_heads
+from .refine import (
+    add_hidden_head_dots, join_head_pieces, join_heads_to_necks, refine_limb_joints, relabel_broken_heads,
+)
 from .sticks import add_stick_ends, limb_links
 
 
@@ -163,7 +165,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
             bodies = refit(redraw, bodies)
         if small_jpeg:
             bodies = join_head_pieces(redraw, relabel_broken_heads(redraw, bodies), dots.radius)
-            bodies = add_hidden_head_dots(redraw, bodies, blue)
+            bodies = add_hidden_head_dots(redraw, join_heads_to_necks(redraw, bodies), blue)
 
     face_groups = group_face_dots(face_dots)
     bodies = join_heads_under_faces(bodies, face_groups)

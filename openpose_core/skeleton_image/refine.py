@@ -1,5 +1,5 @@
-"""Joints of shrunk JPEG maps moved, heads relabelled, head pieces joined and hidden head dots added where
-drawing the people again fits the map best.
+"""Joints of shrunk JPEG maps moved, heads relabelled, head pieces joined (to heads and to headless necks)
+and hidden head dots added where drawing the people again fits the map best.
 
 At half size a dot keeps about one JPEG chroma sample; over or beside other drawing (a knee between its
 thigh and another person's shin) its colour centre, and the luma centre :func:`.placing.centre_by_luma`
@@ -17,12 +17,14 @@ Nor does drawing choose head labels in general: with the true places, the true l
 better (choosing every head's labels so lost 40 scenes and mended 9). Only a head whose labels break the
 layout of a face, which :func:`.heads.untangle_heads` left (its mends lose an eye or rename one, or tie: an
 r-ear beside its r-eye read as the l-eye), takes the mend that draws best; and a head piece read apart
-from the body beside it joins it under the labels that keep that layout and draw best. Last, a head dot
+from the body beside it joins it under the labels that keep that layout and draw best, as does a head read
+in pieces up the stick of a neck holding no head dots, where the stick shows the nose. Last, a head dot
 the colour parse never read (half under a neighbour) is added where drawing it with its sticks explains
 the map; only dots whose stick reaches the body, as a dot's colour alone is what a neighbour's blur gives.
 """
 from __future__ import annotations
 
+import itertools
 from typing import Callable, Iterator, List, Optional, Tuple
 
 import numpy as np
@@ -44,6 +46,11 @@ _HIDDEN_GAIN = 0.2      # share of the mismatch over a head that adding a hidden
 _HIDDEN_FIT = 0.6       # ... drawing what the map leaves unexplained (see Redraw.gain)
 _HIDDEN_CANDIDATES = 3  # places tried per missing head part
 _HEAD_SPAN = 6.0        # dot radii from a body's head dots within which a hidden head dot may lie
+_NECK_REACH = 16.0      # dot radii from a neck holding no head dots to a head piece it may take
+_NECK_STEPS = 2         # hue steps a head dot may take to join such a neck
+_NECK_FIT = 0.4         # ... drawing what the map leaves unexplained (see Redraw.gain)
+_READ_TWICE = 0.5       # dot radii: two head readings closer than this are one dot read twice
+_NOSE = 0
 _STEPS = (1.0, 0.5)
 _DIRECTIONS = np.array([(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (1, -1), (-1, 1), (-1, -1)], np.float64)
 
@@ -151,6 +158,62 @@ def _joined(redraw: Redraw, bodies: List[np.ndarray], number: int, other: int, r
         if misfit < least:
             best, least = relabelled, misfit
     return best
+
+
+def join_heads_to_necks(redraw: Redraw, bodies: List[np.ndarray]) -> List[np.ndarray]:
+    """``bodies`` with each neck that holds no head dots given the head pieces near it that draw best with
+    it (see :func:`_headed`)."""
+    bodies = [body.copy() for body in bodies]
+    for number in range(len(bodies)):
+        headed = _headed(redraw, bodies, number)
+        if headed is not None:
+            bodies[number] = headed[0]
+            for other in headed[1]:
+                bodies[other] = np.full_like(bodies[other], np.nan)
+    return [body for body in bodies if not np.isnan(body[:, 0]).all()]
+
+
+def _headed(redraw: Redraw, bodies: List[np.ndarray], number: int) -> Optional[Tuple[np.ndarray, Tuple[int, ...]]]:
+    """(body ``number``, a neck holding no head dots, with head pieces joined to it, and those pieces), or None.
+    At half size a head lies 5-8 dot radii up its neck-nose stick, past :func:`join_head_pieces`' reach, and
+    its dots may be read apart with hue neighbours' labels (the nose as the l-ear); the stick shows where the
+    nose is. So each choice of the pieces within ``_NECK_REACH`` dot radii (a search limit), under each
+    labelling that holds a nose and keeps the layout of a face, is drawn; the one drawing best is taken when
+    it fits the map better than the pieces apart and draws what the map leaves unexplained (fit
+    ``_NECK_FIT``: a head read whole elsewhere would take wrong labels). A dot may move ``_NECK_STEPS`` hue
+    steps (an r-ear read as the nose). No choice holding one dot read twice is tried: with the nose hidden,
+    one of its readings would be taken as the nose."""
+    body = bodies[number]
+    if np.isnan(body[1, 0]) or held_head_parts(body):
+        return None
+    near = [other for other, piece in enumerate(bodies) if _head_piece(piece) and
+            pairwise(piece[held_head_parts(piece)], body[[1]]).min() <= _NECK_REACH * redraw.radius]
+    box = redraw.box(extent_of(np.vstack([body[[1]]] + [bodies[other] for other in near]))) if near else None
+    if box is None:
+        return None
+    best, least = None, float(redraw.mismatch(box, bodies).sum())
+    choices = itertools.chain.from_iterable(itertools.combinations(near, count) for count in range(1, len(near) + 1))
+    for taken in choices:
+        parts = [part for other in taken for part in held_head_parts(bodies[other])]
+        places = np.vstack([bodies[other][held_head_parts(bodies[other])] for other in taken])
+        if len(parts) > len(HEAD_CHAIN) or \
+                (pairwise(places, places)[np.triu_indices(len(parts), 1)] < _READ_TWICE * redraw.radius).any():
+            continue
+        for labels, head in head_labellings(body, parts, places, [_NECK_STEPS] * len(parts)):
+            if _NOSE not in labels:
+                continue
+            trial = [head if index == number else np.full_like(kept, np.nan) if index in taken else kept
+                     for index, kept in enumerate(bodies)]
+            misfit = float(redraw.mismatch(box, trial).sum())
+            if misfit < least and redraw.gain(box, bodies, trial)[1] >= _NECK_FIT:
+                best, least = (head, taken), misfit
+    return best
+
+
+def _head_piece(body: np.ndarray) -> bool:
+    """Whether ``body`` holds head dots and nothing else."""
+    held = ~np.isnan(body[:, 0])
+    return bool(held.any()) and not held[_LIMB_PARTS].any()
 
 
 def add_hidden_head_dots(redraw: Redraw, bodies: List[np.ndarray], blue: np.ndarray) -> List[np.ndarray]:
