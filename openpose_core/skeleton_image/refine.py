@@ -134,7 +134,7 @@ def join_head_pieces(redraw: Redraw, bodies: List[np.ndarray], radius: float) ->
             joined = _joined(redraw, bodies, number, other, radius) if other != number else None
             if joined is not None:
                 bodies[number], bodies[other] = joined, np.full_like(bodies[other], np.nan)
-    return [body for body in bodies if not np.isnan(body[:, 0]).all()]
+    return _drawn(bodies)
 
 
 def _joined(redraw: Redraw, bodies: List[np.ndarray], number: int, other: int, radius: float) -> Optional[np.ndarray]:
@@ -142,7 +142,7 @@ def _joined(redraw: Redraw, bodies: List[np.ndarray], number: int, other: int, r
     body, piece = bodies[number], bodies[other]
     held = [int(part) for part in np.flatnonzero(~np.isnan(piece[:, 0]))]
     head = held_head_parts(body)
-    if np.isnan(body[1, 0]) or not held or not set(held) <= set(HEAD_PARTS) or len(head) + len(held) > 5 or \
+    if np.isnan(body[1, 0]) or not _head_piece(piece) or len(head) + len(held) > len(HEAD_CHAIN) or \
             pairwise(piece[held], body[head + [1]]).min() > _PIECE_REACH * radius:
         return None
     places = np.vstack([body[head], piece[held]])
@@ -170,7 +170,7 @@ def join_heads_to_necks(redraw: Redraw, bodies: List[np.ndarray]) -> List[np.nda
             bodies[number] = headed[0]
             for other in headed[1]:
                 bodies[other] = np.full_like(bodies[other], np.nan)
-    return [body for body in bodies if not np.isnan(body[:, 0]).all()]
+    return _drawn(bodies)
 
 
 def _headed(redraw: Redraw, bodies: List[np.ndarray], number: int) -> Optional[Tuple[np.ndarray, Tuple[int, ...]]]:
@@ -208,6 +208,11 @@ def _headed(redraw: Redraw, bodies: List[np.ndarray], number: int) -> Optional[T
             if misfit < least and redraw.gain(box, bodies, trial)[1] >= _NECK_FIT:
                 best, least = (head, taken), misfit
     return best
+
+
+def _drawn(bodies: List[np.ndarray]) -> List[np.ndarray]:
+    """``bodies`` without those left empty by joins."""
+    return [body for body in bodies if not np.isnan(body[:, 0]).all()]
 
 
 def _head_piece(body: np.ndarray) -> bool:
