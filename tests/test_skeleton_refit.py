@@ -17,6 +17,7 @@ from openpose_core.skeleton_image.refine import (
 from tests.test_skeleton_image import degrade, drawn_position, random_scene
 
 HEAD = [0, 14, 15, 16, 17]
+NO_HANDS = np.zeros((0, 2))
 UPPER = [0, 1, 2, 3, 4, 5, 6, 7, 14, 15, 16, 17]
 LOWER = [8, 9, 10, 11, 12, 13]
 
@@ -328,16 +329,17 @@ def test_a_head_read_apart_from_its_neck_joins_it_where_the_neck_stick_shows_the
     neck[HEAD] = np.nan
     swapped = pieces(first, [0, 17])
     swapped[[0, 17]] = first[[17, 0]]
-    joined = join_heads_to_necks(redraw, [neck, swapped, pieces(first, [14, 15, 16]), second])
+    bodies = [neck, swapped, pieces(first, [14, 15, 16]), second]
+    joined = join_heads_to_necks(redraw, bodies, NO_HANDS, hidden_nose=True)
     assert len(joined) == 2 and np.array_equal(joined[0], first, equal_nan=True)
     assert np.array_equal(joined[1], second, equal_nan=True)
     twice = pieces(first, [15, 16, 17])
     twice[0] = first[15] + 0.3
-    assert len(join_heads_to_necks(redraw, [neck, twice, pieces(first, [14])])) == 3
+    assert len(join_heads_to_necks(redraw, [neck, twice, pieces(first, [14])], NO_HANDS, hidden_nose=True)) == 3
     far = pieces(first, HEAD)
     far[HEAD] += (0.0, 80.0)
-    assert len(join_heads_to_necks(redraw, [neck, far, second])) == 3
+    assert len(join_heads_to_necks(redraw, [neck, far, second], NO_HANDS, hidden_nose=True)) == 3
     eyes_apart = first.copy()
     eyes_apart[[0, 14, 15]] = np.nan
-    kept = join_heads_to_necks(redraw, [eyes_apart, pieces(first, [0, 14, 15])])
+    kept = join_heads_to_necks(redraw, [eyes_apart, pieces(first, [0, 14, 15])], NO_HANDS, hidden_nose=True)
     assert len(kept) == 2 and np.array_equal(kept[0], eyes_apart, equal_nan=True)

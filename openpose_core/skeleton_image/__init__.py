@@ -153,7 +153,8 @@ Method:
    (:func:`.refine.relabel_broken_heads`); a head piece or lone head dot by a body's head joins it under the
    labels that keep the layout and draw best, if that fits better than the piece apart
    (:func:`.refine.join_head_pieces`); a neck holding no head dots takes the head pieces up its stick under
-   the labels that hold a nose, keep the layout and draw best (:func:`.refine.join_heads_to_necks`); and a
+   the labels that hold a nose, keep the layout and draw best, or at half size as read with a hidden nose
+   added where drawing it fits (:func:`.refine.join_heads_to_necks`); and a
    head dot never read (an l-eye half under its l-ear) is added
    where its dot and sticks draw what the map shows, when its stick reaches a joint the body holds
    (:func:`.refine.add_hidden_head_dots`).
@@ -182,7 +183,7 @@ Limitations (see tests/test_skeleton_image.py for the measured rates):
 - JPEG (quality 75) costs a few joints where dots crowd (heads: five dots of neighbouring purples and
   reds): over 300 random scenes of 1-5 people, 99.99 % of visible joints come back at the drawn size and
   99.9 % at 0.75x. Maps shrunk to half size *and* JPEG-compressed keep about one chroma sample per dot:
-  a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 98.4 % come
+  a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 98.5 % come
   back and 1.0 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
   can still pass for a blue-ish thigh or shin (0.6 % of joints at the drawn size with hands drawn, 0.8 %
   at 0.75x, 2.0 % at 0.5x). Maps shrunk by sampling pixels (nearest neighbour) and then JPEG-compressed are

@@ -165,7 +165,8 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
             bodies = refit(redraw, bodies)
         if small_jpeg:
             bodies = join_head_pieces(redraw, relabel_broken_heads(redraw, bodies), dots.radius)
-            bodies = add_hidden_head_dots(redraw, join_heads_to_necks(redraw, bodies), blue)
+            bodies = join_heads_to_necks(redraw, bodies, blue, hidden_nose=scale < SMALL_DOTS)
+            bodies = add_hidden_head_dots(redraw, bodies, blue)
 
     face_groups = group_face_dots(face_dots)
     bodies = join_heads_under_faces(bodies, face_groups)
