@@ -196,21 +196,24 @@ def _headed(redraw: Redraw, bodies: List[np.ndarray], number: int,
     box = redraw.box(extent_of(np.vstack([body[[1]]] + [bodies[other] for other in near]))) if near else None
     if box is None:
         return None
+    held = {other: held_head_parts(bodies[other]) for other in near}
     best, least = None, float(redraw.mismatch(box, bodies).sum())
     choices = itertools.chain.from_iterable(itertools.combinations(near, count) for count in range(1, len(near) + 1))
     for taken in choices:
-        parts = [part for other in taken for part in held_head_parts(bodies[other])]
-        places = np.vstack([bodies[other][held_head_parts(bodies[other])] for other in taken])
+        parts = [part for other in taken for part in held[other]]
+        places = np.vstack([bodies[other][held[other]] for other in taken])
         if len(parts) > len(HEAD_CHAIN) or \
                 (pairwise(places, places)[np.triu_indices(len(parts), 1)] < _READ_TWICE * redraw.radius).any():
             continue
         for labels, head in head_labellings(body, parts, places, [_NECK_STEPS] * len(parts)):
+            hidden = _NOSE not in labels    # the pieces as read, with the nose their drawing adds
+            if hidden and (blue is None or list(labels) != parts):
+                continue
             trial = [head if index == number else np.full_like(kept, np.nan) if index in taken else kept
                      for index, kept in enumerate(bodies)]
-            if _NOSE not in labels:     # hidden: the pieces as read, with the nose their drawing adds
-                if blue is None or list(labels) != parts or \
-                        (head := _hidden_dot(redraw, trial, number, blue)) is None or \
-                        np.isnan(head[_NOSE, 0]):
+            if hidden:
+                head = _hidden_dot(redraw, trial, number, blue)
+                if head is None or np.isnan(head[_NOSE, 0]):
                     continue
                 trial[number] = head
             misfit = float(redraw.mismatch(box, trial).sum())
