@@ -567,6 +567,44 @@ def test_a_hidden_nose_joins_a_head_to_its_neck_only_as_read_and_at_half_size():
     run_case(238, 4, 0.75, "linear", jpeg=75)
 
 
+@pytest.mark.parametrize("seed", [82, 200])
+def test_a_lone_left_ankle_too_faint_to_name_stands_alone_where_its_drawing_explains_the_map(seed):
+    """At half size with JPEG a left ankle with no knee drawn (200: on another person's shin) keeps too
+    little of its blue-violet to stand alone by its colour; drawn alone there, it explains the map."""
+    run_case(seed, 1 + seed % 5, 0.5, "area", jpeg=75)
+
+
+@pytest.mark.parametrize("seed", [88, 268, 487, 643])
+def test_a_lone_left_knee_takes_its_faint_ankle_where_its_shin_ends(seed):
+    """At half size with JPEG a left leg with no hip is a lone blue knee, which stays apart until the hands
+    are read (blue is the hand dots' colour), and its ankle's blue-violet dot is too faint to find: once
+    the knee is known, the ankle comes back where its shin ends on black (487 and 643 held out)."""
+    run_case(seed, 1 + seed % 5, 0.5, "area", jpeg=75)
+
+
+def test_a_lone_left_knee_takes_a_faint_ankle_dot_its_shin_leads_to():
+    """Its ankle's colour peak too faint to found a dot, but named by its core colour (209)."""
+    assert (3, 13) not in missed_parts(half_size_jpeg_report(209))
+
+
+@pytest.mark.parametrize("seed,owner", [(126, 1), (273, 0)])
+def test_a_knee_whose_ankle_lies_past_the_border_comes_back_where_its_thigh_ends(seed, owner):
+    """At half size with JPEG a left knee between its azure thigh and blue shin lost its colour, and its
+    ankle lies beyond the map's border: the knee comes back where the thigh ends and the shin bends off
+    the map."""
+    assert (owner, 12) not in missed_parts(half_size_jpeg_report(seed))
+
+
+def test_joints_are_not_made_up_from_dots_or_sticks_the_border_cuts():
+    """Crops at half size with JPEG. A dot the border cuts shows too little of its colour to stand alone
+    (91: an r-eye's purple rim read as a lone l-ankle). A knee or elbow goes where its stick ends only
+    when its other stick bends off the map there: not when it goes on straight (8: a thigh cut by a stick
+    across it), turns back (287: another leg's stick), or when the end lies by the border (52)."""
+    for seed, part in ((91, 13), (8, 9), (287, 9), (52, 6)):
+        report = cropped_report(seed, 0.5, "area", 75, strict=False)
+        assert [extra for extra in report["invented"] if extra[1] == part] == [], (seed, report)
+
+
 def test_a_head_joins_no_neck_through_a_dot_read_twice_or_a_drawing_that_misfits():
     """Crops at half size with JPEG. A head whose nose is hidden and whose l-eye was read twice (also as
     another piece's r-ear): either reading taken as the nose makes up a head (257). A join whose drawing fits

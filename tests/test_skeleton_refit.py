@@ -10,7 +10,7 @@ import pytest
 
 from openpose_core.pose import NUM_BODY, Keypoint, Person, PoseFrame
 from openpose_core.render import render_pose
-from openpose_core.skeleton_image.redraw import Redraw, add_missing_joints, drop_unseen_lone_dots, refit
+from openpose_core.skeleton_image.redraw import Redraw, _stick_tip, add_missing_joints, drop_unseen_lone_dots, refit
 from openpose_core.skeleton_image.refine import (
     join_head_pieces, join_heads_to_necks, refine_limb_joints, relabel_broken_heads,
 )
@@ -161,6 +161,15 @@ def test_no_joint_is_added_where_its_stick_leaves_the_image():
     without = truth.copy()
     without[10] = np.nan
     assert np.isnan(add_missing_joints(Redraw(image, 0.5), [without], [], stick_ends=True)[0][10]).all()
+
+
+def test_a_stick_is_followed_from_a_joint_on_the_map_s_last_pixel():
+    """A dot's centre may lie half a pixel past the last pixel's centre: following a stick whose first part
+    hides under other dots from there looks at the map's pixels only."""
+    redraw = Redraw(np.zeros((64, 64, 3), np.uint8), 0.5)
+    sticks = np.zeros((64, 64), np.int32)
+    sticks[32, 40:56] = 1
+    assert _stick_tip(redraw, sticks, np.array([63.5, 32.0])) is None
 
 
 @pytest.mark.parametrize("factor", [0.5, 0.75, 1.0])

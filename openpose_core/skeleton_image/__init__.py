@@ -79,6 +79,8 @@ Method:
    apart), and, in shrunk maps, no blue as bright as a dot lies all about it (a hand's dots there blend
    into a tangle that no dot search picks apart; a knee alone has black about it), nor, about a left knee,
    some such blue where neither of the knee's sticks shows (a knee that nothing joined keeps its sticks).
+   In shrunk JPEG maps such a knee, kept once the hands are read, then takes its faint blue-violet l-ankle
+   where its shin ends on black or at a loose ankle dot, as step 6 adds joints to the people.
 6. Redrawing (:mod:`.redraw`, :mod:`.placing`; JPEG maps: PNG maps, resized or not, keep exact colours): the
    people are drawn again the way the renderer draws them, at the map's scale, and compared with the map. Two
    pieces of a person whose stick between them looked too patchy are joined (also when both hold one part: the
@@ -93,12 +95,14 @@ Method:
    neck joins its neck through that dot renamed nose, when the neck-nose stick that this draws fits; and, once
    the hand pieces below are set aside, a limb joint whose dot lost its colour is added where its stick,
    leaving the person, ends on black, or where it meets the joint's other stick, leaving another piece (which
-   then joins). In any JPEG map a dot left loose joins a person lacking that part: a head dot the head beside
-   it, a limb dot (a wrist whose forearm looked too patchy to link) a person holding the joint its stick would
-   join; in shrunk JPEG maps faint wrists and ankles named by their core colour (a wrist on another
+   then joins), or (an elbow or knee whose far joint lies beyond the border) where its stick ends well
+   inside the map and its other stick leaves it bending by 20-90 degrees and runs off the map. In any JPEG
+   map a dot left loose joins a person lacking that part: a head dot the head beside it, a limb dot (a wrist
+   whose forearm looked too patchy to link) a person holding the joint its stick would join; in shrunk JPEG maps faint wrists and ankles named by their core colour (a wrist on another
    person's stick of its own hue) are loose dots too, unless another reading of the part lies within two
    dot radii. In shrunk maps a limb dot still loose and too faint to stand alone by its colour (a wrist whose elbow
-   is missing, half under a neck) stands alone when drawing it there fits the map, better as its part than as
+   is missing, half under a neck; a blue-violet l-ankle, but not the l-knee's hand-dot blue nor the l-hip's
+   azure) stands alone when drawing it there, wholly inside the map, fits it, better as its part than as
    any other, and no unexplained stick leaves it (a joint alone has no drawn neighbour); the check of pieces
    then runs once more, as an added joint may be the one two pieces lacked to join. Also in shrunk maps: a
    piece joins a body holding the same limb part through that dot renamed to its hue neighbour (an r-wrist's

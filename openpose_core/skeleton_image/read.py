@@ -30,7 +30,7 @@ from .readings import (
     add_faint_dots, add_unseen_dots, faint_limb_ends, luma_weighed_heads, name_lone_dots, named_alone,
     neighbouring_head_readings, recolour,
 )
-from .redraw import Redraw, add_missing_joints, drop_unseen_lone_dots, refit
+from .redraw import Redraw, add_missing_joints, drop_unseen_lone_dots, grow_lone_knees, refit
 from .refine import (
     add_hidden_head_dots, join_head_pieces, join_heads_to_necks, refine_limb_joints, relabel_broken_heads,
 )
@@ -144,8 +144,9 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     # a hand found, or a blue dot a few dot sizes from others (hand lines may hide under the dots); or
     # unless redrawing joined it to a person; or, in a shrunk map, it lies on a person's joint of the next
     # hue (that joint read twice), in a hand's tangle of blended dots, or (a knee) by a hand's blue without
-    # its own sticks
+    # its own sticks; in a shrunk map a lone knee kept then takes its faint ankle as redrawing added joints
     hand_dots = blue[sorted({index for _, used in found_hands for index in used})].reshape(-1, 2)
+    lone_legs = []
     for body in lone_blue:
         part = int(np.flatnonzero(~np.isnan(body[:, 0]))[0])
         point = body[[part]]
@@ -154,7 +155,10 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
         echo = scale < SMALL_DOTS and on_next_hue(point[0], part, bodies, 2 * dots.radius)
         if not on_hand and not joined and not echo and not by_hand(point, blue, dots.radius, own=0.6)[0] \
                 and not among_hand_dots(point[0], part, classes, joint, dots, scale):
-            bodies.append(body)
+            lone_legs.append(body)
+    if redraw is not None and scale < SMALL_DOTS:
+        lone_legs = grow_lone_knees(redraw, bodies, lone_legs, loose_dots)
+    bodies += lone_legs
     if redraw is not None and scale < SMALL_DOTS:
         bodies = drop_stick_crumbs(bodies, redraw.half_width)
     if redraw is not None:

@@ -67,9 +67,13 @@ _ADD_FIT = 0.6          # a joint added at a stick's end: its dot and stick must
 _STICK_HUE = 0.9        # cosine between unexplained colour and a stick's colour, to count as that stick
 _STICK_LEVEL = 0.4      # ... and at least this share of its brightness
 _BACKGROUND = 60.0      # brightest channel (blurred) that still counts as black beyond a stick's end
+_BORDER = 2.0           # pixels from the map's border: a stick's tip nearer may run off the map
 _LIMB_PARTS = range(1, 14)  # not head joints: their short sticks hide under the head dots
 _LIMB_SET = frozenset(_LIMB_PARTS)
-_LONE_PARTS = range(2, 11)  # shoulders to right ankle: not neck or head (blends), nor blue-ish (hand dots)
+_L_KNEE, _L_ANKLE = 12, 13
+_LONE_PARTS = (*range(2, 11), _L_ANKLE)  # not neck or head (blends), nor the hand dots' blue or its neighbour
+_MIDDLE_JOINTS = (3, 6, 9, 12)          # elbows and knees
+_BEND = (math.cos(math.radians(90.0)), math.cos(math.radians(20.0)))    # a limb bending at its middle joint
 _HEAD_REACH = 5.0       # dot radii from a head's nearest dot to a loose head dot it may take
 _MAX_CHANGES = 60
 _SWAP_ROOM = 1.5        # dot radii about each of two joints swapped that hold no other joint
@@ -115,18 +119,46 @@ def add_missing_joints(redraw: "Redraw", bodies: List[np.ndarray], loose_dots: S
       size) goes where its stick, leaving a joint of the person, ends on black. A stick ending under other
       drawing, or at the image border, says nothing about where its joint is, so no joint is added there,
       unless it meets the joint's other stick, leaving another piece (or the same person): the joint goes
-      where they meet, and the pieces join.
+      where they meet, and the pieces join; or, for an elbow or knee, unless the other stick leaves it
+      bending and runs off the map (see :func:`_bends_before_border`).
     - A dot left loose (``loose_dots``: (part, position) readings) joins a person lacking that part: a
       head dot (mostly an ear: its only stick, to its eye, hides under the head dots) the head next to it,
       a limb dot (mostly a wrist whose forearm looked too patchy to link) a person holding a joint its
-      stick would join. In shrunk maps a limb dot still loose then stands alone where the dot drawn
-      there explains the map (see :func:`_stand_alone`).
+      stick would join. In shrunk maps a limb dot still loose (not the l-knee, whose blue is the hand dots',
+      nor the l-hip's azure beside it) then stands alone where the dot drawn there, wholly inside the map,
+      explains it (see :func:`_stand_alone`).
 
     Each addition must gain, and its dot and sticks fit the colour the drawing leaves unexplained."""
     if not stick_ends:
         return _adopt_loose_dots(redraw, bodies, loose_dots)
     return _stand_alone(redraw, _adopt_loose_dots(redraw, _extend_limbs(redraw, bodies, loose_dots), loose_dots),
                         loose_dots)
+
+
+def grow_lone_knees(redraw: "Redraw", bodies: List[np.ndarray], lone: List[np.ndarray],
+                    loose_dots: Sequence[Tuple[int, np.ndarray]]) -> List[np.ndarray]:
+    """Shrunk JPEG maps: the ``lone`` blue-ish dots that stay once the hands are read (not hand dots), each
+    l-knee among them (a leg with no hip) with its l-ankle added as :func:`add_missing_joints` adds joints
+    to ``bodies``, which ran before the hands could tell a lone knee from a hand dot: the ankle's
+    blue-violet dot, faint at half size, where the shin leaving the knee ends on black, or at a loose ankle
+    dot, when drawing it there gains and fits."""
+    people = bodies + lone
+    shin = _LIMB_OF[frozenset((_L_KNEE, _L_ANKLE))]
+    for index in range(len(bodies), len(people)):
+        if np.isnan(people[index][_L_KNEE, 0]):
+            continue
+        unexplained = _Unexplained(redraw.target - redraw.draw((0, 0, redraw.width, redraw.height), people))
+        places = _stick_end_places(redraw, unexplained.sticks(shin), people[index][_L_KNEE])
+        places += [place for part, place in loose_dots
+                   if part == _L_ANKLE and not _held(redraw, _joints(people), place)]
+        best = None
+        for place in places:
+            added = people[index].copy()
+            added[_L_ANKLE] = place
+            best = _better_addition(redraw, people, index, added, _L_ANKLE, best)
+        if best is not None:
+            people[index] = best[2]
+    return people[len(bodies):]
 
 
 def _extend_limbs(redraw: "Redraw", bodies: List[np.ndarray],
@@ -138,7 +170,8 @@ def _extend_limbs(redraw: "Redraw", bodies: List[np.ndarray],
         unexplained = _Unexplained(redraw.target - redraw.draw((0, 0, redraw.width, redraw.height), people))
         best: Optional[Tuple[float, List[np.ndarray]]] = None
         for box, after in itertools.chain(_stick_end_additions(redraw, people, unexplained),
-                                          _bridges(redraw, people, _unheld(redraw, people, loose_dots), unexplained)):
+                                          _bridges(redraw, people, _unheld(redraw, people, loose_dots), unexplained),
+                                          _bends_before_border(redraw, people, unexplained)):
             gain, fit = redraw.gain(box, people, after)
             if gain > 0 and fit >= _ADD_FIT and (best is None or gain > best[0]):
                 best = (gain, after)
@@ -194,6 +227,34 @@ def _bridges(redraw: "Redraw", people: List[np.ndarray], loose: List[np.ndarray]
                     merged = np.where(held[second][:, None], pieces[second], pieces[first])
                     merged[part] = place
                     yield redraw.box(extent_of(merged[[near, part, far]])), others + [merged]
+
+
+def _bends_before_border(redraw: "Redraw", people: List[np.ndarray],
+                         unexplained: "_Unexplained") -> Iterator[Addition]:
+    """An elbow or knee whose dot lost its colour (an l-knee between its azure thigh and blue shin), its
+    far joint beyond the map's border: the joint added where its stick from the person ends, well inside
+    the map, when its other stick leaves that end bending by 20-90 degrees and runs off the map (a stick
+    going on straight is the same limb cut by a stick across it; one turning back, another limb)."""
+    for index, body in enumerate(people):
+        held = ~np.isnan(body[:, 0])
+        for part in _MIDDLE_JOINTS:
+            if held[part]:
+                continue
+            for near, far in itertools.permutations(_NEIGHBOURS[part], 2):
+                if not held[near] or held[far]:
+                    continue
+                limbs = _LIMB_OF[frozenset((near, part))], _LIMB_OF[frozenset((far, part))]
+                end = _stick_tip(redraw, unexplained.sticks(limbs[0], limbs[1]), body[near])
+                if end is None or not redraw.inside(end[0], 2.0 * (redraw.radius + redraw.half_width)):
+                    continue
+                onward = _stick_tip(redraw, unexplained.sticks(limbs[1], limbs[0]), end[0])
+                if onward is None or redraw.inside(onward[0], _BORDER) or \
+                        not _BEND[0] < float(onward[1] @ end[1]) < _BEND[1]:
+                    continue
+                for place in _meeting_places(redraw, [end]):
+                    added = body.copy()
+                    added[part] = place
+                    yield redraw.box(extent_of(added[[near, part]])), people[:index] + [added] + people[index + 1:]
 
 
 def _unheld(redraw: "Redraw", people: List[np.ndarray],
@@ -295,7 +356,7 @@ def _stand_alone(redraw: "Redraw", people: List[np.ndarray],
     people = list(people)
     unexplained = _Unexplained(redraw.target - redraw.draw((0, 0, redraw.width, redraw.height), people))
     for part, place in loose_dots:
-        if part not in _LONE_PARTS or _held(redraw, _joints(people), place):
+        if part not in _LONE_PARTS or _held(redraw, _joints(people), place) or not redraw.inside(place):
             continue
         box = redraw.box((place, place))
         drawn = []
@@ -393,7 +454,9 @@ def _hidden_start(redraw: "Redraw", sticks: np.ndarray, start: np.ndarray, reach
             continue
         direction = _towards_end(piece, start)
         path = start + np.arange(0.0, distance.min(), 0.5)[:, None] * direction
-        drawn = redraw.target[np.rint(path[:, 1]).astype(int), np.rint(path[:, 0]).astype(int)].max(axis=1)
+        rows = np.clip(np.rint(path[:, 1]).astype(int), 0, redraw.height - 1)
+        cols = np.clip(np.rint(path[:, 0]).astype(int), 0, redraw.width - 1)
+        drawn = redraw.target[rows, cols].max(axis=1)
         if _in_line(piece, start, direction, redraw.half_width + 1.5) and (drawn > _BACKGROUND).all():
             found.add(label)
     return found
@@ -443,8 +506,9 @@ def _along_across(xs: np.ndarray, ys: np.ndarray, tip: np.ndarray,
 def _stick_end_places(redraw: "Redraw", sticks: np.ndarray, start: np.ndarray) -> List[np.ndarray]:
     """Where the joint at the far end of the unexplained stick leaving ``start`` may be: the stick's tip
     (the renderer's ellipse ends at the joint's centre) and up to a dot radius back from it, since the dot
-    covers the tip. No place when the stick ends on anything but black, or at the border (a tip within 3 px
-    of it: the stick may run off the map); black past the tip is looked for inside the map only."""
+    covers the tip. No place when the stick ends on anything but black, or at the border (a tip within 2 px
+    of its outermost pixels: the stick may run off the map); black past the tip is looked for inside the
+    map only."""
     end = _stick_tip(redraw, sticks, start)
     if end is None:
         return []
@@ -452,7 +516,7 @@ def _stick_end_places(redraw: "Redraw", sticks: np.ndarray, start: np.ndarray) -
     size = np.array([redraw.width, redraw.height])
     beyond = [tip + direction * (redraw.radius + step) for step in (1.5, 2.5)]
     beyond = [point for point in beyond if (point >= 0).all() and (point < size - 0.5).all()]
-    if not ((tip >= 2).all() and (tip < size - 3).all()) or any(
+    if not redraw.inside(tip, _BORDER) or any(
             redraw.target[int(round(point[1])), int(round(point[0]))].max() > _BACKGROUND for point in beyond):
         return []
     return [tip - back * direction for back in (0.0, 0.5 * redraw.radius, redraw.radius)]
@@ -478,6 +542,12 @@ class Redraw:
         x0, y0 = np.maximum(np.floor(extent[0] - reach).astype(int), 0)
         x1, y1 = np.minimum(np.ceil(extent[1] + reach).astype(int) + 1, (self.width, self.height))
         return (int(x0), int(y0), int(x1), int(y1)) if x1 > x0 and y1 > y0 else None
+
+    def inside(self, place: np.ndarray, margin: Optional[float] = None) -> bool:
+        """Whether ``place`` lies ``margin`` pixels or more inside the map (by default a dot radius: a dot
+        there is whole; one the border cuts shows too little of its colour)."""
+        margin = self.radius if margin is None else margin
+        return bool((place >= margin).all() and (place < (self.width - 1 - margin, self.height - 1 - margin)).all())
 
     def draw(self, box: Box, bodies: List[np.ndarray]) -> np.ndarray:
         """The blurred drawing of ``bodies`` (in drawing order) over ``box``."""
