@@ -149,8 +149,8 @@ def grow_lone_knees(redraw: "Redraw", bodies: List[np.ndarray], lone: List[np.nd
             continue
         unexplained = _Unexplained(redraw.target - redraw.draw((0, 0, redraw.width, redraw.height), people))
         places = _stick_end_places(redraw, unexplained.sticks(shin), people[index][_L_KNEE])
-        places += [place for part, place in loose_dots
-                   if part == _L_ANKLE and not _held(redraw, _joints(people), place)]
+        joints = _joints(people)
+        places += [place for part, place in loose_dots if part == _L_ANKLE and not _held(redraw, joints, place)]
         best = None
         for place in places:
             added = people[index].copy()
@@ -352,7 +352,8 @@ def _stand_alone(redraw: "Redraw", people: List[np.ndarray],
     half under a neck) is a one-joint person when drawing it there explains the map: the dot fits what the
     drawing leaves unexplained, better drawn as its part than as any other, and no unexplained stick of its
     limbs (or of its neighbouring hues') leaves it: a joint standing alone has no drawn neighbour, while a
-    joint whose link failed, or a dot named a hue step off, leaves a stick behind."""
+    joint whose link failed, or a dot named a hue step off, leaves a stick behind. Only a dot wholly inside
+    the map: one that the border cuts shows too little of its colour (an r-eye's rim read as an l-ankle)."""
     people = list(people)
     unexplained = _Unexplained(redraw.target - redraw.draw((0, 0, redraw.width, redraw.height), people))
     for part, place in loose_dots:
