@@ -191,12 +191,12 @@ def _headed(redraw: Redraw, bodies: List[np.ndarray], number: int,
     body = bodies[number]
     if np.isnan(body[1, 0]) or held_head_parts(body):
         return None
-    near = [other for other, piece in enumerate(bodies) if _head_piece(piece) and
-            pairwise(piece[held_head_parts(piece)], body[[1]]).min() <= _NECK_REACH * redraw.radius]
+    held = {other: held_head_parts(piece) for other, piece in enumerate(bodies) if _head_piece(piece)}
+    near = [other for other, parts in held.items()
+            if pairwise(bodies[other][parts], body[[1]]).min() <= _NECK_REACH * redraw.radius]
     box = redraw.box(extent_of(np.vstack([body[[1]]] + [bodies[other] for other in near]))) if near else None
     if box is None:
         return None
-    held = {other: held_head_parts(bodies[other]) for other in near}
     best, least = None, float(redraw.mismatch(box, bodies).sum())
     choices = itertools.chain.from_iterable(itertools.combinations(near, count) for count in range(1, len(near) + 1))
     for taken in choices:
