@@ -10,7 +10,9 @@ import pytest
 
 from openpose_core.pose import NUM_BODY, Keypoint, Person, PoseFrame
 from openpose_core.render import render_pose
-from openpose_core.skeleton_image.redraw import Redraw, _stick_tip, add_missing_joints, drop_unseen_lone_dots, refit
+from openpose_core.skeleton_image.redraw import (
+    Redraw, _stick_tip, add_missing_joints, drop_unseen_lone_dots, grow_lone_knees, refit,
+)
 from openpose_core.skeleton_image.refine import (
     join_head_pieces, join_heads_to_necks, refine_limb_joints, relabel_broken_heads,
 )
@@ -170,6 +172,21 @@ def test_a_stick_is_followed_from_a_joint_on_the_map_s_last_pixel():
     sticks = np.zeros((64, 64), np.int32)
     sticks[32, 40:56] = 1
     assert _stick_tip(redraw, sticks, np.array([63.5, 32.0])) is None
+
+
+@pytest.mark.parametrize("knee,ankle", [((48, 477), (61, 537)), ((300, 300), (280, 358))])
+def test_a_lone_left_knee_joins_the_ankle_standing_alone_at_its_shin_s_end(knee, ankle):
+    """At half size with JPEG a left leg with no hip may be read as two one-joint people: the ankle, faint,
+    standing alone where its drawing explains the map, and the blue knee, kept once the hands are read.
+    The knee whose shin leads to that ankle takes it, and the ankle alone goes."""
+    body = [None] * NUM_BODY
+    body[12], body[13] = Keypoint(*knee), Keypoint(*ankle)
+    frame = PoseFrame([Person(body=body)], 512, 640)
+    image, fx, fy = degrade(render_pose(frame, hands=False, face=False), 0.5, "area", 75)
+    truth = np.array([drawn_position(point, fx, fy) if point else (np.nan, np.nan) for point in body])
+    people = grow_lone_knees(Redraw(image, 0.5), [pieces(truth, [13])], [pieces(truth, [12])], [])
+    assert len(people) == 1
+    assert np.allclose(people[0][[12, 13]], truth[[12, 13]])
 
 
 @pytest.mark.parametrize("factor", [0.5, 0.75, 1.0])

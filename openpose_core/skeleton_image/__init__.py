@@ -80,7 +80,8 @@ Method:
    into a tangle that no dot search picks apart; a knee alone has black about it), nor, about a left knee,
    some such blue where neither of the knee's sticks shows (a knee that nothing joined keeps its sticks).
    In shrunk JPEG maps such a knee, kept once the hands are read, then takes its faint blue-violet l-ankle
-   where its shin ends on black or at a loose ankle dot, as step 6 adds joints to the people.
+   where its shin ends on black, at a loose ankle dot or at an ankle that step 6 left standing alone (which
+   then joins it), as step 6 adds joints to the people.
 6. Redrawing (:mod:`.redraw`, :mod:`.placing`; JPEG maps: PNG maps, resized or not, keep exact colours): the
    people are drawn again the way the renderer draws them, at the map's scale, and compared with the map. Two
    pieces of a person whose stick between them looked too patchy are joined (also when both hold one part: the

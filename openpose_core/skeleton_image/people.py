@@ -373,10 +373,16 @@ def drop_lone(bodies: List[np.ndarray], stray: Callable[[int, int, np.ndarray], 
     """``bodies`` without the one-joint people that ``stray(index, part, place)`` says are no joint."""
     kept = []
     for index, body in enumerate(bodies):
-        held = np.flatnonzero(~np.isnan(body[:, 0]))
-        if len(held) != 1 or not stray(index, int(held[0]), body[held[0]]):
+        part = lone_part(body)
+        if part is None or not stray(index, part, body[part]):
             kept.append(body)
     return kept
+
+
+def lone_part(body: np.ndarray) -> Optional[int]:
+    """The part of a one-joint person; None for any other."""
+    held = np.flatnonzero(~np.isnan(body[:, 0]))
+    return int(held[0]) if len(held) == 1 else None
 
 
 def _on_limbs(place: np.ndarray, limbs: List[int], body: np.ndarray, reach: float) -> bool:

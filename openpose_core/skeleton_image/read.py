@@ -157,7 +157,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
                 and not among_hand_dots(point[0], part, classes, joint, dots, scale):
             lone_legs.append(body)
     if redraw is not None and scale < SMALL_DOTS:
-        bodies = drop_stick_crumbs(bodies + grow_lone_knees(redraw, bodies, lone_legs, loose_dots), redraw.half_width)
+        bodies = drop_stick_crumbs(grow_lone_knees(redraw, bodies, lone_legs, loose_dots), redraw.half_width)
     else:
         bodies += lone_legs
     if redraw is not None:

@@ -47,7 +47,7 @@ import numpy as np
 from ..pose import HEAD_PARTS, NUM_BODY
 from ..render import BODY_COLORS, BODY_RADIUS, DRAWN_LIMBS, LIMB_COLORS, STICK_WIDTH
 from .colours import NEXT_HUES
-from .people import EARS, beyond_eye, drop_lone, on_next_hue
+from .people import EARS, beyond_eye, drop_lone, lone_part, on_next_hue
 
 _SIGMA = 1.0            # blur of map and drawing, map pixels
 _SUPERSAMPLE = 2        # drawing pixels per drawn (unscaled) pixel
@@ -137,18 +137,20 @@ def add_missing_joints(redraw: "Redraw", bodies: List[np.ndarray], loose_dots: S
 
 def grow_lone_knees(redraw: "Redraw", bodies: List[np.ndarray], lone: List[np.ndarray],
                     loose_dots: Sequence[Tuple[int, np.ndarray]]) -> List[np.ndarray]:
-    """Shrunk JPEG maps: the ``lone`` blue-ish dots that stay once the hands are read (not hand dots), each
-    l-knee among them (a leg with no hip) with its l-ankle added as :func:`add_missing_joints` adds joints
-    to ``bodies``, which ran before the hands could tell a lone knee from a hand dot: the ankle's
+    """Shrunk JPEG maps: ``bodies`` and the ``lone`` blue-ish dots that stay once the hands are read (not hand
+    dots), each l-knee among them (a leg with no hip) with its l-ankle added as :func:`add_missing_joints` adds
+    joints to ``bodies``, which ran before the hands could tell a lone knee from a hand dot: the ankle's
     blue-violet dot, faint at half size, where the shin leaving the knee ends on black, or at a loose ankle
-    dot, when drawing it there gains and fits."""
+    dot or an ankle standing alone (which then joins the knee), when drawing it there gains and fits."""
     people = bodies + lone
     shin = _LIMB_OF[frozenset((_L_KNEE, _L_ANKLE))]
+    lone_ankles = [body[_L_ANKLE] for body in bodies if lone_part(body) == _L_ANKLE]
+    grown = []
     for index in range(len(bodies), len(people)):
         if np.isnan(people[index][_L_KNEE, 0]):
             continue
         unexplained = _Unexplained(redraw.target - redraw.draw((0, 0, redraw.width, redraw.height), people))
-        places = _stick_end_places(redraw, unexplained.sticks(shin), people[index][_L_KNEE])
+        places = _stick_end_places(redraw, unexplained.sticks(shin), people[index][_L_KNEE]) + lone_ankles
         joints = _joints(people)
         places += [place for part, place in loose_dots if part == _L_ANKLE and not _held(redraw, joints, place)]
         best = None
@@ -158,8 +160,10 @@ def grow_lone_knees(redraw: "Redraw", bodies: List[np.ndarray], lone: List[np.nd
             best = _better_addition(redraw, people, index, added, _L_ANKLE, best)
         if best is not None:
             people[index] = best[2]
-    return people[len(bodies):]
-
+            grown.append(best[2][_L_ANKLE])
+    taken = np.array(grown).reshape(-1, 2)
+    return drop_lone(people, lambda index, part, place: index < len(bodies) and part == _L_ANKLE
+                     and _held(redraw, taken, place))
 
 def _extend_limbs(redraw: "Redraw", bodies: List[np.ndarray],
                   loose_dots: Sequence[Tuple[int, np.ndarray]]) -> List[np.ndarray]:
@@ -796,10 +800,10 @@ def _drop_echoes(redraw: Redraw, people: Dict[int, np.ndarray], order: List[int]
             if gain > -_ECHO_COST * dot_energy:
                 people, order, _ = _apply(Change("drop", index, part=part), people, order, -1)
     for index in list(order):
-        held = np.flatnonzero(~np.isnan(people[index][:, 0]))
-        if len(held) == 1 and on_next_hue(people[index][held[0]], int(held[0]),
-                                          [people[other] for other in order if other != index], 2 * redraw.radius):
-            change = Change("drop", index, part=int(held[0]))
+        part = lone_part(people[index])
+        if part is not None and on_next_hue(people[index][part], part,
+                                            [people[other] for other in order if other != index], 2 * redraw.radius):
+            change = Change("drop", index, part=part)
             if redraw.try_change(change, people, order, -1)[0] > -_HUE_ECHO_COST * dot_energy:
                 people, order, _ = _apply(change, people, order, -1)
     return people, order
