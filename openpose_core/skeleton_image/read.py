@@ -20,7 +20,7 @@ from .hands import (
 from .heads import relabel_heads, untangle_heads
 from .people import (
     EARS, FOREARMS, STRONG, adopt_ears, assemble, drop_stick_crumbs, join_eye_and_ear, join_neck_echoes, join_twins,
-    on_next_hue, settle_hidden, take_head_echoes,
+    lone_part, on_next_hue, settle_hidden, take_head_echoes,
 )
 from .placing import (
     add_dots_under_faces, centre_by_luma, drawn_on_pixel, drop_joints_on_hand_dots, fit_drawn_dots,
@@ -148,7 +148,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
     hand_dots = blue[sorted({index for _, used in found_hands for index in used})].reshape(-1, 2)
     lone_legs = []
     for body in lone_blue:
-        part = int(np.flatnonzero(~np.isnan(body[:, 0]))[0])
+        part = lone_part(body)
         point = body[[part]]
         on_hand, joined = (len(known) and np.hypot(*(known - point).T).min() < 0.6 * dots.radius
                            for known in (hand_dots, taken))

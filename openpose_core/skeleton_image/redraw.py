@@ -165,6 +165,7 @@ def grow_lone_knees(redraw: "Redraw", bodies: List[np.ndarray], lone: List[np.nd
     return drop_lone(people, lambda index, part, place: index < len(bodies) and part == _L_ANKLE
                      and _held(redraw, taken, place))
 
+
 def _extend_limbs(redraw: "Redraw", bodies: List[np.ndarray],
                   loose_dots: Sequence[Tuple[int, np.ndarray]]) -> List[np.ndarray]:
     """Best addition first (a joint where its stick ends on black, or where its two sticks meet, the far one
