@@ -41,11 +41,14 @@ Method:
    chroma, not luma. In shrunk JPEG maps, where chroma has about one sample per dot, the readings of a
    dot are ranked by its core's chroma (less what the ring around it blends in) *and* its luma, which
    JPEG keeps at full resolution: neighbouring palette colours differ in luma by 9-50 levels; readings
-   that fit far worse than the best go. Dots that no colour filter found are added, named the same way:
-   bright ones (a knee on its own-coloured shin) and blue ones by luma (pure blue is darker than its
-   sticks); so are faint colour peaks away from dots and hands (a hip taking its sticks' chroma) whose
-   core colour names one part only and fits a dot better than a stick. A dot alone on black (its limb
-   neighbours missing), which JPEG blends with black only, is named by its blob's summed chroma and luma.
+   that fit far worse than the best go, a head dot also takes a hue-neighbouring head colour its core fits
+   well and better (a nose read as the l-ear), and a dot that fits none of its readings, beside a dot that
+   fits its own, is that dot's blend and goes (an orange 'neck' between a red nose and a yellow elbow).
+   Dots that no colour filter found are added, named the same way: bright ones (a knee on its own-coloured
+   shin) and blue ones by luma (pure blue is darker than its sticks); so are faint colour peaks away from
+   dots and hands (a hip taking its sticks' chroma) whose core colour names one part only and fits a dot
+   better than a stick. A dot alone on black (its limb neighbours missing), which JPEG blends with black
+   only, is named by its blob's summed chroma and luma.
 4. Stick ends (:mod:`.sticks`). A drawn limb's stick leaving a dot ends at the dot of the limb's other
    joint; the dot at the far end of a stick of that limb's colour gets that joint as a low-priority
    reading. This finds joints whose dot is covered (the body's wrist under a hand's wrist dot) or whose
@@ -126,7 +129,8 @@ Method:
    luma and roughly its hue (a blue knee that slid along its lighter thigh comes back to the pixels as dark
    as pure blue). In shrunk JPEG maps each limb joint then goes, within 3 px, to where drawing the people
    again fits the map best, when that removes a third of the mismatch around it and adds almost none
-   anywhere (:mod:`.refine`).
+   anywhere (:mod:`.refine`); two people whose dots JPEG found twice, too far apart to join before (a neck
+   found 4 px apart in a 0.6x map), may now share joints on one spot, and join as above.
 7. Hands (``hands``, :mod:`.hands`). Blue dots that are not people's left knees (in JPEG, nor their
    blue-ish hips and ankles), joined pairwise by straight thin lines of one of the 20 hand-edge hues with
    no other dot on the way, are labelled by the edges' colours (a dot on two edges of different colours
@@ -158,8 +162,8 @@ Method:
    that mend it, the one whose drawing fits the map best, if it fits better than the head as read
    (:func:`.refine.relabel_broken_heads`); a head piece or lone head dot by a body's head joins it under the
    labels that keep the layout and draw best, if that fits better than the piece apart
-   (:func:`.refine.join_head_pieces`); a neck holding no head dots takes the head pieces up its stick under
-   the labels that hold a nose, keep the layout and draw best, or at half size as read with a hidden nose
+   (:func:`.refine.join_head_pieces`); a neck takes the head pieces up its stick, with the head dots it holds,
+   under the labels that hold a nose, keep the layout and draw best, or at half size as read with a hidden nose
    added where drawing it fits (:func:`.refine.join_heads_to_necks`); and a
    head dot never read (an l-eye half under its l-ear) is added
    where its dot and sticks draw what the map shows, when its stick reaches a joint the body holds
@@ -189,8 +193,8 @@ Limitations (see tests/test_skeleton_image.py for the measured rates):
 - JPEG (quality 75) costs a few joints where dots crowd (heads: five dots of neighbouring purples and
   reds): over 300 random scenes of 1-5 people, 99.99 % of visible joints come back at the drawn size and
   99.9 % at 0.75x. Maps shrunk to half size *and* JPEG-compressed keep about one chroma sample per dot:
-  a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 98.5 % come
-  back and 1.0 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
+  a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 98.6 % come
+  back and 0.8 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
   can still pass for a blue-ish thigh or shin (0.6 % of joints at the drawn size with hands drawn, 0.8 %
   at 0.75x, 2.0 % at 0.5x). Maps shrunk by sampling pixels (nearest neighbour) and then JPEG-compressed are
   harder still: the half-pixel dot evidence that rescues their PNG form is not used in JPEG maps, where it

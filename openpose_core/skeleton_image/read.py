@@ -128,8 +128,8 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
         # a small JPEG blue dot is no brighter than its sticks, but as dark as pure blue
         bright = joint if scale >= SMALL_DOTS else np.maximum(joint, dark_blue_weight(classes, image_ycc))
         bodies = centre_by_luma(bodies, classes, bright, dots, native)
-        if small_jpeg:
-            bodies = refine_limb_joints(redraw, bodies)
+        if small_jpeg:      # the two finds of a dot found twice may now lie on one spot
+            bodies = join_twins(refine_limb_joints(redraw, bodies), dots.radius)
     taken = np.array([body[part] for body in bodies for part in blue_like
                       if not np.isnan(body[part, 0])]).reshape(-1, 2)
     if len(taken) and len(blue):

@@ -18,7 +18,7 @@ better (choosing every head's labels so lost 40 scenes and mended 9). Only a hea
 layout of a face, which :func:`.heads.untangle_heads` left (its mends lose an eye or rename one, or tie: an
 r-ear beside its r-eye read as the l-eye), takes the mend that draws best; and a head piece read apart
 from the body beside it joins it under the labels that keep that layout and draw best, as does a head read
-in pieces up the stick of a neck holding no head dots, where the stick shows the nose. Last, a head dot
+in pieces up the stick of a neck (with the head dots it holds), where the stick shows the nose. Last, a head dot
 the colour parse never read (half under a neighbour) is added where drawing it with its sticks explains
 the map; only dots whose stick reaches the body, as a dot's colour alone is what a neighbour's blur gives.
 """
@@ -46,7 +46,7 @@ _HIDDEN_GAIN = 0.2      # share of the mismatch over a head that adding a hidden
 _HIDDEN_FIT = 0.6       # ... drawing what the map leaves unexplained (see Redraw.gain)
 _HIDDEN_CANDIDATES = 3  # places tried per missing head part
 _HEAD_SPAN = 6.0        # dot radii from a body's head dots within which a hidden head dot may lie
-_NECK_REACH = 16.0      # dot radii from a neck holding no head dots to a head piece it may take
+_NECK_REACH = 16.0      # dot radii from a neck to a head piece it may take
 _NECK_STEPS = 2         # hue steps a head dot may take to join such a neck
 _NECK_FIT = 0.4         # ... drawing what the map leaves unexplained (see Redraw.gain)
 _READ_TWICE = 0.5       # dot radii: two head readings closer than this are one dot read twice
@@ -162,8 +162,8 @@ def _joined(redraw: Redraw, bodies: List[np.ndarray], number: int, other: int, r
 
 def join_heads_to_necks(redraw: Redraw, bodies: List[np.ndarray], blue: np.ndarray,
                         hidden_nose: bool) -> List[np.ndarray]:
-    """``bodies`` with each neck that holds no head dots given the head pieces near it that draw best with
-    it (see :func:`_headed`); ``blue``: the hand dots; ``hidden_nose``: whether a nose may be added too
+    """``bodies`` with each neck given the head pieces near it that draw best with it and its own head dots
+    (see :func:`_headed`); ``blue``: the hand dots; ``hidden_nose``: whether a nose may be added too
     (half-size maps: at 0.75x the one added in 300 maps was 4.7 px off its hidden dot)."""
     bodies = [body.copy() for body in bodies]
     for number in range(len(bodies)):
@@ -177,11 +177,13 @@ def join_heads_to_necks(redraw: Redraw, bodies: List[np.ndarray], blue: np.ndarr
 
 def _headed(redraw: Redraw, bodies: List[np.ndarray], number: int,
             blue: Optional[np.ndarray]) -> Optional[Tuple[np.ndarray, Tuple[int, ...]]]:
-    """(body ``number``, a neck holding no head dots, with head pieces joined to it, and those pieces), or None.
-    At half size a head lies 5-8 dot radii up its neck-nose stick, past :func:`join_head_pieces`' reach, and
-    its dots may be read apart with hue neighbours' labels (the nose as the l-ear); the stick shows where the
-    nose is. So each choice of the pieces within ``_NECK_REACH`` dot radii (a search limit), under each
-    labelling that holds a nose and keeps the layout of a face, is drawn; the one drawing best is taken when
+    """(body ``number``, a neck, with head pieces joined to it, and those pieces), or None. At half size a head
+    lies 5-8 dot radii up its neck-nose stick, past :func:`join_head_pieces`' reach, and its dots may be read
+    apart with hue neighbours' labels (the nose as the l-ear); the stick shows where the nose is. So each
+    choice of the pieces within ``_NECK_REACH`` dot radii (a search limit), with the head dots the body holds
+    (a nose and the r-eye read as the l-eye, the rest a piece whose r-ear was read as the nose: two hue steps
+    off, which :func:`join_head_pieces` does not take), under each labelling that holds a nose and keeps the
+    layout of a face, is drawn; the one drawing best is taken when
     it fits the map better than the pieces apart and draws what the map leaves unexplained (fit
     ``_NECK_FIT``: a head read whole elsewhere would take wrong labels). A dot may move ``_NECK_STEPS`` hue
     steps (an r-ear read as the nose). No choice holding one dot read twice is tried: with the nose hidden,
@@ -189,7 +191,8 @@ def _headed(redraw: Redraw, bodies: List[np.ndarray], number: int,
     read are also tried with a hidden nose added where drawing it fits (:func:`_hidden_dot`); relabelled too,
     a head's dots took shifted labels below the added nose (6 maps of 700 worse)."""
     body = bodies[number]
-    if np.isnan(body[1, 0]) or held_head_parts(body):
+    own = held_head_parts(body)
+    if np.isnan(body[1, 0]):
         return None
     held = {other: held_head_parts(piece) for other, piece in enumerate(bodies) if _head_piece(piece)}
     near = [other for other, parts in held.items()
@@ -200,8 +203,8 @@ def _headed(redraw: Redraw, bodies: List[np.ndarray], number: int,
     best, least = None, float(redraw.mismatch(box, bodies).sum())
     choices = itertools.chain.from_iterable(itertools.combinations(near, count) for count in range(1, len(near) + 1))
     for taken in choices:
-        parts = [part for other in taken for part in held[other]]
-        places = np.vstack([bodies[other][held[other]] for other in taken])
+        parts = own + [part for other in taken for part in held[other]]
+        places = np.vstack([body[own]] + [bodies[other][held[other]] for other in taken])
         if len(parts) > len(HEAD_CHAIN) or \
                 (pairwise(places, places)[np.triu_indices(len(parts), 1)] < _READ_TWICE * redraw.radius).any():
             continue
