@@ -1267,10 +1267,7 @@ def test_blue_leg_pieces_spanning_two_hand_pieces_are_hand(seed):
     """JPEG may break a hand into several pieces, and two of its dots joined by a blurred hand line, read
     as a blue thigh or shin, may lie on two of them: such a body piece is still hand (0.75x, seeds 0-119:
     invented body joints 77 -> 69)."""
-    frame = scene_with_hands(seed)
-    drawn = render_pose(frame, face=False)
-    image, fx, fy = degrade(drawn, 0.75, "linear", 75)
-    report = compare(frame, drawn, pose_from_skeleton_image(image, face=False), fx, fy, strict=False)
+    report = hand_scene_report(seed, 0.75, "linear", strict=False)
     assert not [part for _, part, _ in report["invented"] if part in BLUE_LEG], report["invented"]
 
 

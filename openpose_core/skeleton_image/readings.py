@@ -78,14 +78,13 @@ def recolour(joints: Joints, image_ycc: np.ndarray, radius: float, scale: float)
     colour, as strong a reading as its best: the links decide. A neighbour's blend (see :func:`_blends`)
     goes, all its readings with it."""
     dot_ids, first = np.unique(joints.dot, return_index=True)
-    centres = joints.xy[first]
-    part_costs = [_core_colour_costs(image_ycc, centre, radius, scale) for centre in centres]
-    fits = np.array([costs[joints.part[joints.dot == dot_id]].min() for dot_id, costs in zip(dot_ids, part_costs)])
+    rows_of = [np.flatnonzero(joints.dot == dot_id) for dot_id in dot_ids]
+    part_costs = [_core_colour_costs(image_ycc, joints.xy[rows[0]], radius, scale) for rows in rows_of]
+    reading_costs = [every_cost[joints.part[rows]] for every_cost, rows in zip(part_costs, rows_of)]
+    blends = _blends(joints.xy[first], np.array([costs.min() for costs in reading_costs]), radius)
     score, primary, keep = joints.score.copy(), np.zeros(len(joints), bool), np.ones(len(joints), bool)
     added = []
-    for dot_id, every_cost, blend in zip(dot_ids, part_costs, _blends(centres, fits, radius)):
-        rows = np.flatnonzero(joints.dot == dot_id)
-        costs = every_cost[joints.part[rows]]
+    for dot_id, rows, every_cost, costs, blend in zip(dot_ids, rows_of, part_costs, reading_costs, blends):
         score[rows] = joints.score[rows] * np.exp(-0.5 * (costs - costs.min()))
         best = rows[int(np.argmin(costs))]
         primary[best] = True
