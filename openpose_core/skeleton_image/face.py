@@ -8,7 +8,7 @@ import numpy as np
 from ..pose import HEAD_PARTS, NUM_BODY, NUM_FACE
 from .colours import Classes, white_weight
 from .dots import Dots, FACE_DISK_AREA, windowed_peaks
-from .geometry import keep_apart, pairwise
+from .geometry import distances_to_others, keep_apart, pairwise
 
 
 def _mean_face() -> np.ndarray:
@@ -147,8 +147,7 @@ def _groups(points: np.ndarray) -> List[np.ndarray]:
     k-means into about 70 each (up to 70 of a group's dots are then kept: the ones that fit a face)."""
     if len(points) < 2:
         return [np.arange(len(points))] if len(points) else []
-    distance = pairwise(points, points)
-    np.fill_diagonal(distance, np.inf)
+    distance = distances_to_others(points)
     nearest = distance.min(axis=1)
     linked = distance <= LINK * np.maximum(nearest[:, None], nearest[None, :])
     label = np.arange(len(points))

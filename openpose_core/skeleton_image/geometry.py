@@ -74,6 +74,14 @@ def pairwise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.hypot(*(a[:, None, :] - b[None, :, :]).transpose(2, 0, 1))
 
 
+def distances_to_others(points: np.ndarray) -> np.ndarray:
+    """:func:`pairwise` distances among ``points``, each point's to itself infinite: a row's minimum is the
+    distance to the nearest other point."""
+    distance = pairwise(points, points)
+    np.fill_diagonal(distance, np.inf)
+    return distance
+
+
 def sample(grid: np.ndarray, points: np.ndarray, fill) -> np.ndarray:
     height, width = grid.shape[:2]
     xs, ys = np.rint(points[:, 0]).astype(int), np.rint(points[:, 1]).astype(int)

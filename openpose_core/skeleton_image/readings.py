@@ -16,7 +16,7 @@ from .colours import (
     core_hue, dark_blue_weight, luma_shares,
 )
 from .dots import Dots, Joints, LONE_DOT_FRACTION, MIN_DOT_FRACTION, windowed_peaks
-from .geometry import keep_apart, pairwise, window_around
+from .geometry import distances_to_others, keep_apart, pairwise, window_around
 from .hands import by_hand
 
 
@@ -78,10 +78,11 @@ def recolour(joints: Joints, image_ycc: np.ndarray, radius: float, scale: float)
     colour, as strong a reading as its best: the links decide. A neighbour's blend (see :func:`_blends`)
     goes, all its readings with it."""
     dot_ids, first = np.unique(joints.dot, return_index=True)
+    centres = joints.xy[first]
     rows_of = [np.flatnonzero(joints.dot == dot_id) for dot_id in dot_ids]
-    part_costs = [_core_colour_costs(image_ycc, joints.xy[rows[0]], radius, scale) for rows in rows_of]
+    part_costs = [_core_colour_costs(image_ycc, centre, radius, scale) for centre in centres]
     reading_costs = [every_cost[joints.part[rows]] for every_cost, rows in zip(part_costs, rows_of)]
-    blends = _blends(joints.xy[first], np.array([costs.min() for costs in reading_costs]), radius)
+    blends = _blends(centres, np.array([costs.min() for costs in reading_costs]), radius)
     score, primary, keep = joints.score.copy(), np.zeros(len(joints), bool), np.ones(len(joints), bool)
     added = []
     for dot_id, rows, every_cost, costs, blend in zip(dot_ids, rows_of, part_costs, reading_costs, blends):
@@ -104,8 +105,7 @@ def _blends(centres: np.ndarray, fits: np.ndarray, radius: float) -> np.ndarray:
     (a knee on an ankle): both blend, and both stay."""
     if len(centres) < 2:
         return np.zeros(len(centres), bool)
-    gaps = pairwise(centres, centres)
-    np.fill_diagonal(gaps, np.inf)
+    gaps = distances_to_others(centres)
     nearest = np.argmin(gaps, axis=1)
     return (fits > _BLEND_COST) & (gaps[np.arange(len(centres)), nearest] < _BLEND_REACH * radius) & \
         (fits[nearest] < _GOOD_FIT)

@@ -183,17 +183,17 @@ def _headed(redraw: Redraw, bodies: List[np.ndarray], number: int,
     choice of the pieces within ``_NECK_REACH`` dot radii (a search limit), with the head dots the body holds
     (a nose and the r-eye read as the l-eye, the rest a piece whose r-ear was read as the nose: two hue steps
     off, which :func:`join_head_pieces` does not take), under each labelling that holds a nose and keeps the
-    layout of a face, is drawn; the one drawing best is taken when
-    it fits the map better than the pieces apart and draws what the map leaves unexplained (fit
-    ``_NECK_FIT``: a head read whole elsewhere would take wrong labels). A dot may move ``_NECK_STEPS`` hue
-    steps (an r-ear read as the nose). No choice holding one dot read twice is tried: with the nose hidden,
-    one of its readings would be taken as the nose. Unless ``blue`` (the hand dots) is None, the pieces as
-    read are also tried with a hidden nose added where drawing it fits (:func:`_hidden_dot`); relabelled too,
-    a head's dots took shifted labels below the added nose (6 maps of 700 worse)."""
+    layout of a face, is drawn; the one drawing best is taken when it fits the map better than the pieces
+    apart and draws what the map leaves unexplained (fit ``_NECK_FIT``: a head read whole elsewhere would take
+    wrong labels). A dot may move ``_NECK_STEPS`` hue steps (an r-ear read as the nose). No choice holding one
+    dot read twice is tried: with the nose hidden, one of its readings would be taken as the nose. Unless
+    ``blue`` (the hand dots) is None, the pieces as read are also tried with a hidden nose added where drawing
+    it fits (:func:`_hidden_dot`); relabelled too, a head's dots took shifted labels below the added nose (6
+    maps of 700 worse)."""
     body = bodies[number]
-    own = held_head_parts(body)
     if np.isnan(body[1, 0]):
         return None
+    own = held_head_parts(body)
     held = {other: held_head_parts(piece) for other, piece in enumerate(bodies) if _head_piece(piece)}
     near = [other for other, parts in held.items()
             if pairwise(bodies[other][parts], body[[1]]).min() <= _NECK_REACH * redraw.radius]
