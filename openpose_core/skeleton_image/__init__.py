@@ -167,7 +167,10 @@ Method:
    added where drawing it fits (:func:`.refine.join_heads_to_necks`); and a
    head dot never read (an l-eye half under its l-ear) is added
    where its dot and sticks draw what the map shows, when its stick reaches a joint the body holds
-   (:func:`.refine.add_hidden_head_dots`).
+   (:func:`.refine.add_hidden_head_dots`). Last, with the joints moved onto their dots and the heads
+   settled, the pieces are checked by drawing once more (step 6, without renaming): the stick between two
+   pieces, drawn off its place before (a neck 2 px off its dot), may fit now, and a joint that the settled
+   heads leave unexplained goes.
 8. Face (``face``, :mod:`.face`). White dots (radius 3) are grouped into faces first: two dots link when
    closer than 2.5x the larger of their distances to their nearest dot (a face's dots chain densely, two
    faces lie apart); a group of well over 70 dots (touching faces) is split by k-means into about 70 each.

@@ -169,7 +169,9 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
         if small_jpeg:
             bodies = join_head_pieces(redraw, relabel_broken_heads(redraw, bodies), dots.radius)
             bodies = join_heads_to_necks(redraw, bodies, blue, hidden_nose=scale < SMALL_DOTS)
-            bodies = add_hidden_head_dots(redraw, bodies, blue)
+            # with joints moved onto their dots and heads settled, a stick between two pieces that was
+            # drawn off its place may fit now, and a joint nothing drawn explains any more goes
+            bodies = refit(redraw, add_hidden_head_dots(redraw, bodies, blue))
 
     face_groups = group_face_dots(face_dots)
     bodies = join_heads_under_faces(bodies, face_groups)
