@@ -101,7 +101,8 @@ Method:
    leaving the person, ends on black, or where it meets the joint's other stick, leaving another piece (which
    then joins), or (an elbow or knee whose far joint lies beyond the border) where its stick ends well
    inside the map and its other stick leaves it bending by 20-90 degrees and runs off the map. In any JPEG
-   map a dot left loose joins a person lacking that part: a head dot the head beside it, a limb dot (a wrist
+   map a dot left loose joins a person lacking that part: a head dot the head beside it (an ear without its
+   eye, which JPEG dims with no stick to draw, on a looser fit when clear of other joints), a limb dot (a wrist
    whose forearm looked too patchy to link) a person holding the joint its stick would join; in shrunk JPEG
    maps faint wrists and ankles named by their core colour (a wrist on another person's stick of its own
    hue) are loose dots too, unless another reading of the part lies within two dot radii. In shrunk maps a

@@ -27,7 +27,9 @@ a joint where that unexplained stick ends on black, and a joint lost between two
 hip between the neck's cyan stick and the azure thigh) where they meet, joining the pieces either side.
 In any JPEG map it gives a dot left loose to the person lacking that part whose drawing it completes: a
 head dot (an ear, whose only stick hides under the head dots) to the head beside it, a wrist whose
-forearm looked too patchy to link to the elbow's person, when the dot and sticks drawn there fit. In
+forearm looked too patchy to link to the elbow's person, when the dot and sticks drawn there fit (an ear
+without its eye draws no stick, and JPEG dims a small dot alone: it needs a looser fit, clear of other
+joints, whose blend it might be). In
 shrunk maps a limb dot still loose may then stand alone, when the dot drawn there fits.
 
 Limits: otherwise only joints the parse found are judged. A stick whose end joint was not found (a nose
@@ -64,6 +66,8 @@ _NOSE_LOOKALIKES = (1, 17)  # the neck's orange and the l-ear's pink lie either 
 _ECHO_COST = 0.05       # of a whole dot's drawing: what dropping an echo may cost
 _HUE_ECHO_COST = 0.25   # ... an echo in the next hue, which the other dot's colour explains less well
 _ADD_FIT = 0.6          # a joint added at a stick's end: its dot and stick must draw what the map shows
+_DOT_ADD_FIT = 0.4      # ... a dot alone (an ear without its eye): JPEG dims a small dot on black
+_CLEAR = 1.5            # dot radii from other joints of a dot added alone: nearer, it may be their blend
 _STICK_HUE = 0.9        # cosine between unexplained colour and a stick's colour, to count as that stick
 _STICK_LEVEL = 0.4      # ... and at least this share of its brightness
 _BACKGROUND = 60.0      # brightest channel (blurred) that still counts as black beyond a stick's end
@@ -345,10 +349,15 @@ def _may_take(redraw: "Redraw", body: np.ndarray, part: int, place: np.ndarray) 
 
 def _better_addition(redraw: "Redraw", people: List[np.ndarray], index: int, added: np.ndarray, part: int,
                      best: Optional[Tuple[float, int, np.ndarray]]) -> Optional[Tuple[float, int, np.ndarray]]:
-    """``best`` or, when it gains more and fits, (gain, index, added): person ``index`` with ``part`` added."""
-    box = redraw.box(extent_of(added[_ends(added, part)]))
+    """``best`` or, when it gains more and fits, (gain, index, added): person ``index`` with ``part`` added.
+    A dot drawn without a stick, clear of other joints, needs a looser fit: JPEG takes much of the colour of
+    a small dot alone on black."""
+    ends = _ends(added, part)
+    box = redraw.box(extent_of(added[ends]))
     gain, fit = redraw.gain(box, people, people[:index] + [added] + people[index + 1:])
-    return (gain, index, added) if gain > 0 and fit >= _ADD_FIT and (best is None or gain > best[0]) else best
+    alone = len(ends) == 1 and np.hypot(*(_joints(people) - added[part]).T).min() >= _CLEAR * redraw.radius
+    needed = _DOT_ADD_FIT if alone else _ADD_FIT
+    return (gain, index, added) if gain > 0 and fit >= needed and (best is None or gain > best[0]) else best
 
 
 def _stand_alone(redraw: "Redraw", people: List[np.ndarray],
