@@ -628,6 +628,12 @@ def test_an_ear_without_its_eye_joins_the_head_beside_it_in_half_size_jpeg(seed)
     run_case(seed, 1 + seed % 5, 0.5, "area", jpeg=75)
 
 
+def test_a_faint_ear_joins_the_head_beside_it_in_half_size_jpeg():
+    """At half size with JPEG an l-ear without its l-eye, beside an r-elbow, is only a faint peak of its
+    colour filter: named by its core colour, it is a loose dot like a faint wrist, and joins its head (259)."""
+    run_case(259, 1 + 259 % 5, 0.5, "area", jpeg=75)
+
+
 def test_a_dot_added_alone_beside_other_dots_needs_the_usual_fit():
     """A loose 'r-ear' 2.5 px from an l-eye and its l-ear is their blend: on the looser fit of a dot alone
     it would join, and pull the l-ear into a made-up piece (seed 549 at half size)."""

@@ -146,12 +146,9 @@ blue dot but its own)."""
 _ONE_STICK_PARTS = frozenset(part for part in range(NUM_BODY) if sum(part in limb for limb in DRAWN_LIMBS) == 1)
 """Wrists, ankles and ears: a faint one, which only one stick can confirm, may as well be the end of another
 person's stick of that limb passing by."""
-_FAINT_LIMB_ENDS = sorted(_ONE_STICK_PARTS - set(HEAD_PARTS))
-"""Wrists and ankles. Not ears: offered too, faint ears mended three half-size scenes in 500 but made up
-an l-ear on a nose (a head's dots blend into their hue neighbours) in another."""
 _FAINT_PAIR_APART = 2.0
-"""Dot radii between a faint wrist or ankle and any other reading of its part: two people's wrists side by
-side end two forearms that both point at either."""
+"""Dot radii between a faint wrist, ankle or ear and any other reading of its part: two people's wrists
+side by side end two forearms that both point at either."""
 
 
 def add_faint_dots(joints: Joints, faint: np.ndarray, blue: np.ndarray, image_ycc: np.ndarray, radius: float,
@@ -169,12 +166,14 @@ def add_faint_dots(joints: Joints, faint: np.ndarray, blue: np.ndarray, image_yc
 
 def faint_limb_ends(joints: Joints, faint: np.ndarray, blue: np.ndarray, image_ycc: np.ndarray, radius: float,
                     scale: float) -> List[Tuple[int, np.ndarray]]:
-    """Small JPEG maps: faint wrists and ankles (a wrist on another person's stick of its own hue) named as
-    :func:`add_faint_dots` names dots, as (part, position) loose dots: too weak to found a person's limb,
-    they join one only where redrawing confirms them (see :func:`.redraw.add_missing_joints`). Not where
-    another reading of the part lies near (``_FAINT_PAIR_APART``)."""
-    faint = _named_faint(faint[np.isin(faint[:, 2].astype(int), _FAINT_LIMB_ENDS)], joints, blue, image_ycc,
-                         radius, scale)
+    """Small JPEG maps: faint wrists, ankles and ears (a wrist on another person's stick of its own hue, an
+    ear beside an elbow) named as :func:`add_faint_dots` names dots, as (part, position) loose dots: too weak
+    to found a person's limb, they join one only where redrawing confirms them (see
+    :func:`.redraw.add_missing_joints`). Not where another reading of the part lies near
+    (``_FAINT_PAIR_APART``). A faint ear may still be a nose's rim read in the next hue (one 0.6x scene in
+    300 makes one up so; six others at 0.5x gain an ear)."""
+    faint = _named_faint(faint[np.isin(faint[:, 2].astype(int), list(_ONE_STICK_PARTS))], joints, blue,
+                         image_ycc, radius, scale)
     part = faint[:, 2].astype(int)
     readings, parts = np.vstack([joints.xy, faint[:, :2]]), np.concatenate([joints.part, part])
     near = (pairwise(faint[:, :2], readings) < _FAINT_PAIR_APART * radius) & (part[:, None] == parts)
