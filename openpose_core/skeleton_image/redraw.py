@@ -29,8 +29,8 @@ In any JPEG map it gives a dot left loose to the person lacking that part whose 
 head dot (an ear, whose only stick hides under the head dots) to the head beside it, a wrist whose
 forearm looked too patchy to link to the elbow's person, when the dot and sticks drawn there fit (an ear
 without its eye draws no stick, and JPEG dims a small dot alone: it needs a looser fit, clear of other
-joints, whose blend it might be). In
-shrunk maps a limb dot still loose may then stand alone, when the dot drawn there fits.
+joints, whose blend it might be). In shrunk maps a limb dot still loose may then stand alone, when the dot
+drawn there fits.
 
 Limits: otherwise only joints the parse found are judged. A stick whose end joint was not found (a nose
 under an elbow dot) leaves its colour unexplained, and a joint whose own stick runs under it can then
@@ -283,9 +283,9 @@ def _joints(people: List[np.ndarray]) -> np.ndarray:
     return np.vstack([body[~np.isnan(body[:, 0])] for body in people] + [np.zeros((0, 2))])
 
 
-def _held(redraw: "Redraw", joints: np.ndarray, place: np.ndarray) -> bool:
-    """Whether one of ``joints`` (:func:`_joints`) lies on ``place`` (within a dot radius)."""
-    return bool(len(joints)) and bool(np.hypot(*(joints - place).T).min() < redraw.radius)
+def _held(redraw: "Redraw", joints: np.ndarray, place: np.ndarray, reach: float = 1.0) -> bool:
+    """Whether one of ``joints`` (:func:`_joints`) lies on ``place`` (within ``reach`` dot radii)."""
+    return bool(len(joints)) and bool(np.hypot(*(joints - place).T).min() < reach * redraw.radius)
 
 
 def _meeting_places(redraw: "Redraw", ends: List[Tuple[np.ndarray, np.ndarray]]) -> List[np.ndarray]:
@@ -355,7 +355,7 @@ def _better_addition(redraw: "Redraw", people: List[np.ndarray], index: int, add
     ends = _ends(added, part)
     box = redraw.box(extent_of(added[ends]))
     gain, fit = redraw.gain(box, people, people[:index] + [added] + people[index + 1:])
-    alone = len(ends) == 1 and np.hypot(*(_joints(people) - added[part]).T).min() >= _CLEAR * redraw.radius
+    alone = len(ends) == 1 and not _held(redraw, _joints(people), added[part], _CLEAR)
     needed = _DOT_ADD_FIT if alone else _ADD_FIT
     return (gain, index, added) if gain > 0 and fit >= needed and (best is None or gain > best[0]) else best
 
