@@ -108,8 +108,8 @@ Method:
    own hue, an ear beside an elbow) are loose dots too, unless another reading of the part lies within two
    dot radii. In shrunk maps a limb dot still loose and too faint to stand alone by its colour (a wrist whose
    elbow is missing, half under a neck; a blue-violet l-ankle, but not the l-knee's hand-dot blue nor the l-hip's
-   azure) stands alone when drawing it there, wholly inside the map, fits it, better as its part than as any
-   other, and no unexplained stick leaves it (a joint alone has no drawn neighbour); the check of pieces then
+   azure) stands alone when drawing it there, wholly inside the map, fits it (loosely), better as its part than as
+   any other, and no unexplained stick leaves it (a joint alone has no drawn neighbour); the check of pieces then
    runs once more, as an added joint may be the one two pieces lacked to join. Also in shrunk maps: a
    piece joins a body holding the same limb part through that dot renamed to its hue neighbour (an r-wrist's
    lime read as the l-shoulder's green), a stick that another is drawn across goes on past the crossing (and

@@ -66,7 +66,7 @@ _NOSE_LOOKALIKES = (1, 17)  # the neck's orange and the l-ear's pink lie either 
 _ECHO_COST = 0.05       # of a whole dot's drawing: what dropping an echo may cost
 _HUE_ECHO_COST = 0.25   # ... an echo in the next hue, which the other dot's colour explains less well
 _ADD_FIT = 0.6          # a joint added at a stick's end: its dot and stick must draw what the map shows
-_DOT_ADD_FIT = 0.4      # ... a dot alone (an ear without its eye): JPEG dims a small dot on black
+_DOT_ADD_FIT = 0.4      # ... a dot drawn alone (an ear without its eye, a lone wrist): JPEG dims it on black
 _CLEAR = 1.5            # dot radii from other joints of a dot added alone: nearer, it may be their blend
 _STICK_HUE = 0.9        # cosine between unexplained colour and a stick's colour, to count as that stick
 _STICK_LEVEL = 0.4      # ... and at least this share of its brightness
@@ -364,10 +364,11 @@ def _stand_alone(redraw: "Redraw", people: List[np.ndarray],
                  loose_dots: Sequence[Tuple[int, np.ndarray]]) -> List[np.ndarray]:
     """Shrunk maps: a loose limb dot too faint to stand alone by its colour (a wrist whose elbow is missing,
     half under a neck) is a one-joint person when drawing it there explains the map: the dot fits what the
-    drawing leaves unexplained, better drawn as its part than as any other, and no unexplained stick of its
-    limbs (or of its neighbouring hues') leaves it: a joint standing alone has no drawn neighbour, while a
-    joint whose link failed, or a dot named a hue step off, leaves a stick behind. Only a dot wholly inside
-    the map: one that the border cuts shows too little of its colour (an r-eye's rim read as an l-ankle)."""
+    drawing leaves unexplained (loosely: JPEG dims a small dot alone), better drawn as its part than as any
+    other, and no unexplained stick of its limbs (or of its neighbouring hues') leaves it: a joint standing
+    alone has no drawn neighbour, while a joint whose link failed, or a dot named a hue step off, leaves a
+    stick behind. Only a dot wholly inside the map: one that the border cuts shows too little of its colour
+    (an r-eye's rim read as an l-ankle)."""
     people = list(people)
     unexplained = _Unexplained(redraw.target - redraw.draw((0, 0, redraw.width, redraw.height), people))
     for part, place in loose_dots:
@@ -381,7 +382,7 @@ def _stand_alone(redraw: "Redraw", people: List[np.ndarray],
             drawn.append((*redraw.gain(box, people, people + [dot]), other))
         gain, fit, best = max(drawn)
         hues = {part, *NEXT_HUES[part]}
-        if best != part or gain <= 0 or fit < _ADD_FIT or any(
+        if best != part or gain <= 0 or fit < _DOT_ADD_FIT or any(
                 _stick_tip(redraw, unexplained.sticks(limb), place) is not None
                 for limb, ends in enumerate(DRAWN_LIMBS) if hues & set(ends)):
             continue
