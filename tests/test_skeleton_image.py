@@ -269,9 +269,10 @@ def run_case(seed: int, count: int, factor: float = 1.0, interpolation: str = "a
     return compare(frame, clean, parsed, fx, fy, strict=strict)
 
 
-def half_size_jpeg_report(seed: int) -> Dict[str, list]:
-    """The measurements of the random scene ``seed`` read from its map at half size, JPEG quality 75."""
-    return run_case(seed, 1 + seed % 5, 0.5, "area", jpeg=75, strict=False)
+def jpeg_report(seed: int, factor: float = 0.5, strict: bool = False) -> Dict[str, list]:
+    """The measurements of the random scene ``seed`` read from its map resized by ``factor`` (area), JPEG
+    quality 75; ``strict``: assert that it comes back whole."""
+    return run_case(seed, 1 + seed % 5, factor, "area", jpeg=75, strict=strict)
 
 
 def missed_parts(report: Dict[str, list]) -> List[Tuple[int, int]]:
@@ -507,7 +508,7 @@ def test_half_size_jpeg_heads_read_with_hue_neighbours_labels_are_mended(seed, o
     """At half size with JPEG the nose and the l-ear beside it (or the l-eye and r-ear) took each other's
     labels; the layout of a face puts them back, and a nose that was read as an ear joins its body (38, 298:
     heads with an eye missing, measured along the ears)."""
-    report = half_size_jpeg_report(seed)
+    report = jpeg_report(seed)
     assert [miss for miss in report["missed"] if miss[0] == owner and miss[1] in parts] == [], report
 
 
@@ -517,7 +518,7 @@ def test_a_head_whose_mends_lose_an_eye_takes_the_one_that_draws_best(seed, owne
     """At half size with JPEG a head dot read with a hue neighbour's label breaks the layout of a face (mostly
     an r-ear beside its r-eye read as the l-eye), and its mends lose an eye or rename one, which the layout
     alone does not decide; drawing the people again does."""
-    report = half_size_jpeg_report(seed)
+    report = jpeg_report(seed)
     assert (owner, part) not in missed_parts(report), report
 
 
@@ -526,7 +527,7 @@ def test_a_head_whose_mends_lose_an_eye_takes_the_one_that_draws_best(seed, owne
 def test_a_head_piece_by_its_body_joins_it_under_the_labels_that_draw_best(seed, owner, part):
     """At half size with JPEG a body's r-ear read as its l-eye, its true eyes and l-ear a head piece beside it
     (121); or a lone r-ear dot read as the l-eye its body holds (140): joined, with the r-ear's label back."""
-    report = half_size_jpeg_report(seed)
+    report = jpeg_report(seed)
     assert (owner, part) not in missed_parts(report), report
     assert report["mixed"] == [], report
 
@@ -535,7 +536,7 @@ def test_a_head_piece_by_its_body_joins_it_under_the_labels_that_draw_best(seed,
 def test_a_head_piece_of_two_dots_keeps_its_labels_when_it_joins(seed, owner, part):
     """An r-eye and r-ear read as a piece, their l-eye half hidden and never read: renamed the l-eye, the piece's
     r-eye (or r-ear) would draw that unread dot's colour and fit better, so a piece of two keeps its labels."""
-    report = half_size_jpeg_report(seed)
+    report = jpeg_report(seed)
     assert (owner, part) not in missed_parts(report), report
     assert [extra for extra in report["invented"] if extra[1] == 15 and extra[2] < 5] == [], report
 
@@ -546,7 +547,7 @@ def test_a_head_read_apart_from_its_neck_joins_it_under_the_labels_its_stick_sho
     """At half size with JPEG a head lies up its neck-nose stick beyond a head piece's reach, read as pieces
     with hue neighbours' labels (the nose as the l-ear; in 38 the r-ear as the nose, two hue steps off): the
     pieces join the neck under the labels that draw best (598 and 658 held out)."""
-    report = half_size_jpeg_report(seed)
+    report = jpeg_report(seed)
     assert [miss for miss in report["missed"] if miss[0] == owner and miss[1] in parts] == [], report
     assert report["mixed"] == [], report
 
@@ -556,13 +557,13 @@ def test_a_head_whose_nose_is_hidden_joins_its_neck_with_the_nose_its_drawing_ad
     """At half size with JPEG a nose half under its eyes keeps no colour of its own, and its head was read as
     pieces apart from the neck: the pieces, labels as read, join the neck with the nose added where drawing
     it and its sticks fits, and the scene comes back whole (419 and 573 held out)."""
-    run_case(seed, 1 + seed % 5, 0.5, "area", jpeg=75)
+    jpeg_report(seed, strict=True)
 
 
 def test_a_hidden_nose_joins_a_head_to_its_neck_only_as_read_and_at_half_size():
     """Relabelled as well, a head whose three dots were read right took shifted labels (the l-eye's as the
     r-eye's) below a nose added under them (494). At 0.75x the nose added was 4.7 px off its hidden dot (238)."""
-    report = half_size_jpeg_report(494)
+    report = jpeg_report(494)
     assert not {(0, 15), (0, 16), (0, 17)} & set(missed_parts(report)), report
     run_case(238, 4, 0.75, "linear", jpeg=75)
 
@@ -572,7 +573,7 @@ def test_a_head_dot_also_takes_the_hue_neighbour_its_core_colour_names(seed):
     """At half size with JPEG a nose found only by the l-ear's colour filter (the pink l-eye beside it pulls
     its hue) was read as an l-ear alone: its core's chroma and luma name the nose, which becomes a reading
     of the dot, and the head's links take it (424 and 585 held out)."""
-    run_case(seed, 1 + seed % 5, 0.5, "area", jpeg=75)
+    jpeg_report(seed, strict=True)
 
 
 def test_a_head_dot_takes_no_hue_neighbour_its_core_fits_poorly():
@@ -580,7 +581,7 @@ def test_a_head_dot_takes_no_hue_neighbour_its_core_fits_poorly():
     (an r-ear between its eye and the l-ear), and taking it breaks heads read whole (a crop at half size, a
     map at 0.6x and one with hands at half size)."""
     cropped_report(226, 0.5, "area", 75)
-    run_case(153, 1 + 153 % 5, 0.6, "area", jpeg=75)
+    jpeg_report(153, 0.6, strict=True)
     hand_scene_report(56, 0.5, "area")
 
 
@@ -589,7 +590,7 @@ def test_a_neck_holding_part_of_its_head_joins_the_rest_under_the_labels_its_sti
     """At half size with JPEG a neck may hold some of its head's dots (the nose, and the r-eye read as the
     l-eye) while the rest lies beside it as a piece whose labels are two hue steps off: the neck's own dots
     and the piece take the labels that draw best together (all held out)."""
-    run_case(seed, 1 + seed % 5, 0.5, "area", jpeg=75)
+    jpeg_report(seed, strict=True)
 
 
 @pytest.mark.parametrize("seed", [106, 276, 405, 467])
@@ -598,14 +599,14 @@ def test_a_dot_fitting_none_of_its_readings_beside_one_that_fits_is_that_dot_s_b
     as a colour its core does not show (a shoulder's rim as a wrist, an orange 'neck' between a red nose
     and a yellow elbow) and joins a person or stands alone; beside a dot that fits its own colour, it goes
     (405 and 467 held out)."""
-    run_case(seed, 1 + seed % 5, 0.5, "area", jpeg=75)
+    jpeg_report(seed, strict=True)
 
 
 @pytest.mark.parametrize("seed,owner,part", [(189, 0, 4), (369, 0, 12)])
 def test_a_true_dot_fitting_none_of_its_readings_stays(seed, owner, part):
     """A wrist drawn over another limb may fit none of its readings and still be the only dot there (189);
     a knee on an ankle fits none either, and neither does the ankle: both blend, and both stay (369)."""
-    assert (owner, part) not in missed_parts(half_size_jpeg_report(seed))
+    assert (owner, part) not in missed_parts(jpeg_report(seed))
 
 
 @pytest.mark.parametrize("seed,factor,cropped", [(23, 0.5, False), (209, 0.5, False), (626, 0.5, False),
@@ -618,33 +619,33 @@ def test_pieces_are_checked_by_drawing_once_more_when_joints_and_heads_are_settl
     if cropped:
         cropped_report(seed, factor, "area", 75)
     else:
-        run_case(seed, 1 + seed % 5, factor, "area", jpeg=75)
+        jpeg_report(seed, factor, strict=True)
 
 
 @pytest.mark.parametrize("seed", [203, 253])
 def test_an_ear_without_its_eye_joins_the_head_beside_it_in_half_size_jpeg(seed):
     """At half size with JPEG an l-ear whose l-eye is not drawn is a small dot alone, with no stick to
     draw: JPEG dims it, and its drawing fits the map only loosely; it joins the head beside it all the same."""
-    run_case(seed, 1 + seed % 5, 0.5, "area", jpeg=75)
+    jpeg_report(seed, strict=True)
 
 
 def test_a_faint_ear_joins_the_head_beside_it_in_half_size_jpeg():
     """At half size with JPEG an l-ear without its l-eye, beside an r-elbow, is only a faint peak of its
     colour filter: named by its core colour, it is a loose dot like a faint wrist, and joins its head (259)."""
-    run_case(259, 1 + 259 % 5, 0.5, "area", jpeg=75)
+    jpeg_report(259, strict=True)
 
 
 @pytest.mark.parametrize("seed,factor,owner,part", [(315, 0.5, 0, 4), (229, 0.6, 4, 13)])
 def test_a_faint_limb_dot_standing_alone_fits_loosely(seed, factor, owner, part):
     """In shrunk JPEG maps a limb dot that stands alone (an r-wrist, an l-ankle whose neighbours are not
     drawn) is dimmed by JPEG like an ear alone: its drawing fits the map loosely, and it stands all the same."""
-    assert (owner, part) not in missed_parts(run_case(seed, 1 + seed % 5, factor, "area", jpeg=75, strict=False))
+    assert (owner, part) not in missed_parts(jpeg_report(seed, factor))
 
 
 def test_a_dot_added_alone_beside_other_dots_needs_the_usual_fit():
     """A loose 'r-ear' 2.5 px from an l-eye and its l-ear is their blend: on the looser fit of a dot alone
     it would join, and pull the l-ear into a made-up piece (seed 549 at half size)."""
-    report = half_size_jpeg_report(549)
+    report = jpeg_report(549)
     assert (2, 17) not in missed_parts(report) and len(report["invented"]) <= 1, report
 
 
@@ -652,7 +653,7 @@ def test_a_dot_added_alone_beside_other_dots_needs_the_usual_fit():
 def test_a_lone_left_ankle_too_faint_to_name_stands_alone_where_its_drawing_explains_the_map(seed):
     """At half size with JPEG a left ankle with no knee drawn (200: on another person's shin) keeps too
     little of its blue-violet to stand alone by its colour; drawn alone there, it explains the map."""
-    run_case(seed, 1 + seed % 5, 0.5, "area", jpeg=75)
+    jpeg_report(seed, strict=True)
 
 
 @pytest.mark.parametrize("seed", [88, 268, 487, 643])
@@ -660,12 +661,12 @@ def test_a_lone_left_knee_takes_its_faint_ankle_where_its_shin_ends(seed):
     """At half size with JPEG a left leg with no hip is a lone blue knee, which stays apart until the hands
     are read (blue is the hand dots' colour), and its ankle's blue-violet dot is too faint to find: once
     the knee is known, the ankle comes back where its shin ends on black (487 and 643 held out)."""
-    run_case(seed, 1 + seed % 5, 0.5, "area", jpeg=75)
+    jpeg_report(seed, strict=True)
 
 
 def test_a_lone_left_knee_takes_a_faint_ankle_dot_its_shin_leads_to():
     """Its ankle's colour peak too faint to found a dot, but named by its core colour (209)."""
-    assert (3, 13) not in missed_parts(half_size_jpeg_report(209))
+    assert (3, 13) not in missed_parts(jpeg_report(209))
 
 
 @pytest.mark.parametrize("seed,owner", [(126, 1), (273, 0)])
@@ -673,7 +674,7 @@ def test_a_knee_whose_ankle_lies_past_the_border_comes_back_where_its_thigh_ends
     """At half size with JPEG a left knee between its azure thigh and blue shin lost its colour, and its
     ankle lies beyond the map's border: the knee comes back where the thigh ends and the shin bends off
     the map."""
-    assert (owner, 12) not in missed_parts(half_size_jpeg_report(seed))
+    assert (owner, 12) not in missed_parts(jpeg_report(seed))
 
 
 def test_joints_are_not_made_up_from_dots_or_sticks_the_border_cuts():
@@ -701,7 +702,7 @@ def test_a_half_hidden_head_dot_never_read_is_added_where_drawing_it_fits(seed):
     """At half size with JPEG an l-eye half under its l-ear (or a nose under the eyes) keeps no colour of its
     own to read; drawing the dot and its sticks where the map shows their colour explains the head, and the
     scene comes back whole (481 and 606 held out)."""
-    run_case(seed, 1 + seed % 5, 0.5, "area", jpeg=75)
+    jpeg_report(seed, strict=True)
 
 
 def test_a_hidden_head_dot_is_added_only_where_its_stick_reaches_the_body():
@@ -1023,7 +1024,7 @@ def test_half_size_jpeg_maps_are_read_as_far_as_they_can_be():
     """At half size a dot is 4-5 px wide and JPEG's 4:2:0 chroma gives it about one colour sample: blue
     dots on blue sticks and crowded heads lose their colour. Still, no person is mixed up, most visible
     joints come back, and few joints are read as a part that was not there."""
-    reports = [half_size_jpeg_report(seed) for seed in range(16)]
+    reports = [jpeg_report(seed) for seed in range(16)]
     totals = _totals(reports)
     visible = sum(len(report["errors"]) for report in reports) + totals["missed"]
     assert totals["mixed"] == 0
@@ -1036,7 +1037,7 @@ def test_half_size_jpeg_maps_are_read_as_far_as_they_can_be():
 def test_blue_knees_in_half_size_jpeg_maps_sit_on_their_dot(seed):
     """At half size a blue knee's colour blurs into its lighter thigh's, and its colour evidence slid 2-3 px
     along the leg; its luma, as dark as pure blue and kept at full resolution, puts it back."""
-    report = half_size_jpeg_report(seed)
+    report = jpeg_report(seed)
     assert [miss for miss in report["missed"] if miss[1] == 12] == [], report
     assert [extra for extra in report["invented"] if extra[1] == 12] == [], report
 
@@ -1046,7 +1047,7 @@ def test_a_joint_lost_between_its_sticks_joins_its_person_again(seed, part):
     """At half size a left hip's dot takes the colour of its two sticks (the neck's cyan, the thigh's azure)
     and is not found, leaving the leg a piece of its own: where the two sticks meet, the hip comes back and
     the pieces join. The far piece may be a loose dot (153: a left knee between its hip and a lone ankle)."""
-    report = half_size_jpeg_report(seed)
+    report = jpeg_report(seed)
     assert [miss for miss in report["missed"] if miss[1] == part] == [] and report["mixed"] == [], report
 
 
@@ -1055,7 +1056,7 @@ def test_a_weak_lone_dot_in_half_size_jpeg_stands_when_its_core_colour_names_it(
     """At half size a dot whose neighbours are not drawn, lying on a stick of another colour or beside a head,
     keeps a third of a dot's colour evidence, below what a dot joined to no other needs (blends of two
     dots make weak fakes). With no other dot near, its core colour naming it is enough."""
-    report = half_size_jpeg_report(seed)
+    report = jpeg_report(seed)
     assert (owner, part) not in missed_parts(report), report
 
 
@@ -1065,14 +1066,14 @@ def test_a_faint_wrist_or_ankle_in_half_size_jpeg_joins_its_person(seed, owner, 
     """At half size a wrist on another person's stick of its own hue (or beside a stick that tints it) keeps
     a fifth to a third of a dot's colour evidence, too little to found a dot; its core colour names it, and
     redrawing its forearm (or shin) from the person's elbow (or knee) confirms it."""
-    report = half_size_jpeg_report(seed)
+    report = jpeg_report(seed)
     assert (owner, part) not in missed_parts(report), report
 
 
 def test_two_faint_wrists_side_by_side_are_not_given_to_each_others_person():
     """Two people's r-wrists 3 px apart at half size, both faint: either forearm points at either dot, so
     neither is taken rather than both swapped (which mixes the two people up)."""
-    report = run_case(418, 1 + 418 % 5, 0.5, "area", jpeg=75, strict=False)
+    report = jpeg_report(418)
     assert report["mixed"] == [] and report["invented"] == [], report
 
 
@@ -1083,7 +1084,7 @@ def test_two_faint_wrists_side_by_side_are_not_given_to_each_others_person():
 def test_a_limb_joint_read_off_its_dot_in_shrunk_jpeg_moves_onto_it(seed, factor, owner, part):
     """In a shrunk JPEG map a limb dot over or beside other drawing keeps its colour (and luma) centre 2-4 px
     off its disk; drawing the people again with the joint moved there fits the map far better."""
-    report = run_case(seed, 1 + seed % 5, factor, "area", jpeg=75, strict=False)
+    report = jpeg_report(seed, factor)
     assert (owner, part) not in missed_parts(report), report
     assert [extra for extra in report["invented"] if extra[1] == part and extra[2] < 5] == [], report
 
@@ -1093,7 +1094,7 @@ def test_a_limb_joint_by_the_border_stays_in_place(seed, owner, part):
     """A joint by the border, moved onto the stick to a joint past the border (drawn nowhere, so its colour is
     left unexplained), would fit the map better over all; but its own dot would go unexplained, so it stays.
     Nor does the map's blur, mirrored at its border, pull a joint outwards (404: an elbow 3 px from it)."""
-    report = half_size_jpeg_report(seed)
+    report = jpeg_report(seed)
     assert (owner, part) not in missed_parts(report), report
 
 
@@ -1101,7 +1102,7 @@ def test_a_limb_joint_by_the_border_stays_in_place(seed, owner, part):
 def test_a_weak_lone_azure_blue_dot_in_half_size_jpeg_is_not_named_a_left_hip(seed):
     """At half size the blend of a blue dot or stick with a cyan one takes the l-hip's azure-blue, so its
     core colour does not name an l-hip (here a blurred l-ankle and l-knee would have been)."""
-    report = half_size_jpeg_report(seed)
+    report = jpeg_report(seed)
     assert [extra for extra in report["invented"] if extra[1] == 11] == [], report
 
 

@@ -143,7 +143,7 @@ def add_unseen_dots(joints: Joints, classes: Classes, joint: np.ndarray, image_y
 _FAINT_DOT_APART = 1.3
 """A faint dot lies at least this many dot radii from every dot found (and ``HAND_REACH`` radii from every
 blue dot but its own)."""
-_ONE_STICK_PARTS = frozenset(part for part in range(NUM_BODY) if sum(part in limb for limb in DRAWN_LIMBS) == 1)
+_ONE_STICK_PARTS = [part for part in range(NUM_BODY) if sum(part in limb for limb in DRAWN_LIMBS) == 1]
 """Wrists, ankles and ears: a faint one, which only one stick can confirm, may as well be the end of another
 person's stick of that limb passing by."""
 _FAINT_PAIR_APART = 2.0
@@ -157,7 +157,7 @@ def add_faint_dots(joints: Joints, faint: np.ndarray, blue: np.ndarray, image_yc
     chroma, and its colour filter finds too little of it. A faint colour peak (see :func:`find_joints`)
     of a joint with two sticks or more, away from every dot and from hands, is still that part's dot when
     its core colour names that part (see :func:`_core_names`)."""
-    faint = _named_faint(faint[~np.isin(faint[:, 2].astype(int), list(_ONE_STICK_PARTS))], joints, blue,
+    faint = _named_faint(faint[~np.isin(faint[:, 2].astype(int), _ONE_STICK_PARTS)], joints, blue,
                          image_ycc, radius, scale)
     next_dot = int(joints.dot.max()) + 1 if len(joints) else 0
     return joints.appended([(peak[:2], int(peak[2]), next_dot + number, float(peak[3]), True)
@@ -172,7 +172,7 @@ def faint_limb_ends(joints: Joints, faint: np.ndarray, blue: np.ndarray, image_y
     :func:`.redraw.add_missing_joints`). Not where another reading of the part lies near
     (``_FAINT_PAIR_APART``). A faint ear may still be a nose's rim read in the next hue (one 0.6x scene in
     300 makes one up so; six others at 0.5x gain an ear)."""
-    faint = _named_faint(faint[np.isin(faint[:, 2].astype(int), list(_ONE_STICK_PARTS))], joints, blue,
+    faint = _named_faint(faint[np.isin(faint[:, 2].astype(int), _ONE_STICK_PARTS)], joints, blue,
                          image_ycc, radius, scale)
     part = faint[:, 2].astype(int)
     readings, parts = np.vstack([joints.xy, faint[:, :2]]), np.concatenate([joints.part, part])

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..pose import HEAD_PARTS, NUM_BODY
 from ..render import BODY_COLORS
-from .geometry import pairwise
+from .geometry import distances_to_others, pairwise
 from .hands import by_hand
 from .heads import HEAD_CHAIN, head_labellings, held_head_parts, layout_breaks, layout_mends
 from .redraw import Box, Redraw, extent_of, holds_stick_end
@@ -206,7 +206,7 @@ def _headed(redraw: Redraw, bodies: List[np.ndarray], number: int,
         parts = own + [part for other in taken for part in held[other]]
         places = np.vstack([body[own]] + [bodies[other][held[other]] for other in taken])
         if len(parts) > len(HEAD_CHAIN) or \
-                (pairwise(places, places)[np.triu_indices(len(parts), 1)] < _READ_TWICE * redraw.radius).any():
+                (distances_to_others(places) < _READ_TWICE * redraw.radius).any():
             continue
         for labels, head in head_labellings(body, parts, places, [_NECK_STEPS] * len(parts)):
             hidden = _NOSE not in labels    # the pieces as read, with the nose their drawing adds
