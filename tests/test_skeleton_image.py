@@ -635,6 +635,29 @@ def test_a_faint_ear_joins_the_head_beside_it_in_half_size_jpeg():
     jpeg_report(259, strict=True)
 
 
+@pytest.mark.parametrize("seed,factor", [(273, 0.5), (287, 0.5), (557, 0.5), (195, 0.6)])
+def test_a_faint_dot_whose_core_names_the_next_hue_is_that_part_in_shrunk_jpeg(seed, factor):
+    """In shrunk JPEG maps a small dot takes the chroma of its sticks: an l-knee between its azure thigh and
+    its shin peaks only in the l-hip's colour filter (273), an r-ankle at the end of its shin only in the
+    r-knee's (287, 557, 195 at 0.6x). Its core colour, luma included, still names it: it is that part."""
+    jpeg_report(seed, factor, strict=True)
+
+
+@pytest.mark.parametrize("seed", [198, 456])
+def test_a_faint_peak_is_not_renamed_to_or_from_the_neck_in_half_size_jpeg(seed):
+    """The neck's orange lies between the nose's red and the r-shoulder's yellow-orange: a faint peak by a
+    nose or a shoulder whose core names the neck is their blend with a neighbouring dot, no neck."""
+    jpeg_report(seed, strict=True)
+
+
+@pytest.mark.parametrize("seed,factor", [(118, 0.5), (273, 0.6)])
+def test_a_faint_peak_beside_a_dot_keeps_its_own_colour_in_shrunk_jpeg(seed, factor):
+    """A faint peak on a dot's rim takes the chroma of the dots round it: an r-elbow's peak on an r-wrist's
+    rim, pulled by the l-shoulder beside it, has the r-shoulder's core colour (118). Renamed so, it made up a
+    person; within 1.5 dot radii of a dot a faint peak is not renamed."""
+    jpeg_report(seed, factor, strict=True)
+
+
 @pytest.mark.parametrize("seed,factor,owner,part", [(315, 0.5, 0, 4), (229, 0.6, 4, 13)])
 def test_a_faint_limb_dot_standing_alone_fits_loosely(seed, factor, owner, part):
     """In shrunk JPEG maps a limb dot that stands alone (an r-wrist, an l-ankle whose neighbours are not

@@ -156,7 +156,8 @@ def add_faint_dots(joints: Joints, faint: np.ndarray, blue: np.ndarray, image_yc
     """Small JPEG maps: a dot on its sticks (a left hip between the cyan and azure sticks) takes their
     chroma, and its colour filter finds too little of it. A faint colour peak (see :func:`find_joints`)
     of a joint with two sticks or more, away from every dot and from hands, is still that part's dot when
-    its core colour names that part (see :func:`_core_names`)."""
+    its core colour names that part, or the dot of the part a hue step off that its core names (see
+    :func:`_named_faint`)."""
     faint = _named_faint(faint[~np.isin(faint[:, 2].astype(int), _ONE_STICK_PARTS)], joints, blue,
                          image_ycc, radius, scale)
     next_dot = int(joints.dot.max()) + 1 if len(joints) else 0
@@ -183,13 +184,35 @@ def faint_limb_ends(joints: Joints, faint: np.ndarray, blue: np.ndarray, image_y
 
 def _named_faint(faint: np.ndarray, joints: Joints, blue: np.ndarray, image_ycc: np.ndarray, radius: float,
                  scale: float) -> np.ndarray:
-    """The faint peaks away from hands whose core colour names their part, strongest first, each apart from
-    every dot and from the stronger ones kept."""
-    faint = faint[~by_hand(faint[:, :2], blue, radius)]
+    """The faint peaks away from hands whose core colour names their part, or a part one hue step off (then
+    named so, see :func:`_renamed_by_core`), strongest first, each apart from every dot and from the stronger
+    ones kept."""
+    faint = faint[~by_hand(faint[:, :2], blue, radius)].copy()
+    renamed = np.array([_renamed_by_core(int(part), _core_named_part(image_ycc, xy, radius, scale))
+                        for *xy, part, _ in faint], int).reshape(-1)
+    # ... but a peak near a dot may be that dot's rim, its chroma blended with a neighbour's
+    near_dot = np.min(pairwise(faint[:, :2], joints.xy), axis=1, initial=np.inf) < _RENAMED_APART * radius
+    faint[:, 2] = np.where((renamed != faint[:, 2]) & near_dot, -1, renamed)
     strongest_first = np.argsort(-faint[:, 3], kind="stable")
-    named = [index for index in strongest_first
-             if _core_names(image_ycc, faint[index, :2], int(faint[index, 2]), radius, scale)]
+    named = [index for index in strongest_first if faint[index, 2] >= 0]
     return faint[keep_apart(faint[:, :2], named, _FAINT_DOT_APART * radius, joints.xy)].reshape(-1, 4)
+
+
+_NECK = 1
+_RENAMED_APART = 1.5
+"""Dot radii between a faint peak renamed a hue step off and every dot (an r-elbow's peak on an r-wrist's
+rim, its chroma pulled by an l-shoulder beside it, named the r-shoulder: made-up joints in 2 maps of 1,540)."""
+
+
+def _renamed_by_core(part: int, named: Optional[int]) -> int:
+    """The part a faint peak of ``part``'s colour is, its core colour naming ``named``: that part, if it is
+    ``part`` or one hue step off (JPEG moves a small dot's chroma toward its sticks': an l-knee between its
+    azure thigh and its shin peaks only in the l-hip's azure), else -1. Not to or from the neck: the orange of
+    a nose's red blended with an eye or an r-shoulder names it (renamed so: made-up necks broke 2 maps of
+    1,540 and added wrong joints to 3 more)."""
+    if named is None or (named != part and (named not in NEXT_HUES[part] or _NECK in (part, named))):
+        return -1
+    return named
 
 
 _DRAWN_VALUE = 0.2
@@ -266,7 +289,7 @@ def _part_by_sums(colour: np.ndarray, disk_area: float) -> Optional[int]:
 def named_alone(joints: Joints, image_ycc: np.ndarray, blue: np.ndarray, radius: float,
                 scale: float) -> np.ndarray:
     """Which weak readings (a dot's best, with evidence below a lone dot's) name their part by their core
-    colour (see :func:`_core_names`), away from hands. In a JPEG map such a dot may stand alone when no
+    colour (see :func:`_core_named_part`), away from hands. In a JPEG map such a dot may stand alone when no
     other dot is near: the weak fakes that the lone evidence keeps out are blends of two neighbouring dots,
     and the blurred rims of hand dots and lines, which take every hue. Blue is left out: a blue dot is
     barely brighter than the blue neck-nose stick (luma 29 against 17), so its core colour cannot tell them
@@ -278,17 +301,19 @@ def named_alone(joints: Joints, image_ycc: np.ndarray, blue: np.ndarray, radius:
                           & (joints.score < LONE_DOT_FRACTION[1]) & ~np.isin(joints.part, unnamed))
     weak = weak[~by_hand(joints.xy[weak], blue, radius)]
     named = np.zeros(len(joints), bool)
-    named[[index for index in weak if _core_names(image_ycc, joints.xy[index], int(joints.part[index]), radius,
-                                                  scale)]] = True
+    named[[index for index in weak
+           if _core_named_part(image_ycc, joints.xy[index], radius, scale) == joints.part[index]]] = True
     return named
 
 
-def _core_names(image_ycc: np.ndarray, centre: np.ndarray, part: int, radius: float, scale: float) -> bool:
-    """Whether the core colour of a dot at ``centre`` names ``part``: it rules out every other part and fits
-    the full-value colour better than any (dimmed) stick's."""
+def _core_named_part(image_ycc: np.ndarray, centre: np.ndarray, radius: float, scale: float) -> Optional[int]:
+    """The part the core colour of a dot at ``centre`` names, if any: one that rules out every other part and
+    fits the full-value colour better than any (dimmed) stick's."""
     costs = _core_colour_costs(image_ycc, centre, radius, scale)
     as_stick = _core_colour_costs(image_ycc, centre, radius, scale, DIMMED)
-    return np.delete(costs, part).min() >= costs[part] + _RULED_OUT_COST and as_stick.min() >= costs[part]
+    part = int(np.argmin(costs))
+    named = np.delete(costs, part).min() >= costs[part] + _RULED_OUT_COST and as_stick.min() >= costs[part]
+    return part if named else None
 
 
 _NEIGHBOUR_READING = 0.5
