@@ -658,6 +658,16 @@ def test_a_faint_peak_beside_a_dot_keeps_its_own_colour_in_shrunk_jpeg(seed, fac
     jpeg_report(seed, factor, strict=True)
 
 
+@pytest.mark.parametrize("seed,factor,cropped", [(139, 0.6, False), (286, 0.6, False), (233, 0.5, True)])
+def test_a_weak_lone_l_knee_is_named_by_its_core_colour_in_shrunk_jpeg(seed, factor, cropped):
+    """Below 0.62x with JPEG an l-knee with no hip drawn, its shin running off the map or its ankle not
+    drawn, is a weak blue dot alone: its core colour names it, and it stays (139, 286 at 0.6x; a crop)."""
+    if cropped:
+        cropped_report(seed, factor, "area", 75)
+    else:
+        jpeg_report(seed, factor, strict=True)
+
+
 @pytest.mark.parametrize("seed,factor,owner,part", [(315, 0.5, 0, 4), (229, 0.6, 4, 13)])
 def test_a_faint_limb_dot_standing_alone_fits_loosely(seed, factor, owner, part):
     """In shrunk JPEG maps a limb dot that stands alone (an r-wrist, an l-ankle whose neighbours are not

@@ -198,7 +198,7 @@ Limitations (see tests/test_skeleton_image.py for the measured rates):
 - JPEG (quality 75) costs a few joints where dots crowd (heads: five dots of neighbouring purples and
   reds): over 300 random scenes of 1-5 people, 99.99 % of visible joints come back at the drawn size and
   99.9 % at 0.75x. Maps shrunk to half size *and* JPEG-compressed keep about one chroma sample per dot:
-  a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 98.6 % come
+  a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 98.7 % come
   back and 0.8 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
   can still pass for a blue-ish thigh or shin (0.6 % of joints at the drawn size with hands drawn, 0.8 %
   at 0.75x, 2.0 % at 0.5x). Maps shrunk by sampling pixels (nearest neighbour) and then JPEG-compressed are
