@@ -48,8 +48,9 @@ Method:
    shin) and blue ones by luma (pure blue is darker than its sticks); so are faint colour peaks away from
    dots and hands (a hip taking its sticks' chroma) whose core colour names one part only and fits a dot
    better than a stick: their own part, or one a hue step off (an l-knee between its azure thigh and its
-   shin peaks only in the l-hip's colour), unless the neck or within 1.5 dot radii of a dot. A dot alone on black (its limb neighbours missing), which JPEG blends with black
-   only, is named by its blob's summed chroma and luma.
+   shin peaks only in the l-hip's colour), unless the neck or within 1.5 dot radii of a dot. A dot alone
+   on black (its limb neighbours missing), which JPEG blends with black only, is named by its blob's summed
+   chroma and luma.
 4. Stick ends (:mod:`.sticks`). A drawn limb's stick leaving a dot ends at the dot of the limb's other
    joint; the dot at the far end of a stick of that limb's colour gets that joint as a low-priority
    reading. This finds joints whose dot is covered (the body's wrist under a hand's wrist dot) or whose
