@@ -668,6 +668,13 @@ def test_a_weak_lone_l_knee_is_named_by_its_core_colour_in_shrunk_jpeg(seed, fac
         jpeg_report(seed, factor, strict=True)
 
 
+def test_a_loose_dot_whose_core_colour_rules_out_its_part_joins_no_one_in_half_size_jpeg():
+    """At half size with JPEG a nose blended with its pink l-ear is read by the neck's filter beside it: its
+    core colour fits the nose's red and rules out the neck's orange, so it is not offered to the head as a
+    neck (57)."""
+    jpeg_report(57, strict=True)
+
+
 @pytest.mark.parametrize("seed,factor,owner,part", [(315, 0.5, 0, 4), (229, 0.6, 4, 13)])
 def test_a_faint_limb_dot_standing_alone_fits_loosely(seed, factor, owner, part):
     """In shrunk JPEG maps a limb dot that stands alone (an r-wrist, an l-ankle whose neighbours are not

@@ -28,7 +28,7 @@ from .placing import (
 )
 from .readings import (
     add_faint_dots, add_unseen_dots, faint_limb_ends, luma_weighed_heads, name_lone_dots, named_alone,
-    neighbouring_head_readings, recolour,
+    neighbouring_head_readings, recolour, ruled_out_by_core,
 )
 from .redraw import Redraw, add_missing_joints, drop_unseen_lone_dots, grow_lone_knees, refit
 from .refine import (
@@ -116,6 +116,8 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
         # a limb dot by a hand may be a blurred hand dot or line of its hue
         loose = joints.primary & (joints.score > 0) & (np.isin(joints.part, HEAD_PARTS) |
                                                        ~by_hand(joints.xy, blue, dots.radius))
+        if small_jpeg:      # ... but not as a part its core colour rules out (a nose read as the neck beside it)
+            loose[loose] = ~ruled_out_by_core(joints.xy[loose], joints.part[loose], image_ycc, dots.radius, scale)
         loose_dots = [(int(joints.part[index]), joints.xy[index]) for index in np.flatnonzero(loose)]
         if small_jpeg:
             loose_dots += faint_limb_ends(joints, faint, blue, image_ycc, dots.radius, scale)

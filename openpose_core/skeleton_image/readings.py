@@ -319,6 +319,17 @@ def _core_named_part(image_ycc: np.ndarray, centre: np.ndarray, radius: float, s
     return part if named else None
 
 
+def ruled_out_by_core(xy: np.ndarray, parts: np.ndarray, image_ycc: np.ndarray, radius: float,
+                      scale: float) -> np.ndarray:
+    """Which dots at ``xy``, read as ``parts``, their core colour rules out: it fits another part's colour
+    ``_RULED_OUT_COST`` better (a nose's red blended with its l-ear's pink, read by the neck's filter)."""
+    ruled_out = np.zeros(len(parts), bool)
+    for index, (centre, part) in enumerate(zip(xy, parts)):
+        costs = _core_colour_costs(image_ycc, centre, radius, scale)
+        ruled_out[index] = costs[part] > costs.min() + _RULED_OUT_COST
+    return ruled_out
+
+
 _NEIGHBOUR_READING = 0.5
 _NEIGHBOUR_DRIFT = 5.0
 """A head dot whose core hue is 5 degrees or more off its best colour, toward a neighbouring head colour,
