@@ -23,6 +23,8 @@ FOOT_PARTS = ("left_big_toe", "left_small_toe", "left_heel", "right_big_toe", "r
 NUM_BODY, NUM_HAND, NUM_FACE, NUM_FEET = 18, 21, 70, 6
 PART_SIZES = {"body": NUM_BODY, "left_hand": NUM_HAND, "right_hand": NUM_HAND, "face": NUM_FACE, "feet": NUM_FEET}
 """The point groups of a :class:`Person` and their sizes."""
+NOSE, NECK = 0, 1
+"""COCO-18 indices of the two parts every head and trunk meet at."""
 HEAD_PARTS = (14, 15, 16, 17, 0)
 """Eyes, ears and nose (COCO-18 indices) in palette order: neighbouring entries have neighbouring hues."""
 

@@ -6,7 +6,7 @@ from typing import Callable, Container, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from ..pose import HEAD_PARTS, NUM_BODY
+from ..pose import HEAD_PARTS, NECK, NUM_BODY
 from ..render import BODY_COLORS, DRAWN_LIMBS, LIMB_COLORS
 from .colours import BLUE, BLUE_LEG, NEXT_HUES
 from .dots import Joints, MIN_DOT_FRACTION
@@ -317,8 +317,8 @@ def beyond_eye(place: np.ndarray, nose: np.ndarray, eye: np.ndarray) -> bool:
     return _cosine(own, other) > _SAME_SIDE and np.hypot(*own) > np.hypot(*other)
 
 
-_NECK, _SHOULDERS = 1, (2, 5)
-_NOT_NECK = np.arange(NUM_BODY) != _NECK
+_SHOULDERS = (2, 5)
+_NOT_NECK = np.arange(NUM_BODY) != NECK
 
 
 def join_neck_echoes(bodies: List[np.ndarray], radius: float) -> List[np.ndarray]:
@@ -330,22 +330,22 @@ def join_neck_echoes(bodies: List[np.ndarray], radius: float) -> List[np.ndarray
     present = [~np.isnan(body[:, 0]) for body in bodies]
     joined = set()
     for index, piece in enumerate(bodies):
-        if not present[index][_NECK] or index in joined:
+        if not present[index][NECK] or index in joined:
             continue
         limbs = present[index] & _NOT_NECK
         hosts = [other for other, body in enumerate(bodies) if other != index and other not in joined
                  and present[other].sum() > present[index].sum() and not (present[other] & limbs).any()
-                 and any(present[other][shoulder] and np.hypot(*(body[shoulder] - piece[_NECK])) < 1.5 * radius
+                 and any(present[other][shoulder] and np.hypot(*(body[shoulder] - piece[NECK])) < 1.5 * radius
                          for shoulder in _SHOULDERS)]
         if len(hosts) != 1:
             continue
-        if present[hosts[0]][_NECK]:
+        if present[hosts[0]][NECK]:
             bodies[hosts[0]][limbs] = piece[limbs]
             present[hosts[0]] |= limbs
             joined.add(index)
         elif limbs.any():
-            piece[_NECK] = np.nan
-            present[index][_NECK] = False
+            piece[NECK] = np.nan
+            present[index][NECK] = False
     return [body for index, body in enumerate(bodies) if index not in joined]
 
 

@@ -9,7 +9,7 @@ from typing import List, Optional, Tuple
 import cv2
 import numpy as np
 
-from ..pose import HEAD_PARTS, NUM_BODY
+from ..pose import HEAD_PARTS, NECK, NUM_BODY
 from ..render import DRAWN_LIMBS
 from .colours import (
     BLUE, BODY_CHROMA_ANGLE, BODY_HUE_STEP, BODY_YCC, Classes, DIMMED, NEXT_HUES, OWN_LUMA_SHARE, SMALL_DOTS,
@@ -198,7 +198,6 @@ def _named_faint(faint: np.ndarray, joints: Joints, blue: np.ndarray, image_ycc:
     return faint[keep_apart(faint[:, :2], named, _FAINT_DOT_APART * radius, joints.xy)].reshape(-1, 4)
 
 
-_NECK = 1
 _RENAMED_APART = 1.5
 """Dot radii between a faint peak renamed a hue step off and every dot (an r-elbow's peak on an r-wrist's
 rim, its chroma pulled by an l-shoulder beside it, named the r-shoulder: made-up joints in 2 maps of 1,540)."""
@@ -210,7 +209,7 @@ def _renamed_by_core(part: int, named: Optional[int]) -> int:
     azure thigh and its shin peaks only in the l-hip's azure), else -1. Not to or from the neck: the orange of
     a nose's red blended with an eye or an r-shoulder names it (renamed so: made-up necks broke 2 maps of
     1,540 and added wrong joints to 3 more)."""
-    if named is None or (named != part and (named not in NEXT_HUES[part] or _NECK in (part, named))):
+    if named is None or (named != part and (named not in NEXT_HUES[part] or NECK in (part, named))):
         return -1
     return named
 

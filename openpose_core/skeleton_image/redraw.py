@@ -46,7 +46,7 @@ from typing import Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from ..pose import HEAD_PARTS, NUM_BODY
+from ..pose import HEAD_PARTS, NOSE, NUM_BODY
 from ..render import BODY_COLORS, BODY_RADIUS, DRAWN_LIMBS, LIMB_COLORS, STICK_WIDTH
 from .colours import NEXT_HUES
 from .people import EARS, beyond_eye, drop_lone, lone_part, on_next_hue
@@ -61,7 +61,6 @@ _JOIN_FIT = 0.4
 _LONE_JOIN_FIT = 0.8    # one stick to a one-joint piece: another person's stick of that limb may pass there
 _NOSE_JOIN_FIT = 0.6    # renaming overrides the dot's colour: the sticks must show it
 _HUE_JOIN_FIT = 0.8     # ... all the more for a limb dot, which has only sticks of its own
-_NOSE = 0
 _NOSE_LOOKALIKES = (1, 17)  # the neck's orange and the l-ear's pink lie either side of the nose's red
 _ECHO_COST = 0.05       # of a whole dot's drawing: what dropping an echo may cost
 _HUE_ECHO_COST = 0.25   # ... an echo in the next hue, which the other dot's colour explains less well
@@ -700,13 +699,13 @@ def _changes(people: Dict[int, np.ndarray], rename_dots: bool, radius: float) ->
     if not rename_dots:
         return
     for piece, body in itertools.permutations(people, 2):
-        if held[piece][_NOSE] or held[body][_NOSE] or not held[body][_NEIGHBOURS[_NOSE]].any():
+        if held[piece][NOSE] or held[body][NOSE] or not held[body][_NEIGHBOURS[NOSE]].any():
             continue
         for part in _NOSE_LOOKALIKES:
             renamed = held[piece].copy()
-            renamed[[part, _NOSE]] = False, True
+            renamed[[part, NOSE]] = False, True
             if held[piece][part] and not (renamed & held[body]).any():
-                yield Change("rename", piece, body, part, _NOSE)
+                yield Change("rename", piece, body, part, NOSE)
 
 
 def _swaps(people: Dict[int, np.ndarray], held: Dict[int, np.ndarray], radius: float) -> Iterator[Change]:
@@ -728,7 +727,7 @@ def _fit_needed(change: Change, people: Dict[int, np.ndarray]) -> float:
     if change.kind == "drop":
         return _DROP_FIT
     if change.kind in ("rename", "swap"):
-        return _NOSE_JOIN_FIT if change.to == _NOSE else _HUE_JOIN_FIT
+        return _NOSE_JOIN_FIT if change.to == NOSE else _HUE_JOIN_FIT
     sizes = [int((~np.isnan(people[index][:, 0])).sum()) for index in (change.person, change.other)]
     return _LONE_JOIN_FIT if min(sizes) == 1 else _JOIN_FIT
 

@@ -29,7 +29,7 @@ from typing import Callable, Iterator, List, Optional, Tuple
 
 import numpy as np
 
-from ..pose import HEAD_PARTS, NUM_BODY
+from ..pose import HEAD_PARTS, NOSE, NUM_BODY
 from ..render import BODY_COLORS
 from .geometry import distances_to_others, pairwise
 from .hands import by_hand
@@ -50,7 +50,6 @@ _NECK_REACH = 16.0      # dot radii from a neck to a head piece it may take
 _NECK_STEPS = 2         # hue steps a head dot may take to join such a neck
 _NECK_FIT = 0.4         # ... drawing what the map leaves unexplained (see Redraw.gain)
 _READ_TWICE = 0.5       # dot radii: two head readings closer than this are one dot read twice
-_NOSE = 0
 _STEPS = (1.0, 0.5)
 _DIRECTIONS = np.array([(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (1, -1), (-1, 1), (-1, -1)], np.float64)
 
@@ -209,14 +208,14 @@ def _headed(redraw: Redraw, bodies: List[np.ndarray], number: int,
                 (distances_to_others(places) < _READ_TWICE * redraw.radius).any():
             continue
         for labels, head in head_labellings(body, parts, places, [_NECK_STEPS] * len(parts)):
-            hidden = _NOSE not in labels    # the pieces as read, with the nose their drawing adds
+            hidden = NOSE not in labels    # the pieces as read, with the nose their drawing adds
             if hidden and (blue is None or list(labels) != parts):
                 continue
             trial = [head if index == number else np.full_like(kept, np.nan) if index in taken else kept
                      for index, kept in enumerate(bodies)]
             if hidden:
                 head = _hidden_dot(redraw, trial, number, blue)
-                if head is None or np.isnan(head[_NOSE, 0]):
+                if head is None or np.isnan(head[NOSE, 0]):
                     continue
                 trial[number] = head
             misfit = float(redraw.mismatch(box, trial).sum())
