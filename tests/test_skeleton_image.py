@@ -675,6 +675,23 @@ def test_a_loose_dot_whose_core_colour_rules_out_its_part_joins_no_one_in_half_s
     jpeg_report(57, strict=True)
 
 
+@pytest.mark.parametrize("seed,hands", [(226, False), (509, False), (134, True)])
+def test_a_lone_joint_whose_core_colour_rules_out_its_part_goes_in_half_size_jpeg(seed, hands):
+    """At half size with JPEG the blend of two dots or a crumb of a stick can stand alone as a joint no one
+    drew (an r-shoulder, 226 and 509; an r-eye among hands, 134): its core colour fits another part's far
+    better, and it goes."""
+    if hands:
+        hand_scene_report(seed, 0.5, "area")
+    else:
+        jpeg_report(seed, strict=True)
+
+
+def test_a_lone_wrist_is_kept_whatever_its_core_colour_in_half_size_jpeg():
+    """A wrist whose elbow lies under another wrist stands alone, and JPEG blends its core with the black
+    round it: its core colour rules nothing out, and it stays (189)."""
+    jpeg_report(189, strict=True)
+
+
 @pytest.mark.parametrize("seed,factor,owner,part", [(315, 0.5, 0, 4), (229, 0.6, 4, 13)])
 def test_a_faint_limb_dot_standing_alone_fits_loosely(seed, factor, owner, part):
     """In shrunk JPEG maps a limb dot that stands alone (an r-wrist, an l-ankle whose neighbours are not

@@ -174,7 +174,8 @@ Method:
    (:func:`.refine.add_hidden_head_dots`). Last, with the joints moved onto their dots and the heads
    settled, the pieces are checked by drawing once more (step 6, without renaming): the stick between two
    pieces, drawn off its place before (a neck 2 px off its dot), may fit now, and a joint that the settled
-   heads leave unexplained goes.
+   heads leave unexplained goes; so does a joint standing alone, not a wrist, ankle or ear, whose core
+   colour rules out its part (the blend of two dots, a crumb of a stick).
 8. Face (``face``, :mod:`.face`). White dots (radius 3) are grouped into faces first: two dots link when
    closer than 2.5x the larger of their distances to their nearest dot (a face's dots chain densely, two
    faces lie apart); a group of well over 70 dots (touching faces) is split by k-means into about 70 each.
@@ -201,7 +202,7 @@ Limitations (see tests/test_skeleton_image.py for the measured rates):
   reds): over 300 random scenes of 1-5 people, 99.99 % of visible joints come back at the drawn size and
   99.9 % at 0.75x. Maps shrunk to half size *and* JPEG-compressed keep about one chroma sample per dot:
   a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 98.7 % come
-  back and 0.8 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
+  back and 0.7 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
   can still pass for a blue-ish thigh or shin (0.6 % of joints at the drawn size with hands drawn, 0.8 %
   at 0.75x, 2.0 % at 0.5x). Maps shrunk by sampling pixels (nearest neighbour) and then JPEG-compressed are
   harder still: the half-pixel dot evidence that rescues their PNG form is not used in JPEG maps, where it

@@ -27,8 +27,8 @@ from .placing import (
     joints_out_of_hands, wrists_on_forearms,
 )
 from .readings import (
-    add_faint_dots, add_unseen_dots, faint_limb_ends, luma_weighed_heads, name_lone_dots, named_alone,
-    neighbouring_head_readings, recolour, ruled_out_by_core,
+    add_faint_dots, add_unseen_dots, core_rules_out, drop_ruled_out_lone_joints, faint_limb_ends,
+    luma_weighed_heads, name_lone_dots, named_alone, neighbouring_head_readings, recolour,
 )
 from .redraw import Redraw, add_missing_joints, drop_unseen_lone_dots, grow_lone_knees, refit
 from .refine import (
@@ -117,7 +117,8 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
         loose = joints.primary & (joints.score > 0) & (np.isin(joints.part, HEAD_PARTS) |
                                                        ~by_hand(joints.xy, blue, dots.radius))
         if small_jpeg:      # ... but not as a part its core colour rules out (a nose read as the neck beside it)
-            loose[loose] = ~ruled_out_by_core(joints.xy[loose], joints.part[loose], image_ycc, dots.radius, scale)
+            loose[loose] = [not core_rules_out(image_ycc, joints.xy[index], joints.part[index], dots.radius, scale)
+                            for index in np.flatnonzero(loose)]
         loose_dots = [(int(joints.part[index]), joints.xy[index]) for index in np.flatnonzero(loose)]
         if small_jpeg:
             loose_dots += faint_limb_ends(joints, faint, blue, image_ycc, dots.radius, scale)
@@ -174,6 +175,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
             # with joints moved onto their dots and heads settled, a stick between two pieces that was
             # drawn off its place may fit now, and a joint nothing drawn explains any more goes
             bodies = refit(redraw, add_hidden_head_dots(redraw, bodies, blue))
+            bodies = drop_ruled_out_lone_joints(bodies, image_ycc, dots.radius, scale)
 
     face_groups = group_face_dots(face_dots)
     bodies = join_heads_under_faces(bodies, face_groups)

@@ -18,6 +18,7 @@ from .colours import (
 from .dots import Dots, Joints, LONE_DOT_FRACTION, MIN_DOT_FRACTION, windowed_peaks
 from .geometry import distances_to_others, keep_apart, pairwise, window_around
 from .hands import by_hand
+from .people import drop_lone
 
 
 _SECOND_COLOUR_COST = 4.0
@@ -318,15 +319,21 @@ def _core_named_part(image_ycc: np.ndarray, centre: np.ndarray, radius: float, s
     return part if named else None
 
 
-def ruled_out_by_core(xy: np.ndarray, parts: np.ndarray, image_ycc: np.ndarray, radius: float,
-                      scale: float) -> np.ndarray:
-    """Which dots at ``xy``, read as ``parts``, their core colour rules out: it fits another part's colour
+def core_rules_out(image_ycc: np.ndarray, centre: np.ndarray, part: int, radius: float, scale: float) -> bool:
+    """Whether the core colour of the dot at ``centre`` rules out ``part``: it fits another part's colour
     ``_RULED_OUT_COST`` better (a nose's red blended with its l-ear's pink, read by the neck's filter)."""
-    ruled_out = np.zeros(len(parts), bool)
-    for index, (centre, part) in enumerate(zip(xy, parts)):
-        costs = _core_colour_costs(image_ycc, centre, radius, scale)
-        ruled_out[index] = costs[part] > costs.min() + _RULED_OUT_COST
-    return ruled_out
+    costs = _core_colour_costs(image_ycc, centre, radius, scale)
+    return bool(costs[part] > costs.min() + _RULED_OUT_COST)
+
+
+def drop_ruled_out_lone_joints(bodies: List[np.ndarray], image_ycc: np.ndarray, radius: float,
+                               scale: float) -> List[np.ndarray]:
+    """Shrunk JPEG maps: a one-joint person whose core colour rules out its part is the blend of two dots or
+    a crumb of a stick (an r-shoulder made up where an arm crosses another). Not a wrist, ankle or ear: a limb
+    end alone (its neighbour covered or not drawn) takes the black round it into its core (see
+    :func:`name_lone_dots`; ruling them out too lost an r-wrist whose elbow lies under another wrist)."""
+    return drop_lone(bodies, lambda index, part, place: part not in _ONE_STICK_PARTS
+                     and core_rules_out(image_ycc, place, part, radius, scale))
 
 
 _NEIGHBOUR_READING = 0.5
