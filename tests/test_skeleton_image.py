@@ -692,6 +692,12 @@ def test_a_lone_wrist_is_kept_whatever_its_core_colour_in_half_size_jpeg():
     jpeg_report(189, strict=True)
 
 
+def test_a_neck_read_on_a_neck_shoulder_stick_is_that_person_s_neck_in_half_size_jpeg():
+    """At half size with JPEG a crumb of the stick from a neck to its r-shoulder read as a neck gave the
+    l-shoulder a neck of its own (679): the l-shoulder joins the person whose stick it is."""
+    jpeg_report(679, strict=True)
+
+
 @pytest.mark.parametrize("seed,factor,owner,part", [(315, 0.5, 0, 4), (229, 0.6, 4, 13)])
 def test_a_faint_limb_dot_standing_alone_fits_loosely(seed, factor, owner, part):
     """In shrunk JPEG maps a limb dot that stands alone (an r-wrist, an l-ankle whose neighbours are not
@@ -997,8 +1003,9 @@ def test_a_lone_azure_or_blue_dot_on_a_stick_like_it_is_no_joint():
 
 def test_a_neck_read_on_another_persons_shoulder_dot_goes():
     """Half-size JPEG: an arm whose neck lies on the r-shoulder dot of a larger person holding a neck and
-    no part of the arm joins that person without its neck; beside a person without a neck it only loses
-    the neck; a piece sharing a limb part with the person, or far from its shoulder, stays as it is."""
+    no part of the arm, or on that person's stick from its neck to the r-shoulder, joins that person without
+    its neck; beside a person without a neck it only loses the neck; a piece sharing a limb part with the
+    person, or far from its shoulder and that stick, stays as it is."""
     from openpose_core.skeleton_image.people import join_neck_echoes
 
     body = np.full((NUM_BODY, 2), np.nan)
@@ -1016,8 +1023,13 @@ def test_a_neck_read_on_another_persons_shoulder_dot_goes():
     sharing = arm.copy()
     sharing[4] = (70, 90)
     assert len(join_neck_echoes([body, sharing], radius=2.0)) == 2
+    on_stick = arm.copy()
+    on_stick[1] = (44, 41)
+    joined = join_neck_echoes([body, on_stick], radius=2.0)
+    assert len(joined) == 1
+    np.testing.assert_array_equal(joined[0][[1, 5, 6, 7]], [(50, 40), (62, 40), (66, 60), (68, 78)])
     far = arm.copy()
-    far[1] = (44, 41)
+    far[1] = (44, 46)
     np.testing.assert_array_equal(join_neck_echoes([body, far], radius=2.0)[1], far)
 
 

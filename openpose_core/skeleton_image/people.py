@@ -323,9 +323,10 @@ _NOT_NECK = np.arange(NUM_BODY) != NECK
 
 def join_neck_echoes(bodies: List[np.ndarray], radius: float) -> List[np.ndarray]:
     """Shrunk JPEG maps: a shoulder's orange dot also read as the neck's, a hue step off, gives a piece (an
-    arm, say) a neck of its own on the shoulder dot of a larger person that shares no other part with it.
-    The piece's neck is that shoulder: when the one such person holds a neck, the piece joins it without
-    its own; else the piece just loses its neck."""
+    arm, say) a neck of its own on the shoulder dot of a larger person that shares no other part with it; so
+    does a crumb of that person's stick from its neck to a shoulder (an l-shoulder joined a 'neck' read on
+    the r-shoulder's stick). The piece's neck is that shoulder or stick: when the one such person holds a
+    neck, the piece joins it without its own; else the piece just loses its neck."""
     bodies = [body.copy() for body in bodies]
     present = [~np.isnan(body[:, 0]) for body in bodies]
     joined = set()
@@ -335,8 +336,7 @@ def join_neck_echoes(bodies: List[np.ndarray], radius: float) -> List[np.ndarray
         limbs = present[index] & _NOT_NECK
         hosts = [other for other, body in enumerate(bodies) if other != index and other not in joined
                  and present[other].sum() > present[index].sum() and not (present[other] & limbs).any()
-                 and any(present[other][shoulder] and np.hypot(*(body[shoulder] - piece[NECK])) < 1.5 * radius
-                         for shoulder in _SHOULDERS)]
+                 and _echoes_shoulder(piece[NECK], body, present[other], radius)]
         if len(hosts) != 1:
             continue
         if present[hosts[0]][NECK]:
@@ -347,6 +347,19 @@ def join_neck_echoes(bodies: List[np.ndarray], radius: float) -> List[np.ndarray
             piece[NECK] = np.nan
             present[index][NECK] = False
     return [body for index, body in enumerate(bodies) if index not in joined]
+
+
+def _echoes_shoulder(neck: np.ndarray, host: np.ndarray, held: np.ndarray, radius: float) -> bool:
+    """Whether ``neck`` lies on a shoulder dot of ``host`` (holding the parts ``held``), or within a dot
+    radius of its stick from its neck to a shoulder."""
+    for shoulder in _SHOULDERS:
+        if not held[shoulder]:
+            continue
+        on_dot = np.hypot(*(host[shoulder] - neck)) < 1.5 * radius
+        on_stick = held[NECK] and segment_distances(neck, host[[NECK]], host[[shoulder]])[0] < radius
+        if on_dot or on_stick:
+            return True
+    return False
 
 
 def _cosine(a, b) -> float:
