@@ -269,9 +269,12 @@ def run_case(seed: int, count: int, factor: float = 1.0, interpolation: str = "a
     return compare(frame, clean, parsed, fx, fy, strict=strict)
 
 
-def jpeg_report(seed: int, factor: float = 0.5, strict: bool = False) -> Dict[str, list]:
-    """The measurements of the random scene ``seed`` read from its map resized by ``factor`` (area), JPEG
-    quality 75; ``strict``: assert that it comes back whole."""
+def jpeg_report(seed: int, factor: float = 0.5, strict: bool = False, cropped: bool = False) -> Dict[str, list]:
+    """The measurements of the random scene ``seed`` (``cropped``: its cropped case, see :func:`cropped_case`)
+    read from its map resized by ``factor`` (area), JPEG quality 75; ``strict``: assert that it comes back
+    whole."""
+    if cropped:
+        return cropped_report(seed, factor, "area", 75, strict=strict)
     return run_case(seed, 1 + seed % 5, factor, "area", jpeg=75, strict=strict)
 
 
@@ -616,10 +619,7 @@ def test_pieces_are_checked_by_drawing_once_more_when_joints_and_heads_are_settl
     drawing: the stick from a neck 2 px off its dot to a lone hip drew off its place and fits only once the
     neck has moved (a crop at half size, 193), and joints that nothing drawn explains any more go (a made-up
     nose, 209; a made-up neck and r-shoulder at 0.6x, 63)."""
-    if cropped:
-        cropped_report(seed, factor, "area", 75)
-    else:
-        jpeg_report(seed, factor, strict=True)
+    jpeg_report(seed, factor, strict=True, cropped=cropped)
 
 
 @pytest.mark.parametrize("seed", [203, 253])
@@ -662,10 +662,7 @@ def test_a_faint_peak_beside_a_dot_keeps_its_own_colour_in_shrunk_jpeg(seed, fac
 def test_a_weak_lone_l_knee_is_named_by_its_core_colour_in_shrunk_jpeg(seed, factor, cropped):
     """Below 0.62x with JPEG an l-knee with no hip drawn, its shin running off the map or its ankle not
     drawn, is a weak blue dot alone: its core colour names it, and it stays (139, 286 at 0.6x; a crop)."""
-    if cropped:
-        cropped_report(seed, factor, "area", 75)
-    else:
-        jpeg_report(seed, factor, strict=True)
+    jpeg_report(seed, factor, strict=True, cropped=cropped)
 
 
 def test_a_loose_dot_whose_core_colour_rules_out_its_part_joins_no_one_in_half_size_jpeg():

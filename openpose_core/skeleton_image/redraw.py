@@ -46,7 +46,7 @@ from typing import Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from ..pose import HEAD_PARTS, NOSE, NUM_BODY
+from ..pose import HEAD_PARTS, NECK, NOSE, NUM_BODY
 from ..render import BODY_COLORS, BODY_RADIUS, DRAWN_LIMBS, LIMB_COLORS, STICK_WIDTH
 from .colours import NEXT_HUES
 from .people import EARS, beyond_eye, drop_lone, lone_part, on_next_hue
@@ -61,7 +61,7 @@ _JOIN_FIT = 0.4
 _LONE_JOIN_FIT = 0.8    # one stick to a one-joint piece: another person's stick of that limb may pass there
 _NOSE_JOIN_FIT = 0.6    # renaming overrides the dot's colour: the sticks must show it
 _HUE_JOIN_FIT = 0.8     # ... all the more for a limb dot, which has only sticks of its own
-_NOSE_LOOKALIKES = (1, 17)  # the neck's orange and the l-ear's pink lie either side of the nose's red
+_NOSE_LOOKALIKES = (NECK, 17)  # the neck's orange and the l-ear's pink lie either side of the nose's red
 _ECHO_COST = 0.05       # of a whole dot's drawing: what dropping an echo may cost
 _HUE_ECHO_COST = 0.25   # ... an echo in the next hue, which the other dot's colour explains less well
 _ADD_FIT = 0.6          # a joint added at a stick's end: its dot and stick must draw what the map shows
