@@ -683,6 +683,16 @@ def test_a_lone_joint_whose_core_colour_rules_out_its_part_goes_in_half_size_jpe
         jpeg_report(seed, strict=True)
 
 
+@pytest.mark.parametrize("seed,kind", [(182, "plain"), (490, "plain"), (53, "cropped"), (183, "hands")])
+def test_a_lone_joint_whose_core_names_the_next_hue_is_that_part_in_half_size_jpeg(seed, kind):
+    """At half size with JPEG a joint standing alone, read by the filter a hue step off its own (an r-wrist
+    below its elbow read as an l-shoulder, 182), is the part its core colour names: renamed, not dropped."""
+    if kind == "hands":
+        hand_scene_report(seed, 0.5, "area")
+    else:
+        jpeg_report(seed, strict=True, cropped=kind == "cropped")
+
+
 def test_a_lone_wrist_is_kept_whatever_its_core_colour_in_half_size_jpeg():
     """A wrist whose elbow lies under another wrist stands alone, and JPEG blends its core with the black
     round it: its core colour rules nothing out, and it stays (189)."""

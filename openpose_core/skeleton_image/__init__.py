@@ -175,7 +175,8 @@ Method:
    settled, the pieces are checked by drawing once more (step 6, without renaming): the stick between two
    pieces, drawn off its place before (a neck 2 px off its dot), may fit now, and a joint that the settled
    heads leave unexplained goes; so does a joint standing alone, not a wrist, ankle or ear, whose core
-   colour rules out its part (the blend of two dots, a crumb of a stick).
+   colour rules out its part (the blend of two dots, a crumb of a stick), unless its core names the part a
+   hue step off (not to or from the neck): it is that part.
 8. Face (``face``, :mod:`.face`). White dots (radius 3) are grouped into faces first: two dots link when
    closer than 2.5x the larger of their distances to their nearest dot (a face's dots chain densely, two
    faces lie apart); a group of well over 70 dots (touching faces) is split by k-means into about 70 each.

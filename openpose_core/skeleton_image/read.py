@@ -27,7 +27,7 @@ from .placing import (
     joints_out_of_hands, wrists_on_forearms,
 )
 from .readings import (
-    add_faint_dots, add_unseen_dots, core_rules_out, drop_ruled_out_lone_joints, faint_limb_ends,
+    add_faint_dots, add_unseen_dots, core_rules_out, settle_ruled_out_lone_joints, faint_limb_ends,
     luma_weighed_heads, name_lone_dots, named_alone, neighbouring_head_readings, recolour,
 )
 from .redraw import Redraw, add_missing_joints, drop_unseen_lone_dots, grow_lone_knees, refit
@@ -175,7 +175,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
             # with joints moved onto their dots and heads settled, a stick between two pieces that was
             # drawn off its place may fit now, and a joint nothing drawn explains any more goes
             bodies = refit(redraw, add_hidden_head_dots(redraw, bodies, blue))
-            bodies = drop_ruled_out_lone_joints(bodies, image_ycc, dots.radius, scale)
+            bodies = settle_ruled_out_lone_joints(bodies, image_ycc, dots.radius, scale)
 
     face_groups = group_face_dots(face_dots)
     bodies = join_heads_under_faces(bodies, face_groups)

@@ -18,7 +18,7 @@ from .colours import (
 from .dots import Dots, Joints, LONE_DOT_FRACTION, MIN_DOT_FRACTION, windowed_peaks
 from .geometry import distances_to_others, keep_apart, pairwise, window_around
 from .hands import by_hand
-from .people import drop_lone
+from .people import lone_part
 
 
 _SECOND_COLOUR_COST = 4.0
@@ -326,14 +326,28 @@ def core_rules_out(image_ycc: np.ndarray, centre: np.ndarray, part: int, radius:
     return bool(costs[part] > costs.min() + _RULED_OUT_COST)
 
 
-def drop_ruled_out_lone_joints(bodies: List[np.ndarray], image_ycc: np.ndarray, radius: float,
-                               scale: float) -> List[np.ndarray]:
-    """Shrunk JPEG maps: a one-joint person whose core colour rules out its part is the blend of two dots or
-    a crumb of a stick (an r-shoulder made up where an arm crosses another). Not a wrist, ankle or ear: a limb
-    end alone (its neighbour covered or not drawn) takes the black round it into its core (see
-    :func:`name_lone_dots`; ruling them out too lost an r-wrist whose elbow lies under another wrist)."""
-    return drop_lone(bodies, lambda index, part, place: part not in _ONE_STICK_PARTS
-                     and core_rules_out(image_ycc, place, part, radius, scale))
+def settle_ruled_out_lone_joints(bodies: List[np.ndarray], image_ycc: np.ndarray, radius: float,
+                                 scale: float) -> List[np.ndarray]:
+    """Shrunk JPEG maps: a one-joint person whose core colour rules out its part is the part a hue step off
+    that its core names, when it names one (an r-wrist below its elbow read by the l-shoulder's filter: JPEG
+    moved its chroma); else it is the blend of two dots or a crumb of a stick (an r-shoulder made up where an
+    arm crosses another) and goes. Not a wrist, ankle or ear: a limb end alone (its neighbour covered or not
+    drawn) takes the black round it into its core (see :func:`name_lone_dots`; ruling them out too lost an
+    r-wrist whose elbow lies under another wrist)."""
+    settled = []
+    for body in bodies:
+        part = lone_part(body)
+        ruled_out = part is not None and part not in _ONE_STICK_PARTS and \
+            core_rules_out(image_ycc, body[part], part, radius, scale)
+        if not ruled_out:
+            settled.append(body)
+            continue
+        named = _renamed_by_core(part, _core_named_part(image_ycc, body[part], radius, scale))
+        if named >= 0:
+            renamed = np.full_like(body, np.nan)
+            renamed[named] = body[part]
+            settled.append(renamed)
+    return settled
 
 
 _NEIGHBOUR_READING = 0.5
