@@ -693,6 +693,23 @@ def test_a_lone_joint_whose_core_names_the_next_hue_is_that_part_in_half_size_jp
         jpeg_report(seed, strict=True, cropped=kind == "cropped")
 
 
+@pytest.mark.parametrize("seed,hands", [(59, False), (229, False), (388, False), (637, False), (179, True)])
+def test_one_dot_read_as_two_parts_of_a_person_is_one_joint_in_half_size_jpeg(seed, hands):
+    """At half size with JPEG one dot can be read as two parts of one person on one spot (an l-ear's pink as
+    the nose too, 59; an l-elbow's green as the l-wrist too, 229): the copy that draws next to nothing goes."""
+    if hands:
+        hand_scene_report(seed, 0.5, "area")
+    else:
+        jpeg_report(seed, strict=True)
+
+
+@pytest.mark.parametrize("seed", [198, 202])
+def test_two_joints_drawn_on_one_spot_are_both_kept_in_half_size_jpeg(seed):
+    """Two joints of one person truly drawn less than a pixel apart at half size (an l-eye on the l-elbow, 198;
+    an l-ear on the l-elbow, 202) each draw their own sticks: dropping either costs much, and both stay."""
+    jpeg_report(seed, strict=True)
+
+
 def test_a_lone_wrist_is_kept_whatever_its_core_colour_in_half_size_jpeg():
     """A wrist whose elbow lies under another wrist stands alone, and JPEG blends its core with the black
     round it: its core colour rules nothing out, and it stays (189)."""

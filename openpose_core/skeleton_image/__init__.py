@@ -87,54 +87,53 @@ Method:
    In shrunk JPEG maps such a knee, kept once the hands are read, then takes its faint blue-violet l-ankle
    where its shin ends on black, at a loose ankle dot or at an ankle that step 6 left standing alone (which
    then joins it), as step 6 adds joints to the people.
-6. Redrawing (:mod:`.redraw`, :mod:`.placing`; JPEG maps: PNG maps, resized or not, keep exact colours): the
-   people are drawn again the way the renderer draws them, at the map's scale, and compared with the map. Two
-   pieces of a person whose stick between them looked too patchy are joined (also when both hold one part: the
-   r-shoulder's dot also read as the neck may take the left arm away), and joints that nothing drawn explains
-   (blends of two dots) are dropped, when the drawing they change fits the colour the map shows there; two
-   joints of a limb a hue step apart (an elbow and its wrist) that were read the wrong way round trade places
-   when that fits, if no other joint lies by either dot (a dot under another shows no colour to decide). Two
-   people who share at least as many joints within 1.5 dot radii of each other as farther apart are one person
-   whose dots JPEG found twice, the finds linked to different sticks (the second find's piece may hold a wrong
-   find of another part too): they join, the larger one's points kept where the shared joints lie apart. In
-   shrunk maps (about one chroma sample per dot) a head whose nose was read as the pink l-ear or the orange
-   neck joins its neck through that dot renamed nose, when the neck-nose stick that this draws fits; and, once
-   the hand pieces below are set aside, a limb joint whose dot lost its colour is added where its stick,
-   leaving the person, ends on black, or where it meets the joint's other stick, leaving another piece (which
-   then joins), or (an elbow or knee whose far joint lies beyond the border) where its stick ends well
-   inside the map and its other stick leaves it bending by 20-90 degrees and runs off the map. In any JPEG
-   map a dot left loose joins a person lacking that part: a head dot the head beside it (an ear without its
-   eye, which JPEG dims with no stick to draw, on a looser fit when clear of other joints), a limb dot (a wrist
-   whose forearm looked too patchy to link) a person holding the joint its stick would join; in shrunk JPEG
-   maps faint wrists, ankles and ears named by their core colour (a wrist on another person's stick of its
-   own hue, an ear beside an elbow) are loose dots too, unless another reading of the part lies within two
-   dot radii, and a dot is no loose dot of a part its core colour rules out (a nose blended with its l-ear,
-   read by the neck's filter, would join its head as a neck). In shrunk maps a limb dot still loose and too faint to stand alone by its colour (a wrist whose
-   elbow is missing, half under a neck; a blue-violet l-ankle, but not the l-knee's hand-dot blue nor the l-hip's
-   azure) stands alone when drawing it there, wholly inside the map, fits it (loosely), better as its part than as
-   any other, and no unexplained stick leaves it (a joint alone has no drawn neighbour); the check of pieces then
-   runs once more, as an added joint may be the one two pieces lacked to join. Also in shrunk maps: a
-   piece joins a body holding the same limb part through that dot renamed to its hue neighbour (an r-wrist's
-   lime read as the l-shoulder's green), a stick that another is drawn across goes on past the crossing (and
-   one whose first part hides under other dots is found past them), and a lone dot on another person's joint
-   of the next hue is that joint read twice and goes; an eye and its ear (or an eye alone) left as a piece of
-   their own (the nose-eye stick hidden under the head's dots) join the one head whose nose is within 4 dot
-   radii of the eye, and where that head's eye lies beyond its other eye, on that side, its eye was the other
-   ear. Dots read twice go: a person holding two head parts on one spot gives one of them the point of the
-   lone dot of that part beside the head, and a piece's neck on a larger person's shoulder dot is that
-   shoulder (the piece joins the person); a loose head dot read as a part its head holds (an l-ear's pink as
-   the nose's red) is that head's missing ear when it lies beyond the eye of that side. A lone azure or blue
-   dot (r-ankle, l-hip, l-knee) on another person's stick of a colour like its own is the blend of
-   overlapping cyan and blue sticks, not a joint. In any JPEG map a one-joint person whose dot, drawn over
-   everyone (a dot that was seen is on top), makes the drawing worse is a crumb of a stick and goes. Last,
-   JPEG smears chroma across dot edges (an l-ear drawn
-   over its l-eye pulls the eye's colour centre up to 2 px away) but keeps luma at full resolution: in JPEG
-   maps, each joint is re-centred, within 2 px (3 px for the blue-ish leg joints), on the pixels with its
-   luma and roughly its hue (a blue knee that slid along its lighter thigh comes back to the pixels as dark
-   as pure blue). In shrunk JPEG maps each limb joint then goes, within 3 px, to where drawing the people
-   again fits the map best, when that removes a third of the mismatch around it and adds almost none
-   anywhere (:mod:`.refine`); two people whose dots JPEG found twice, too far apart to join before (a neck
-   found 4 px apart in a 0.6x map), may now share joints on one spot, and join as above.
+6. Redrawing (:mod:`.redraw`, :mod:`.placing`; JPEG maps: PNG maps, resized or not, keep exact colours): the people
+   are drawn again the way the renderer draws them, at the map's scale, and compared with the map. Two pieces of a
+   person whose stick between them looked too patchy are joined (also when both hold one part: the r-shoulder's dot
+   also read as the neck may take the left arm away), and joints that nothing drawn explains (blends of two dots)
+   are dropped, when the drawing they change fits the colour the map shows there; two joints of a limb a hue step
+   apart (an elbow and its wrist) that were read the wrong way round trade places when that fits, if no other joint
+   lies by either dot (a dot under another shows no colour to decide). Two people who share at least as many joints
+   within 1.5 dot radii of each other as farther apart are one person whose dots JPEG found twice, the finds linked
+   to different sticks (the second find's piece may hold a wrong find of another part too): they join, the larger
+   one's points kept where the shared joints lie apart. In shrunk maps (about one chroma sample per dot) a head
+   whose nose was read as the pink l-ear or the orange neck joins its neck through that dot renamed nose, when the
+   neck-nose stick that this draws fits; and, once the hand pieces below are set aside, a limb joint whose dot lost
+   its colour is added where its stick, leaving the person, ends on black, or where it meets the joint's other
+   stick, leaving another piece (which then joins), or (an elbow or knee whose far joint lies beyond the border)
+   where its stick ends well inside the map and its other stick leaves it bending by 20-90 degrees and runs off the
+   map. In any JPEG map a dot left loose joins a person lacking that part: a head dot the head beside it (an ear
+   without its eye, which JPEG dims with no stick to draw, on a looser fit when clear of other joints), a limb dot
+   (a wrist whose forearm looked too patchy to link) a person holding the joint its stick would join; in shrunk
+   JPEG maps faint wrists, ankles and ears named by their core colour (a wrist on another person's stick of its own
+   hue, an ear beside an elbow) are loose dots too, unless another reading of the part lies within two dot radii,
+   and a dot is no loose dot of a part its core colour rules out (a nose blended with its l-ear, read by the neck's
+   filter, would join its head as a neck). In shrunk maps a limb dot still loose and too faint to stand alone by
+   its colour (a wrist whose elbow is missing, half under a neck; a blue-violet l-ankle, but not the l-knee's
+   hand-dot blue nor the l-hip's azure) stands alone when drawing it there, wholly inside the map, fits it
+   (loosely), better as its part than as any other, and no unexplained stick leaves it (a joint alone has no drawn
+   neighbour); the check of pieces then runs once more, as an added joint may be the one two pieces lacked to join.
+   Also in shrunk maps: a piece joins a body holding the same limb part through that dot renamed to its hue
+   neighbour (an r-wrist's lime read as the l-shoulder's green), a stick that another is drawn across goes on past
+   the crossing (and one whose first part hides under other dots is found past them), and a lone dot on another
+   person's joint of the next hue is that joint read twice and goes; an eye and its ear (or an eye alone) left as a
+   piece of their own (the nose-eye stick hidden under the head's dots) join the one head whose nose is within 4
+   dot radii of the eye, and where that head's eye lies beyond its other eye, on that side, its eye was the other
+   ear. Dots read twice go: a person holding two head parts on one spot gives one of them the point of the lone dot
+   of that part beside the head, and a piece's neck on a larger person's shoulder dot is that shoulder (the piece
+   joins the person), and of a person's two joints less than 0.4 dot radius apart (one dot read as two parts) the
+   one whose drop costs least goes, when that cost is a tenth of a dot's drawing or less; a loose head dot read as
+   a part its head holds (an l-ear's pink as the nose's red) is that head's missing ear when it lies beyond the eye
+   of that side. A lone azure or blue dot (r-ankle, l-hip, l-knee) on another person's stick of a colour like its
+   own is the blend of overlapping cyan and blue sticks, not a joint. In any JPEG map a one-joint person whose dot,
+   drawn over everyone (a dot that was seen is on top), makes the drawing worse is a crumb of a stick and goes.
+   Last, JPEG smears chroma across dot edges (an l-ear drawn over its l-eye pulls the eye's colour centre up to 2
+   px away) but keeps luma at full resolution: in JPEG maps, each joint is re-centred, within 2 px (3 px for the
+   blue-ish leg joints), on the pixels with its luma and roughly its hue (a blue knee that slid along its lighter
+   thigh comes back to the pixels as dark as pure blue). In shrunk JPEG maps each limb joint then goes, within 3
+   px, to where drawing the people again fits the map best, when that removes a third of the mismatch around it and
+   adds almost none anywhere (:mod:`.refine`); two people whose dots JPEG found twice, too far apart to join before
+   (a neck found 4 px apart in a 0.6x map), may now share joints on one spot, and join as above.
 7. Hands (``hands``, :mod:`.hands`). Blue dots that are not people's left knees (in JPEG, nor their
    blue-ish hips and ankles), joined pairwise by straight thin lines of one of the 20 hand-edge hues with
    no other dot on the way, are labelled by the edges' colours (a dot on two edges of different colours

@@ -48,7 +48,7 @@ import numpy as np
 
 from ..pose import HEAD_PARTS, NECK, NOSE, NUM_BODY
 from ..render import BODY_COLORS, BODY_RADIUS, DRAWN_LIMBS, LIMB_COLORS, STICK_WIDTH
-from .colours import NEXT_HUES
+from .colours import NEXT_HUES, SMALL_DOTS
 from .people import EARS, beyond_eye, drop_lone, lone_part, on_next_hue
 
 _SIGMA = 1.0            # blur of map and drawing, map pixels
@@ -64,6 +64,8 @@ _HUE_JOIN_FIT = 0.8     # ... all the more for a limb dot, which has only sticks
 _NOSE_LOOKALIKES = (NECK, 17)  # the neck's orange and the l-ear's pink lie either side of the nose's red
 _ECHO_COST = 0.05       # of a whole dot's drawing: what dropping an echo may cost
 _HUE_ECHO_COST = 0.25   # ... an echo in the next hue, which the other dot's colour explains less well
+_TWICE_APART = 0.4      # dot radii between two joints of one person that may be one dot read twice
+_TWICE_COST = 0.1       # ... of a whole dot's drawing: what dropping the copy may cost (a true one: 0.35 up)
 _ADD_FIT = 0.6          # a joint added at a stick's end: its dot and stick must draw what the map shows
 _DOT_ADD_FIT = 0.4      # ... a dot drawn alone (an ear without its eye, a lone wrist): JPEG dims it on black
 _CLEAR = 1.5            # dot radii from other joints of a dot added alone: nearer, it may be their blend
@@ -544,6 +546,7 @@ class Redraw:
     def __init__(self, image: np.ndarray, scale: float):
         self.target = cv2.GaussianBlur(image.astype(np.float32), (0, 0), _SIGMA)
         self.height, self.width = image.shape[:2]
+        self.scale = scale
         self.radius = BODY_RADIUS * scale
         self.half_width = STICK_WIDTH * scale
         self.pad = int(math.ceil(3 * _SIGMA)) + 1
@@ -794,7 +797,8 @@ def _drop_echoes(redraw: Redraw, people: Dict[int, np.ndarray], order: List[int]
     """Of two people holding one part less than a dot radius apart, the copy whose drop costs least goes
     when that cost is next to nothing (the other's dot and sticks draw the same pixels). A lone dot on
     another person's joint of the next hue (an l-elbow's green also read as the l-wrist's) is that joint
-    read twice: it goes when its drop costs little."""
+    read twice: it goes when its drop costs little. So does, in shrunk maps, one of a person's two joints on
+    one spot (:func:`_drop_dots_read_twice`)."""
     dot = np.full((NUM_BODY, 2), np.nan)
     dot[0] = (redraw.width / 2, redraw.height / 2)
     box = redraw.box((dot[0], dot[0]))
@@ -809,6 +813,8 @@ def _drop_echoes(redraw: Redraw, people: Dict[int, np.ndarray], order: List[int]
                               for index in pair)
             if gain > -_ECHO_COST * dot_energy:
                 people, order, _ = _apply(Change("drop", index, part=part), people, order, -1)
+    if redraw.scale < SMALL_DOTS:
+        people, order = _drop_dots_read_twice(redraw, people, order, dot_energy)
     for index in list(order):
         part = lone_part(people[index])
         if part is not None and on_next_hue(people[index][part], part,
@@ -816,6 +822,26 @@ def _drop_echoes(redraw: Redraw, people: Dict[int, np.ndarray], order: List[int]
             change = Change("drop", index, part=part)
             if redraw.try_change(change, people, order, -1)[0] > -_HUE_ECHO_COST * dot_energy:
                 people, order, _ = _apply(change, people, order, -1)
+    return people, order
+
+
+def _drop_dots_read_twice(redraw: Redraw, people: Dict[int, np.ndarray], order: List[int],
+                          dot_energy: float) -> Tuple[Dict[int, np.ndarray], List[int]]:
+    """Shrunk maps: a person's two joints less than ``_TWICE_APART`` dot radii apart are one dot read as two
+    parts (an l-ear's pink read as the nose too, an l-elbow's green as the l-wrist too) when one of them
+    draws next to nothing the other does not: the one whose drop costs least goes, when that cost is small.
+    Two joints truly drawn on one spot each draw their own sticks, and dropping either costs much."""
+    for index in list(order):
+        held = np.flatnonzero(~np.isnan(people[index][:, 0]))
+        for pair in itertools.combinations(held, 2):
+            body = people[index]
+            if np.isnan(body[list(pair), 0]).any() or \
+                    np.hypot(*(body[pair[0]] - body[pair[1]])) >= _TWICE_APART * redraw.radius:
+                continue
+            gain, part = max((redraw.try_change(Change("drop", index, part=int(part)), people, order, -1)[0], int(part))
+                             for part in pair)
+            if gain > -_TWICE_COST * dot_energy:
+                people, order, _ = _apply(Change("drop", index, part=part), people, order, -1)
     return people, order
 
 
