@@ -121,7 +121,7 @@ Method:
    dot radii of the eye, and where that head's eye lies beyond its other eye, on that side, its eye was the other
    ear. Dots read twice go: a person holding two head parts on one spot gives one of them the point of the lone dot
    of that part beside the head, and a piece's neck on a larger person's shoulder dot is that shoulder (the piece
-   joins the person), and of a person's two joints less than 0.4 dot radius apart (one dot read as two parts) the
+   joins the person), and of a person's two joints less than half a dot radius apart (one dot read as two parts) the
    one whose drop costs least goes, when that cost is a tenth of a dot's drawing or less; a loose head dot read as
    a part its head holds (an l-ear's pink as the nose's red) is that head's missing ear when it lies beyond the eye
    of that side. A lone azure or blue dot (r-ankle, l-hip, l-knee) on another person's stick of a colour like its
