@@ -713,6 +713,13 @@ def test_two_joints_drawn_on_one_spot_are_both_kept_in_half_size_jpeg(seed):
     jpeg_report(seed, strict=True)
 
 
+def test_a_lone_wrist_replaces_a_crumb_of_its_forearm_read_as_the_wrist_in_half_size_jpeg():
+    """At half size with JPEG a crumb of a forearm where a green stick crosses it reads as the r-wrist, and
+    the person holds it; the real r-wrist dot, at the forearm's end, stands alone (105): it joins the person
+    in place of the crumb."""
+    jpeg_report(105, strict=True)
+
+
 def test_a_lone_wrist_is_kept_whatever_its_core_colour_in_half_size_jpeg():
     """A wrist whose elbow lies under another wrist stands alone, and JPEG blends its core with the black
     round it: its core colour rules nothing out, and it stays (189)."""

@@ -59,6 +59,7 @@ _COS, _SIN = np.cos(_OUTLINE)[None, :, None], np.sin(_OUTLINE)[None, :, None]
 _DROP_FIT = 0.2         # fit: 1 when a change draws exactly the unexplained colour, 0 for half of it
 _JOIN_FIT = 0.4
 _LONE_JOIN_FIT = 0.8    # one stick to a one-joint piece: another person's stick of that limb may pass there
+_LONE_CLASH_FIT = 0.7   # ... in place of the body's own reading of that part, a crumb of the stick it lengthens
 _NOSE_JOIN_FIT = 0.6    # renaming overrides the dot's colour: the sticks must show it
 _HUE_JOIN_FIT = 0.8     # ... all the more for a limb dot, which has only sticks of its own
 _NOSE_LOOKALIKES = (NECK, 17)  # the neck's orange and the l-ear's pink lie either side of the nose's red
@@ -732,7 +733,9 @@ def _fit_needed(change: Change, people: Dict[int, np.ndarray]) -> float:
     if change.kind in ("rename", "swap"):
         return _NOSE_JOIN_FIT if change.to == NOSE else _HUE_JOIN_FIT
     sizes = [int((~np.isnan(people[index][:, 0])).sum()) for index in (change.person, change.other)]
-    return _LONE_JOIN_FIT if min(sizes) == 1 else _JOIN_FIT
+    if min(sizes) > 1:
+        return _JOIN_FIT
+    return _LONE_CLASH_FIT if change.kind == "clash" else _LONE_JOIN_FIT
 
 
 def _apply(change: Change, people: Dict[int, np.ndarray], order: List[int],
