@@ -27,8 +27,8 @@ from .placing import (
     joints_out_of_hands, wrists_on_forearms,
 )
 from .readings import (
-    add_faint_dots, add_unseen_dots, core_rules_out, settle_ruled_out_lone_joints, faint_limb_ends,
-    luma_weighed_heads, name_lone_dots, named_alone, neighbouring_head_readings, recolour,
+    add_faint_dots, add_unseen_dots, core_rules_out, faint_limb_ends, luma_weighed_heads, name_lone_dots,
+    named_alone, neighbouring_head_readings, recolour, settle_ruled_out_lone_joints,
 )
 from .redraw import Redraw, add_missing_joints, drop_unseen_lone_dots, grow_lone_knees, refit
 from .refine import (

@@ -812,19 +812,16 @@ def _drop_echoes(redraw: Redraw, people: Dict[int, np.ndarray], order: List[int]
             if not all(index in people and not np.isnan(people[index][part, 0]) for index in pair) or \
                     np.hypot(*(people[pair[0]][part] - people[pair[1]][part])) >= redraw.radius:
                 continue
-            gain, index = max((redraw.try_change(Change("drop", index, part=part), people, order, -1)[0], index)
-                              for index in pair)
-            if gain > -_ECHO_COST * dot_energy:
-                people, order, _ = _apply(Change("drop", index, part=part), people, order, -1)
+            people, order = _cheapest_drop(redraw, people, order, [Change("drop", index, part=part) for index in pair],
+                                           _ECHO_COST * dot_energy)
     if redraw.scale < SMALL_DOTS:
         people, order = _drop_dots_read_twice(redraw, people, order, dot_energy)
     for index in list(order):
         part = lone_part(people[index])
         if part is not None and on_next_hue(people[index][part], part,
                                             [people[other] for other in order if other != index], 2 * redraw.radius):
-            change = Change("drop", index, part=part)
-            if redraw.try_change(change, people, order, -1)[0] > -_HUE_ECHO_COST * dot_energy:
-                people, order, _ = _apply(change, people, order, -1)
+            people, order = _cheapest_drop(redraw, people, order, [Change("drop", index, part=part)],
+                                           _HUE_ECHO_COST * dot_energy)
     return people, order
 
 
@@ -841,10 +838,20 @@ def _drop_dots_read_twice(redraw: Redraw, people: Dict[int, np.ndarray], order: 
             if np.isnan(body[list(pair), 0]).any() or \
                     np.hypot(*(body[pair[0]] - body[pair[1]])) >= _TWICE_APART * redraw.radius:
                 continue
-            gain, part = max((redraw.try_change(Change("drop", index, part=int(part)), people, order, -1)[0], int(part))
-                             for part in pair)
-            if gain > -_TWICE_COST * dot_energy:
-                people, order, _ = _apply(Change("drop", index, part=part), people, order, -1)
+            people, order = _cheapest_drop(redraw, people, order,
+                                           [Change("drop", index, part=int(part)) for part in pair],
+                                           _TWICE_COST * dot_energy)
+    return people, order
+
+
+def _cheapest_drop(redraw: Redraw, people: Dict[int, np.ndarray], order: List[int], drops: List[Change],
+                   most_cost: float) -> Tuple[Dict[int, np.ndarray], List[int]]:
+    """The people and drawing order after the one of ``drops`` that costs least (of a tie, the later person's
+    or part's), when it costs ``most_cost`` or less; else as they are."""
+    gain, drop = max(((redraw.try_change(drop, people, order, -1)[0], drop) for drop in drops),
+                     key=lambda tried: (tried[0], tried[1].person, tried[1].part))
+    if gain > -most_cost:
+        people, order, _ = _apply(drop, people, order, -1)
     return people, order
 
 
