@@ -713,11 +713,12 @@ def test_two_joints_drawn_on_one_spot_are_both_kept_in_half_size_jpeg(seed):
     jpeg_report(seed, strict=True)
 
 
-def test_a_lone_wrist_replaces_a_crumb_of_its_forearm_read_as_the_wrist_in_half_size_jpeg():
-    """At half size with JPEG a crumb of a forearm where a green stick crosses it reads as the r-wrist, and
-    the person holds it; the real r-wrist dot, at the forearm's end, stands alone (105): it joins the person
-    in place of the crumb."""
-    jpeg_report(105, strict=True)
+@pytest.mark.parametrize("seed,factor", [(105, 0.5), (32, 0.6)])
+def test_a_lone_joint_replaces_a_crumb_of_its_stick_read_as_that_joint_in_shrunk_jpeg(seed, factor):
+    """In shrunk JPEG maps a crumb of a stick can read as the joint at its end, and the person holds it (a
+    crumb of a forearm where a green stick crosses it read as the r-wrist, 105); the real dot, at the stick's
+    end, stands alone: it joins the person in place of the crumb."""
+    jpeg_report(seed, factor, strict=True)
 
 
 def test_a_lone_wrist_is_kept_whatever_its_core_colour_in_half_size_jpeg():
