@@ -269,10 +269,13 @@ def run_case(seed: int, count: int, factor: float = 1.0, interpolation: str = "a
     return compare(frame, clean, parsed, fx, fy, strict=strict)
 
 
-def jpeg_report(seed: int, factor: float = 0.5, strict: bool = False, cropped: bool = False) -> Dict[str, list]:
-    """The measurements of the random scene ``seed`` (``cropped``: its cropped case, see :func:`cropped_case`)
-    read from its map resized by ``factor`` (area), JPEG quality 75; ``strict``: assert that it comes back
-    whole."""
+def jpeg_report(seed: int, factor: float = 0.5, strict: bool = False, cropped: bool = False,
+                hands: bool = False) -> Dict[str, list]:
+    """The measurements of the random scene ``seed`` (``cropped``: its cropped case, see :func:`cropped_case`;
+    ``hands``: the hand scene ``seed``, see :func:`hand_scene_report`) read from its map resized by ``factor``
+    (area), JPEG quality 75; ``strict``: assert that it comes back whole."""
+    if hands:
+        return hand_scene_report(seed, factor, "area", strict=strict)
     if cropped:
         return cropped_report(seed, factor, "area", 75, strict=strict)
     return run_case(seed, 1 + seed % 5, factor, "area", jpeg=75, strict=strict)
@@ -677,20 +680,14 @@ def test_a_lone_joint_whose_core_colour_rules_out_its_part_goes_in_half_size_jpe
     """At half size with JPEG the blend of two dots or a crumb of a stick can stand alone as a joint no one
     drew (an r-shoulder, 226 and 509; an r-eye among hands, 134): its core colour fits another part's far
     better, and it goes."""
-    if hands:
-        hand_scene_report(seed, 0.5, "area")
-    else:
-        jpeg_report(seed, strict=True)
+    jpeg_report(seed, strict=True, hands=hands)
 
 
 @pytest.mark.parametrize("seed,kind", [(182, "plain"), (490, "plain"), (53, "cropped"), (183, "hands")])
 def test_a_lone_joint_whose_core_names_the_next_hue_is_that_part_in_half_size_jpeg(seed, kind):
     """At half size with JPEG a joint standing alone, read by the filter a hue step off its own (an r-wrist
     below its elbow read as an l-shoulder, 182), is the part its core colour names: renamed, not dropped."""
-    if kind == "hands":
-        hand_scene_report(seed, 0.5, "area")
-    else:
-        jpeg_report(seed, strict=True, cropped=kind == "cropped")
+    jpeg_report(seed, strict=True, cropped=kind == "cropped", hands=kind == "hands")
 
 
 @pytest.mark.parametrize("seed,factor,hands", [(59, 0.5, False), (229, 0.5, False), (388, 0.5, False),
@@ -700,10 +697,7 @@ def test_one_dot_read_as_two_parts_of_a_person_is_one_joint_in_shrunk_jpeg(seed,
     """In shrunk JPEG maps one dot can be read as two parts of one person on one spot (an l-ear's pink as
     the nose too, 59; an l-elbow's green as the l-wrist too, 229; an l-ear's as the r-ear's too, 208, its two
     readings 0.85 px apart): the copy that draws next to nothing goes."""
-    if hands:
-        hand_scene_report(seed, factor, "area")
-    else:
-        jpeg_report(seed, factor, strict=True)
+    jpeg_report(seed, factor, strict=True, hands=hands)
 
 
 @pytest.mark.parametrize("seed", [198, 202])

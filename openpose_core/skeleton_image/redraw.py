@@ -65,7 +65,7 @@ _HUE_JOIN_FIT = 0.8     # ... all the more for a limb dot, which has only sticks
 _NOSE_LOOKALIKES = (NECK, 17)  # the neck's orange and the l-ear's pink lie either side of the nose's red
 _ECHO_COST = 0.05       # of a whole dot's drawing: what dropping an echo may cost
 _HUE_ECHO_COST = 0.25   # ... an echo in the next hue, which the other dot's colour explains less well
-_TWICE_APART = 0.5      # dot radii between two joints of one person that may be one dot read twice
+READ_TWICE = 0.5        # dot radii: two readings (of one person, or of a head) closer are one dot read twice
 _TWICE_COST = 0.1       # ... of a whole dot's drawing: what dropping the copy may cost (a true one: 0.35 up)
 _ADD_FIT = 0.6          # a joint added at a stick's end: its dot and stick must draw what the map shows
 _DOT_ADD_FIT = 0.4      # ... a dot drawn alone (an ear without its eye, a lone wrist): JPEG dims it on black
@@ -827,7 +827,7 @@ def _drop_echoes(redraw: Redraw, people: Dict[int, np.ndarray], order: List[int]
 
 def _drop_dots_read_twice(redraw: Redraw, people: Dict[int, np.ndarray], order: List[int],
                           dot_energy: float) -> Tuple[Dict[int, np.ndarray], List[int]]:
-    """Shrunk maps: a person's two joints less than ``_TWICE_APART`` dot radii apart are one dot read as two
+    """Shrunk maps: a person's two joints less than ``READ_TWICE`` dot radii apart are one dot read as two
     parts (an l-ear's pink read as the nose too, an l-elbow's green as the l-wrist too) when one of them
     draws next to nothing the other does not: the one whose drop costs least goes, when that cost is small.
     Two joints truly drawn on one spot each draw their own sticks, and dropping either costs much."""
@@ -836,7 +836,7 @@ def _drop_dots_read_twice(redraw: Redraw, people: Dict[int, np.ndarray], order: 
         for pair in itertools.combinations(held, 2):
             body = people[index]
             if np.isnan(body[list(pair), 0]).any() or \
-                    np.hypot(*(body[pair[0]] - body[pair[1]])) >= _TWICE_APART * redraw.radius:
+                    np.hypot(*(body[pair[0]] - body[pair[1]])) >= READ_TWICE * redraw.radius:
                 continue
             people, order = _cheapest_drop(redraw, people, order,
                                            [Change("drop", index, part=int(part)) for part in pair],

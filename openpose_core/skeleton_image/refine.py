@@ -34,7 +34,7 @@ from ..render import BODY_COLORS
 from .geometry import distances_to_others, pairwise
 from .hands import by_hand
 from .heads import HEAD_CHAIN, head_labellings, held_head_parts, layout_breaks, layout_mends
-from .redraw import Box, Redraw, extent_of, holds_stick_end
+from .redraw import READ_TWICE, Box, Redraw, extent_of, holds_stick_end
 
 _LIMB_PARTS = [part for part in range(NUM_BODY) if part not in HEAD_PARTS]
 _REACH = 3.0            # map pixels a joint may move along each axis
@@ -49,7 +49,6 @@ _HEAD_SPAN = 6.0        # dot radii from a body's head dots within which a hidde
 _NECK_REACH = 16.0      # dot radii from a neck to a head piece it may take
 _NECK_STEPS = 2         # hue steps a head dot may take to join such a neck
 _NECK_FIT = 0.4         # ... drawing what the map leaves unexplained (see Redraw.gain)
-_READ_TWICE = 0.5       # dot radii: two head readings closer than this are one dot read twice
 _STEPS = (1.0, 0.5)
 _DIRECTIONS = np.array([(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (1, -1), (-1, 1), (-1, -1)], np.float64)
 
@@ -205,7 +204,7 @@ def _headed(redraw: Redraw, bodies: List[np.ndarray], number: int,
         parts = own + [part for other in taken for part in held[other]]
         places = np.vstack([body[own]] + [bodies[other][held[other]] for other in taken])
         if len(parts) > len(HEAD_CHAIN) or \
-                (distances_to_others(places) < _READ_TWICE * redraw.radius).any():
+                (distances_to_others(places) < READ_TWICE * redraw.radius).any():
             continue
         for labels, head in head_labellings(body, parts, places, [_NECK_STEPS] * len(parts)):
             hidden = NOSE not in labels    # the pieces as read, with the nose their drawing adds
