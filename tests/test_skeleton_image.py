@@ -715,6 +715,20 @@ def test_a_lone_joint_replaces_a_crumb_of_its_stick_read_as_that_joint_in_shrunk
     jpeg_report(seed, factor, strict=True)
 
 
+@pytest.mark.parametrize("seed,kind", [(129, "plain"), (67, "cropped"), (93, "cropped"), (21, "hands"),
+                                       (112, "hands")])
+def test_a_faint_dot_coloured_like_its_own_stick_joins_where_drawing_it_fits_in_half_size_jpeg(seed, kind):
+    """At half size with JPEG an l-hip's azure dot at the end of its thigh fits the thigh's dimmed azure as
+    well as its own (129): a faint peak there is a loose dot that joins a person where redrawing confirms it."""
+    jpeg_report(seed, strict=True, cropped=kind == "cropped", hands=kind == "hands")
+
+
+def test_a_faint_dot_unlike_its_own_sticks_must_fit_a_dot_better_than_a_stick_in_half_size_jpeg():
+    """Only parts coloured like one of their own sticks (the l-hip, l-knee and r-eye) are offered faint and
+    stick-coloured: a faint peak on a stick of another part's hue is a crumb of it (an l-elbow made up, 317)."""
+    jpeg_report(317, strict=True)
+
+
 def test_a_lone_wrist_is_kept_whatever_its_core_colour_in_half_size_jpeg():
     """A wrist whose elbow lies under another wrist stands alone, and JPEG blends its core with the black
     round it: its core colour rules nothing out, and it stays (189)."""

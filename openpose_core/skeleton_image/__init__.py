@@ -106,11 +106,12 @@ Method:
    without its eye, which JPEG dims with no stick to draw, on a looser fit when clear of other joints), a limb dot
    (a wrist whose forearm looked too patchy to link) a person holding the joint its stick would join; in shrunk
    JPEG maps faint wrists, ankles and ears named by their core colour (a wrist on another person's stick of its own
-   hue, an ear beside an elbow) are loose dots too, unless another reading of the part lies within two dot radii,
-   and a dot is no loose dot of a part its core colour rules out (a nose blended with its l-ear, read by the neck's
-   filter, would join its head as a neck). In shrunk maps a limb dot still loose and too faint to stand alone by
-   its colour (a wrist whose elbow is missing, half under a neck; a blue-violet l-ankle, but not the l-knee's
-   hand-dot blue nor the l-hip's azure) stands alone when drawing it there, wholly inside the map, fits it
+   hue, an ear beside an elbow) are loose dots too, as are faint dots of parts coloured like their own stick (an
+   l-hip at its thigh's end) whose core fits that stick too, unless another reading of the part lies within two
+   dot radii, and a dot is no loose dot of a part its core colour rules out (a nose blended with its l-ear, read
+   by the neck's filter, would join its head as a neck). In shrunk maps a limb dot still loose and too faint to
+   stand alone by its colour (a wrist whose elbow is missing, half under a neck; a blue-violet l-ankle, but not
+   the l-knee's hand-dot blue nor the l-hip's azure) stands alone when drawing it there, wholly inside the map, fits it
    (loosely), better as its part than as any other, and no unexplained stick leaves it (a joint alone has no drawn
    neighbour); the check of pieces then runs once more, as an added joint may be the one two pieces lacked to join.
    Also in shrunk maps: a piece joins a body holding the same limb part through that dot renamed to its hue

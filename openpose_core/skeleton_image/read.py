@@ -27,7 +27,7 @@ from .placing import (
     joints_out_of_hands, wrists_on_forearms,
 )
 from .readings import (
-    add_faint_dots, add_unseen_dots, core_rules_out, faint_limb_ends, luma_weighed_heads, name_lone_dots,
+    add_faint_dots, add_unseen_dots, core_rules_out, faint_loose_dots, luma_weighed_heads, name_lone_dots,
     named_alone, neighbouring_head_readings, recolour, settle_ruled_out_lone_joints,
 )
 from .redraw import Redraw, add_missing_joints, drop_unseen_lone_dots, grow_lone_knees, refit
@@ -121,7 +121,7 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
                             for index in np.flatnonzero(loose)]
         loose_dots = [(int(joints.part[index]), joints.xy[index]) for index in np.flatnonzero(loose)]
         if small_jpeg:
-            loose_dots += faint_limb_ends(joints, faint, blue, image_ycc, dots.radius, scale)
+            loose_dots += faint_loose_dots(joints, faint, blue, image_ycc, dots.radius, scale)
         bodies = add_missing_joints(redraw, bodies, loose_dots, stick_ends=scale < SMALL_DOTS)
         if scale < SMALL_DOTS:      # a joint added where sticks meet may be the one two pieces lacked to join;
             # eyes and ears that the checks left on their own go to their heads, and dots read twice go

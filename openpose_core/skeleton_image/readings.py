@@ -150,6 +150,19 @@ person's stick of that limb passing by."""
 _FAINT_PAIR_APART = 2.0
 """Dot radii between a faint wrist, ankle or ear and any other reading of its part: two people's wrists
 side by side end two forearms that both point at either."""
+_LIKE_OWN_STICK = 30.0
+"""A part whose colour one of its own sticks (drawn dimmed) matches within this cost (the l-hip and its thigh:
+14; the l-knee and its shin: 21; the r-eye and its stick to the r-ear: 28; every other part: 34 up)."""
+
+
+def _like_own_stick(part: int) -> bool:
+    sticks = [limb for limb, ends in enumerate(DRAWN_LIMBS) if part in ends]
+    angle = (BODY_CHROMA_ANGLE[sticks] - BODY_CHROMA_ANGLE[part] + 180.0) % 360.0 - 180.0
+    luma = BODY_YCC[part, 0] - DIMMED * BODY_YCC[sticks, 0]
+    return bool(np.min((angle / _ANGLE_SPREAD) ** 2 + (luma / _LUMA_SPREAD) ** 2) < _LIKE_OWN_STICK)
+
+
+_STICK_LIKE_PARTS = [part for part in range(NUM_BODY) if part not in _ONE_STICK_PARTS and _like_own_stick(part)]
 
 
 def add_faint_dots(joints: Joints, faint: np.ndarray, blue: np.ndarray, image_ycc: np.ndarray, radius: float,
@@ -166,16 +179,20 @@ def add_faint_dots(joints: Joints, faint: np.ndarray, blue: np.ndarray, image_yc
                             for number, peak in enumerate(faint)])
 
 
-def faint_limb_ends(joints: Joints, faint: np.ndarray, blue: np.ndarray, image_ycc: np.ndarray, radius: float,
-                    scale: float) -> List[Tuple[int, np.ndarray]]:
+def faint_loose_dots(joints: Joints, faint: np.ndarray, blue: np.ndarray, image_ycc: np.ndarray, radius: float,
+                     scale: float) -> List[Tuple[int, np.ndarray]]:
     """Small JPEG maps: faint wrists, ankles and ears (a wrist on another person's stick of its own hue, an
     ear beside an elbow) named as :func:`add_faint_dots` names dots, as (part, position) loose dots: too weak
     to found a person's limb, they join one only where redrawing confirms them (see
     :func:`.redraw.add_missing_joints`). Not where another reading of the part lies near
     (``_FAINT_PAIR_APART``). A faint ear may still be a nose's rim read in the next hue (one 0.6x scene in
-    300 makes one up so; six others at 0.5x gain an ear)."""
-    faint = _named_faint(faint[np.isin(faint[:, 2].astype(int), _ONE_STICK_PARTS)], joints, blue,
-                         image_ycc, radius, scale)
+    300 makes one up so; six others at 0.5x gain an ear). Likewise a faint dot whose colour is its own
+    stick's (``_STICK_LIKE_PARTS``: an l-hip at the end of its thigh), which :func:`add_faint_dots` leaves
+    as it fits that stick's colour as well as its own: there, only redrawing tells the dot from the stick."""
+    part = faint[:, 2].astype(int)
+    faint = np.vstack([_named_faint(faint[np.isin(part, _ONE_STICK_PARTS)], joints, blue, image_ycc, radius, scale),
+                       _named_faint(faint[np.isin(part, _STICK_LIKE_PARTS)], joints, blue, image_ycc, radius, scale,
+                                    unlike_sticks=False)])
     part = faint[:, 2].astype(int)
     readings, parts = np.vstack([joints.xy, faint[:, :2]]), np.concatenate([joints.part, part])
     near = (pairwise(faint[:, :2], readings) < _FAINT_PAIR_APART * radius) & (part[:, None] == parts)
@@ -184,12 +201,13 @@ def faint_limb_ends(joints: Joints, faint: np.ndarray, blue: np.ndarray, image_y
 
 
 def _named_faint(faint: np.ndarray, joints: Joints, blue: np.ndarray, image_ycc: np.ndarray, radius: float,
-                 scale: float) -> np.ndarray:
+                 scale: float, unlike_sticks: bool = True) -> np.ndarray:
     """The faint peaks away from hands whose core colour names their part, or a part one hue step off (then
     named so, see :func:`_renamed_by_core`), strongest first, each apart from every dot and from the stronger
-    ones kept."""
+    ones kept. ``unlike_sticks``: the core must also fit no stick's colour better (see
+    :func:`_core_named_part`)."""
     faint = faint[~by_hand(faint[:, :2], blue, radius)].copy()
-    renamed = np.array([_renamed_by_core(int(part), _core_named_part(image_ycc, xy, radius, scale))
+    renamed = np.array([_renamed_by_core(int(part), _core_named_part(image_ycc, xy, radius, scale, unlike_sticks))
                         for *xy, part, _ in faint], int).reshape(-1)
     # ... but a peak near a dot may be that dot's rim, its chroma blended with a neighbour's
     near_dot = np.min(pairwise(faint[:, :2], joints.xy), axis=1, initial=np.inf) < _RENAMED_APART * radius
@@ -309,13 +327,15 @@ def named_alone(joints: Joints, image_ycc: np.ndarray, blue: np.ndarray, radius:
     return named
 
 
-def _core_named_part(image_ycc: np.ndarray, centre: np.ndarray, radius: float, scale: float) -> Optional[int]:
+def _core_named_part(image_ycc: np.ndarray, centre: np.ndarray, radius: float, scale: float,
+                     unlike_sticks: bool = True) -> Optional[int]:
     """The part the core colour of a dot at ``centre`` names, if any: one that rules out every other part and
-    fits the full-value colour better than any (dimmed) stick's."""
+    (``unlike_sticks``) fits the full-value colour better than any (dimmed) stick's."""
     costs = _core_colour_costs(image_ycc, centre, radius, scale)
-    as_stick = _core_colour_costs(image_ycc, centre, radius, scale, DIMMED)
     part = int(np.argmin(costs))
-    named = np.delete(costs, part).min() >= costs[part] + _RULED_OUT_COST and as_stick.min() >= costs[part]
+    named = np.delete(costs, part).min() >= costs[part] + _RULED_OUT_COST
+    if named and unlike_sticks:
+        named = _core_colour_costs(image_ycc, centre, radius, scale, DIMMED).min() >= costs[part]
     return part if named else None
 
 
