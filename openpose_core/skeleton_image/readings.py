@@ -63,9 +63,14 @@ def _core_colour_costs(image_ycc: np.ndarray, centre: np.ndarray, radius: float,
     core_colour = patch[core].mean(axis=0)
     ring_colour = patch[ring].mean(axis=0) if ring.any() else np.zeros(3)
     chroma = (core_colour[1:] - (1.0 - own) * ring_colour[1:]) / own
-    angle = np.degrees(np.arctan2(chroma[1], chroma[0]))
-    angle_error = (angle - BODY_CHROMA_ANGLE + 180.0) % 360.0 - 180.0
-    return (angle_error / _ANGLE_SPREAD) ** 2 + ((core_colour[0] - brightness * BODY_YCC[:, 0]) / _LUMA_SPREAD) ** 2
+    return _palette_costs(np.degrees(np.arctan2(chroma[1], chroma[0])), core_colour[0], brightness)
+
+
+def _palette_costs(angle: float, luma: float, brightness: float = 1.0, parts=slice(None)) -> np.ndarray:
+    """How badly a colour (chroma angle in degrees, luma) fits the palette colours of ``parts`` (default: all
+    18) drawn at ``brightness``: squared standardised errors, summed."""
+    angle_error = (angle - BODY_CHROMA_ANGLE[parts] + 180.0) % 360.0 - 180.0
+    return (angle_error / _ANGLE_SPREAD) ** 2 + ((luma - brightness * BODY_YCC[parts, 0]) / _LUMA_SPREAD) ** 2
 
 
 def recolour(joints: Joints, image_ycc: np.ndarray, radius: float, scale: float) -> Joints:
@@ -157,9 +162,7 @@ _LIKE_OWN_STICK = 30.0
 
 def _like_own_stick(part: int) -> bool:
     sticks = [limb for limb, ends in enumerate(DRAWN_LIMBS) if part in ends]
-    angle = (BODY_CHROMA_ANGLE[sticks] - BODY_CHROMA_ANGLE[part] + 180.0) % 360.0 - 180.0
-    luma = BODY_YCC[part, 0] - DIMMED * BODY_YCC[sticks, 0]
-    return bool(np.min((angle / _ANGLE_SPREAD) ** 2 + (luma / _LUMA_SPREAD) ** 2) < _LIKE_OWN_STICK)
+    return bool(_palette_costs(BODY_CHROMA_ANGLE[part], BODY_YCC[part, 0], DIMMED, sticks).min() < _LIKE_OWN_STICK)
 
 
 _STICK_LIKE_PARTS = [part for part in range(NUM_BODY) if part not in _ONE_STICK_PARTS and _like_own_stick(part)]
@@ -189,10 +192,11 @@ def faint_loose_dots(joints: Joints, faint: np.ndarray, blue: np.ndarray, image_
     300 makes one up so; six others at 0.5x gain an ear). Likewise a faint dot whose colour is its own
     stick's (``_STICK_LIKE_PARTS``: an l-hip at the end of its thigh), which :func:`add_faint_dots` leaves
     as it fits that stick's colour as well as its own: there, only redrawing tells the dot from the stick."""
-    part = faint[:, 2].astype(int)
-    faint = np.vstack([_named_faint(faint[np.isin(part, _ONE_STICK_PARTS)], joints, blue, image_ycc, radius, scale),
-                       _named_faint(faint[np.isin(part, _STICK_LIKE_PARTS)], joints, blue, image_ycc, radius, scale,
-                                    unlike_sticks=False)])
+    filtered_as = faint[:, 2].astype(int)
+    faint = np.vstack([
+        _named_faint(faint[np.isin(filtered_as, _ONE_STICK_PARTS)], joints, blue, image_ycc, radius, scale),
+        _named_faint(faint[np.isin(filtered_as, _STICK_LIKE_PARTS)], joints, blue, image_ycc, radius, scale,
+                     unlike_sticks=False)])
     part = faint[:, 2].astype(int)
     readings, parts = np.vstack([joints.xy, faint[:, :2]]), np.concatenate([joints.part, part])
     near = (pairwise(faint[:, :2], readings) < _FAINT_PAIR_APART * radius) & (part[:, None] == parts)
