@@ -104,9 +104,11 @@ Method:
    where its stick ends well inside the map and its other stick leaves it bending by 20-90 degrees and runs off the
    map. In any JPEG map a dot left loose joins a person lacking that part: a head dot the head beside it (an ear
    without its eye, which JPEG dims with no stick to draw, on a looser fit when clear of other joints), a limb dot
-   (a wrist whose forearm looked too patchy to link) a person holding the joint its stick would join; in shrunk
-   JPEG maps faint wrists, ankles and ears named by their core colour (a wrist on another person's stick of its own
-   hue, an ear beside an elbow) are loose dots too, as are faint dots of parts coloured like their own stick (an
+   (a wrist whose forearm looked too patchy to link) a person holding the joint its stick would join, or else
+   such a person's joint of its part 1.5 dot radii or more away, in its place (a crumb of a thigh read as the
+   l-hip, the hip's dot left loose), where drawing it there gains and fits; in shrunk JPEG maps faint wrists,
+   ankles and ears named by their core colour (a wrist on another person's stick of its own hue, an ear beside an
+   elbow) are loose dots too, as are faint dots of parts coloured like their own stick (an
    l-hip at its thigh's end) whose core fits that stick too, unless another reading of the part lies within two
    dot radii, and a dot is no loose dot of a part its core colour rules out (a nose blended with its l-ear, read
    by the neck's filter, would join its head as a neck). In shrunk maps a limb dot still loose and too faint to

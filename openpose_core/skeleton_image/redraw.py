@@ -70,6 +70,7 @@ _TWICE_COST = 0.1       # ... of a whole dot's drawing: what dropping the copy m
 _ADD_FIT = 0.6          # a joint added at a stick's end: its dot and stick must draw what the map shows
 _DOT_ADD_FIT = 0.4      # ... a dot drawn alone (an ear without its eye, a lone wrist): JPEG dims it on black
 _CLEAR = 1.5            # dot radii from other joints of a dot added alone: nearer, it may be their blend
+_REPLACE_APART = 1.5    # ... from the joint of its part that a loose dot replaces: nearer, it is that dot
 _STICK_HUE = 0.9        # cosine between unexplained colour and a stick's colour, to count as that stick
 _STICK_LEVEL = 0.4      # ... and at least this share of its brightness
 _BACKGROUND = 60.0      # brightest channel (blurred) that still counts as black beyond a stick's end
@@ -303,17 +304,16 @@ def _adopt_loose_dots(redraw: "Redraw", people: List[np.ndarray],
     """Each loose dot to the person lacking that part whose drawing it improves most: for a head dot, a
     head near it; for a limb dot, a person holding a joint its stick would join. A head dot that no head
     takes so (an l-ear's pink read as the nose's red, its head holding the nose) may be a head's missing
-    ear when it lies beyond that side's eye (:func:`.people.beyond_eye`)."""
+    ear when it lies beyond that side's eye (:func:`.people.beyond_eye`). A limb dot that no one lacking
+    its part takes may take the place of a person's joint of that part (a crumb of an l-thigh read as the
+    l-hip, the hip's own dot left loose), when drawing it there instead gains and fits."""
     people = list(people)
     for part, place in loose_dots:
         if _held(redraw, _joints(people), place):     # people grow as dots join them
             continue
-        best: Optional[Tuple[float, int, np.ndarray]] = None
-        for index, body in enumerate(people):
-            if np.isnan(body[part, 0]) and _may_take(redraw, body, part, place):
-                added = body.copy()
-                added[part] = place
-                best = _better_addition(redraw, people, index, added, part, best)
+        best = _best_addition(redraw, people, part, place, lacking=True)
+        if best is None and part not in HEAD_PARTS:
+            best = _best_addition(redraw, people, part, place, lacking=False)
         if best is None and part in HEAD_PARTS:
             for index, body in enumerate(people):
                 ear = _ear_beyond_eye(body, place)
@@ -324,6 +324,23 @@ def _adopt_loose_dots(redraw: "Redraw", people: List[np.ndarray],
         if best is not None:
             people[best[1]] = best[2]
     return people
+
+
+def _best_addition(redraw: "Redraw", people: List[np.ndarray], part: int, place: np.ndarray,
+                   lacking: bool) -> Optional[Tuple[float, int, np.ndarray]]:
+    """(gain, index, person ``index`` with ``part`` at ``place``) for the person that takes it and whose
+    drawing it improves most (see :func:`_better_addition`), or None: among the people lacking ``part``, or
+    (not ``lacking``) those holding it ``_REPLACE_APART`` dot radii or more from ``place``."""
+    best: Optional[Tuple[float, int, np.ndarray]] = None
+    for index, body in enumerate(people):
+        held = not np.isnan(body[part, 0])
+        if held == lacking or not _may_take(redraw, body, part, place) or \
+                (held and np.hypot(*(body[part] - place)) < _REPLACE_APART * redraw.radius):
+            continue
+        added = body.copy()
+        added[part] = place
+        best = _better_addition(redraw, people, index, added, part, best)
+    return best
 
 
 def _ear_beyond_eye(body: np.ndarray, place: np.ndarray) -> Optional[int]:
@@ -351,11 +368,11 @@ def _may_take(redraw: "Redraw", body: np.ndarray, part: int, place: np.ndarray) 
 
 def _better_addition(redraw: "Redraw", people: List[np.ndarray], index: int, added: np.ndarray, part: int,
                      best: Optional[Tuple[float, int, np.ndarray]]) -> Optional[Tuple[float, int, np.ndarray]]:
-    """``best`` or, when it gains more and fits, (gain, index, added): person ``index`` with ``part`` added.
-    A dot drawn without a stick, clear of other joints, needs a looser fit: JPEG takes much of the colour of
-    a small dot alone on black."""
+    """``best`` or, when it gains more and fits, (gain, index, added): person ``index`` with ``part`` added
+    (or moved). A dot drawn without a stick, clear of other joints, needs a looser fit: JPEG takes much of the
+    colour of a small dot alone on black."""
     ends = _ends(added, part)
-    box = redraw.box(extent_of(added[ends]))
+    box = redraw.box(extent_of(np.vstack([people[index][ends], added[ends]])))
     gain, fit = redraw.gain(box, people, people[:index] + [added] + people[index + 1:])
     alone = len(ends) == 1 and not _held(redraw, _joints(people), added[part], _CLEAR)
     needed = _DOT_ADD_FIT if alone else _ADD_FIT
