@@ -726,7 +726,7 @@ def test_a_faint_dot_coloured_like_its_own_stick_joins_where_drawing_it_fits_in_
 @pytest.mark.parametrize("seed,kind", [(156, "plain"), (503, "plain"), (172, "cropped")])
 def test_a_loose_dot_takes_the_place_of_a_crumb_read_as_its_part_in_half_size_jpeg(seed, kind):
     """At half size with JPEG a crumb of a thigh can be read as the l-hip, and the person holds it; the real
-    hip dot, a faint loose dot 1.5 dot radii or more away, takes its place where drawing it there fits (156)."""
+    hip dot, a faint loose dot, takes its place where drawing it there fits (156)."""
     jpeg_report(seed, strict=True, cropped=kind == "cropped")
 
 

@@ -105,7 +105,7 @@ Method:
    map. In any JPEG map a dot left loose joins a person lacking that part: a head dot the head beside it (an ear
    without its eye, which JPEG dims with no stick to draw, on a looser fit when clear of other joints), a limb dot
    (a wrist whose forearm looked too patchy to link) a person holding the joint its stick would join, or else
-   such a person's joint of its part 1.5 dot radii or more away, in its place (a crumb of a thigh read as the
+   such a person's joint of its part elsewhere, in its place (a crumb of a thigh read as the
    l-hip, the hip's dot left loose), where drawing it there gains and fits; in shrunk JPEG maps faint wrists,
    ankles and ears named by their core colour (a wrist on another person's stick of its own hue, an ear beside an
    elbow) are loose dots too, as are faint dots of parts coloured like their own stick (an

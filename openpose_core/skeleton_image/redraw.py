@@ -70,7 +70,6 @@ _TWICE_COST = 0.1       # ... of a whole dot's drawing: what dropping the copy m
 _ADD_FIT = 0.6          # a joint added at a stick's end: its dot and stick must draw what the map shows
 _DOT_ADD_FIT = 0.4      # ... a dot drawn alone (an ear without its eye, a lone wrist): JPEG dims it on black
 _CLEAR = 1.5            # dot radii from other joints of a dot added alone: nearer, it may be their blend
-_REPLACE_APART = 1.5    # ... from the joint of its part that a loose dot replaces: nearer, it is that dot
 _STICK_HUE = 0.9        # cosine between unexplained colour and a stick's colour, to count as that stick
 _STICK_LEVEL = 0.4      # ... and at least this share of its brightness
 _BACKGROUND = 60.0      # brightest channel (blurred) that still counts as black beyond a stick's end
@@ -330,12 +329,11 @@ def _best_addition(redraw: "Redraw", people: List[np.ndarray], part: int, place:
                    lacking: bool) -> Optional[Tuple[float, int, np.ndarray]]:
     """(gain, index, person ``index`` with ``part`` at ``place``) for the person that takes it and whose
     drawing it improves most (see :func:`_better_addition`), or None: among the people lacking ``part``, or
-    (not ``lacking``) those holding it ``_REPLACE_APART`` dot radii or more from ``place``."""
+    (not ``lacking``) those holding it elsewhere (``place`` is clear of every joint: see
+    :func:`_adopt_loose_dots`)."""
     best: Optional[Tuple[float, int, np.ndarray]] = None
     for index, body in enumerate(people):
-        held = not np.isnan(body[part, 0])
-        if held == lacking or not _may_take(redraw, body, part, place) or \
-                (held and np.hypot(*(body[part] - place)) < _REPLACE_APART * redraw.radius):
+        if np.isnan(body[part, 0]) != lacking or not _may_take(redraw, body, part, place):
             continue
         added = body.copy()
         added[part] = place
