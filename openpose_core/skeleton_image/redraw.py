@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -310,30 +310,25 @@ def _adopt_loose_dots(redraw: "Redraw", people: List[np.ndarray],
     for part, place in loose_dots:
         if _held(redraw, _joints(people), place):     # people grow as dots join them
             continue
-        best = _best_addition(redraw, people, part, place, lacking=True)
-        if best is None and part not in HEAD_PARTS:
-            best = _best_addition(redraw, people, part, place, lacking=False)
+        best = _best_addition(redraw, people, place, lambda body: part if np.isnan(body[part, 0]) else None)
         if best is None and part in HEAD_PARTS:
-            for index, body in enumerate(people):
-                ear = _ear_beyond_eye(body, place)
-                if ear is not None and _may_take(redraw, body, ear, place):
-                    added = body.copy()
-                    added[ear] = place
-                    best = _better_addition(redraw, people, index, added, ear, best)
+            best = _best_addition(redraw, people, place, lambda body: _ear_beyond_eye(body, place))
+        elif best is None:
+            best = _best_addition(redraw, people, place, lambda body: None if np.isnan(body[part, 0]) else part)
         if best is not None:
             people[best[1]] = best[2]
     return people
 
 
-def _best_addition(redraw: "Redraw", people: List[np.ndarray], part: int, place: np.ndarray,
-                   lacking: bool) -> Optional[Tuple[float, int, np.ndarray]]:
-    """(gain, index, person ``index`` with ``part`` at ``place``) for the person that takes it and whose
-    drawing it improves most (see :func:`_better_addition`), or None: among the people lacking ``part``, or
-    (not ``lacking``) those holding it elsewhere (``place`` is clear of every joint: see
-    :func:`_adopt_loose_dots`)."""
+def _best_addition(redraw: "Redraw", people: List[np.ndarray], place: np.ndarray,
+                   part_for: Callable[[np.ndarray], Optional[int]]) -> Optional[Tuple[float, int, np.ndarray]]:
+    """(gain, index, person ``index`` with the dot at ``place`` as its part) for the person that may take it
+    and whose drawing it improves most (see :func:`_better_addition`), or None; ``part_for(body)``: the part
+    a person would take the dot as (None: none)."""
     best: Optional[Tuple[float, int, np.ndarray]] = None
     for index, body in enumerate(people):
-        if np.isnan(body[part, 0]) != lacking or not _may_take(redraw, body, part, place):
+        part = part_for(body)
+        if part is None or not _may_take(redraw, body, part, place):
             continue
         added = body.copy()
         added[part] = place
