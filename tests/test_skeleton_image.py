@@ -663,7 +663,7 @@ def test_a_faint_peak_beside_a_dot_keeps_its_own_colour_in_shrunk_jpeg(seed, fac
 
 @pytest.mark.parametrize("seed,factor,cropped", [(139, 0.6, False), (286, 0.6, False), (233, 0.5, True)])
 def test_a_weak_lone_l_knee_is_named_by_its_core_colour_in_shrunk_jpeg(seed, factor, cropped):
-    """Below 0.62x with JPEG an l-knee with no hip drawn, its shin running off the map or its ankle not
+    """Shrunk below 0.63x with JPEG an l-knee with no hip drawn, its shin running off the map or its ankle not
     drawn, is a weak blue dot alone: its core colour names it, and it stays (139, 286 at 0.6x; a crop)."""
     jpeg_report(seed, factor, strict=True, cropped=cropped)
 
@@ -1445,6 +1445,13 @@ def test_scale_of_maps_with_few_dots_among_crumbs(seed, factor, interpolation, h
     assert dot_scale(classes, palette_share(image) >= EXACT_SHARE)[0] == pytest.approx(fx, rel=0.1)
     report = compare(frame, drawn, pose_from_skeleton_image(image, face=False), fx, fy, strict=False)
     assert report["missed"] == [] and report["mixed"] == [], report
+
+
+@pytest.mark.parametrize("seed", [5, 99, 241, 244])
+def test_shrunk_jpeg_dots_measured_a_little_large_are_read_as_small_dots(seed):
+    """Measured dot sizes come in steps of a pixel of dot area, and a 0.6x JPEG map may measure 0.6227: read
+    as large dots, its dim violet l-ankle gave no dot at the large dots' brighter threshold (99)."""
+    jpeg_report(seed, 0.6, strict=True)
 
 
 def hand_scene_report(seed: int, factor: float, interpolation: str, strict: bool = True) -> Dict[str, list]:
