@@ -668,6 +668,16 @@ def test_a_weak_lone_l_knee_is_named_by_its_core_colour_in_shrunk_jpeg(seed, fac
     jpeg_report(seed, factor, strict=True, cropped=cropped)
 
 
+@pytest.mark.parametrize("seed", [74, 218])
+def test_an_eye_and_ear_overlapping_into_one_dot_are_split_in_shrunk_jpeg(seed):
+    """At 0.6x with JPEG an l-eye and its l-ear 3 px apart overlap into one dot of the r-ear's hue, between
+    theirs: read as the head's own r-ear beyond its nose from its r-eye (74) or as a lone dot (218), it
+    becomes the missing l-eye and l-ear, placed by mirroring the head's r-eye (74 keeps an unrelated split
+    at an r-elbow)."""
+    report = jpeg_report(seed, 0.6)
+    assert not report["missed"] and not report["invented"], report
+
+
 def test_a_loose_dot_whose_core_colour_rules_out_its_part_joins_no_one_in_half_size_jpeg():
     """At half size with JPEG a nose blended with its pink l-ear is read by the neck's filter beside it: its
     core colour fits the nose's red and rules out the neck's orange, so it is not offered to the head as a

@@ -33,6 +33,7 @@ from .readings import (
 from .redraw import Redraw, add_missing_joints, drop_unseen_lone_dots, grow_lone_knees, refit
 from .refine import (
     add_hidden_head_dots, join_head_pieces, join_heads_to_necks, refine_limb_joints, relabel_broken_heads,
+    split_eye_ear_blends,
 )
 from .sticks import add_stick_ends, limb_links
 
@@ -170,7 +171,8 @@ def pose_from_skeleton_image(image_rgb: np.ndarray, *, hands: bool = True, face:
         if relabelled:      # a nose that was read as an ear may join its body now
             bodies = refit(redraw, bodies)
         if small_jpeg:
-            bodies = join_head_pieces(redraw, relabel_broken_heads(redraw, bodies), dots.radius)
+            bodies = split_eye_ear_blends(redraw, relabel_broken_heads(redraw, bodies), dots.radius)
+            bodies = join_head_pieces(redraw, bodies, dots.radius)
             bodies = join_heads_to_necks(redraw, bodies, blue, hidden_nose=scale < SMALL_DOTS)
             # with joints moved onto their dots and heads settled, a stick between two pieces that was
             # drawn off its place may fit now, and a joint nothing drawn explains any more goes

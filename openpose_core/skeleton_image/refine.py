@@ -120,6 +120,57 @@ def relabel_broken_heads(redraw: Redraw, bodies: List[np.ndarray]) -> List[np.nd
     return bodies
 
 
+_SIDES = ((14, 16, 15, 17), (15, 17, 14, 16))      # (eye, ear, the other side's eye, the other side's ear)
+_BLEND_REACH = 1.5
+"""Dot radii from where a head's missing eye and ear would lie (the held ones mirrored) to a lone head dot
+that may be their blend."""
+
+
+def split_eye_ear_blends(redraw: Redraw, bodies: List[np.ndarray], radius: float) -> List[np.ndarray]:
+    """``bodies`` where a head that holds its nose, neck and one side's eye, but neither dot of the other
+    side, takes that side's eye and ear in place of their blend, when drawing them fits the map better.
+
+    Shrunk, the other side's eye and ear overlap into one dot of the hue between theirs (an l-eye and l-ear
+    read as an r-ear). The blend is the head's own ear read on the far side of its nose from its eye, or a
+    lone head dot by where the held eye and ear, mirrored across the neck-to-nose line, would lie. The
+    missing eye goes where the held eye mirrors to, the ear as far beyond the blend."""
+    bodies = [body.copy() for body in bodies]
+    lone = {number: body[~np.isnan(body[:, 0])][0] for number, body in enumerate(bodies)
+            if _head_piece(body) and np.count_nonzero(~np.isnan(body[:, 0])) == 1}
+    for number in range(len(bodies)):
+        for eye, ear, other_eye, other_ear in _SIDES:
+            body = bodies[number]
+            if np.isnan(body[[NOSE, 1, eye], 0]).any() or not np.isnan(body[[other_eye, other_ear], 0]).all() \
+                    or np.isnan(body[ear, 0]):
+                continue
+            nose = body[NOSE]
+            axis = (nose - body[1]) / max(float(np.hypot(*(nose - body[1]))), 1e-6)
+            mirrored = _mirrored(body[eye], nose, axis)
+            blends = [(None, body[ear])] if (body[ear] - nose) @ (body[eye] - nose) < 0 else []
+            middle = 0.5 * (mirrored + _mirrored(body[ear], nose, axis))
+            blends += [(other, place) for other, place in lone.items()
+                       if np.hypot(*(place - middle)) < _BLEND_REACH * radius]
+            for other, blend in blends:
+                split = body.copy()
+                split[other_eye], split[other_ear] = mirrored, 2 * blend - mirrored
+                if other is None:
+                    split[ear] = np.nan
+                after = [split if index == number else np.full_like(each, np.nan) if index == other else each
+                         for index, each in enumerate(bodies)]
+                box = redraw.box(extent_of(np.vstack([body[list(HEAD_CHAIN) + [1]], split[list(HEAD_CHAIN)]])))
+                if box is not None and redraw.mismatch(box, after).sum() < redraw.mismatch(box, bodies).sum():
+                    bodies = after
+                    lone.pop(other, None)
+                    break
+    return _drawn(bodies)
+
+
+def _mirrored(point: np.ndarray, nose: np.ndarray, axis: np.ndarray) -> np.ndarray:
+    """``point`` mirrored across the line through ``nose`` along the unit vector ``axis``."""
+    offset = point - nose
+    return nose + 2 * (offset @ axis) * axis - offset
+
+
 def join_head_pieces(redraw: Redraw, bodies: List[np.ndarray], radius: float) -> List[np.ndarray]:
     """``bodies`` with each head piece (head dots without a neck) or lone head dot by a body's head joined to
     it, under the labels that keep the layout of a face and draw best, when that fits the map better than
