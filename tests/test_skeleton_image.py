@@ -678,6 +678,18 @@ def test_an_eye_and_ear_overlapping_into_one_dot_are_split_in_shrunk_jpeg(seed):
     assert not report["missed"] and not report["invented"], report
 
 
+@pytest.mark.parametrize("seed,people,made_up", [(154, (0, 4), 1), (318, (0,), 0), (694, (0,), 0)])
+def test_an_r_eye_and_ear_read_as_one_l_eye_are_split_in_half_size_jpeg(seed, people, made_up):
+    """At half size with JPEG an r-eye and its r-ear overlap into one dot that reads as the l-eye, beyond the
+    nose from the l-ear: it becomes the r-eye and r-ear, and the l-eye, if drawn (154: under the nose's
+    stick, never read), goes where the new r-eye mirrors to. 694's r-eye and r-ear beyond the nose stay (a
+    blend of the l-eye and l-ear reads as the r-ear, not the r-eye): the r-ear is split instead. ``made_up``:
+    eye and ear dots read where none was drawn (154: person 3's l-ear, read apart from its head)."""
+    report = jpeg_report(seed, 0.5)
+    assert not [(owner, part) for owner, part in missed_parts(report) if owner in people and part >= 14], report
+    assert len([part for _, part, _ in report["invented"] if part >= 14]) == made_up, report
+
+
 def test_a_loose_dot_whose_core_colour_rules_out_its_part_joins_no_one_in_half_size_jpeg():
     """At half size with JPEG a nose blended with its pink l-ear is read by the neck's filter beside it: its
     core colour fits the nose's red and rules out the neck's orange, so it is not offered to the head as a

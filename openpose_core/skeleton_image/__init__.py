@@ -168,10 +168,11 @@ Method:
    label; after such a change the pieces are checked by drawing once more (a nose that was read as an ear
    may now join its body). In shrunk JPEG maps a head still breaking the layout takes, of the relabellings
    that mend it, the one whose drawing fits the map best, if it fits better than the head as read
-   (:func:`.refine.relabel_broken_heads`); a head with its nose, neck and one side's eye but neither dot
-   of the other side takes that side's eye and ear in place of their blend (overlapping, they make one dot
-   of the hue between theirs: an l-eye and l-ear read as an r-ear), its own ear read beyond its nose from
-   its eye or a lone head dot where the held eye and ear mirror to, if drawing them fits better
+   (:func:`.refine.relabel_broken_heads`); a head with its nose, neck and one side's eye and ear but neither
+   dot of the other side takes that side's eye and ear in place of their blend (overlapping, they make one
+   dot of the hue between theirs: an l-eye and l-ear read as an r-ear, an r-eye and r-ear as an l-eye), its
+   own dot of that label read beyond its nose from its other dot of the side or a lone head dot where the
+   held eye and ear mirror to, split the way that keeps a face's layout and draws best, if it fits better
    (:func:`.refine.split_eye_ear_blends`); a head piece or lone head dot by a body's head joins it under the
    labels that keep the layout and draw best, if that fits better than the piece apart
    (:func:`.refine.join_head_pieces`); a neck takes the head pieces up its stick, with the head dots it holds,
@@ -210,7 +211,7 @@ Limitations (see tests/test_skeleton_image.py for the measured rates):
 - JPEG (quality 75) costs a few joints where dots crowd (heads: five dots of neighbouring purples and
   reds): over 300 random scenes of 1-5 people, 99.99 % of visible joints come back at the drawn size and
   99.9 % at 0.75x. Maps shrunk to half size *and* JPEG-compressed keep about one chroma sample per dot:
-  a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 98.7 % come
+  a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 98.8 % come
   back and 0.7 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
   can still pass for a blue-ish thigh or shin (0.6 % of joints at the drawn size with hands drawn, 0.8 %
   at 0.75x, 2.0 % at 0.5x). Maps shrunk by sampling pixels (nearest neighbour) and then JPEG-compressed are

@@ -12,20 +12,22 @@ nowhere) would slide onto that shin and fit better over all, leaving its own dot
 stay where they are: five small dots of neighbouring hues, each beside the others' unexplained colour
 more often than off its own place (moving them too lost 10 scenes in 300).
 
-Nor does drawing choose head labels in general: with the true places, the true labels draw best (239 of
-240 heads), but with places read 1 px off and dots missing, other labels explain a neighbour's colour
-better (choosing every head's labels so lost 40 scenes and mended 9). Only a head whose labels break the
-layout of a face, which :func:`.heads.untangle_heads` left (its mends lose an eye or rename one, or tie: an
-r-ear beside its r-eye read as the l-eye), takes the mend that draws best; and a head piece read apart
-from the body beside it joins it under the labels that keep that layout and draw best, as does a head read
-in pieces up the stick of a neck (with the head dots it holds), where the stick shows the nose. Last, a head dot
-the colour parse never read (half under a neighbour) is added where drawing it with its sticks explains
-the map; only dots whose stick reaches the body, as a dot's colour alone is what a neighbour's blur gives.
+Nor does drawing choose head labels in general: with the true places, the true labels draw best (239 of 240
+heads), but with places read 1 px off and dots missing, other labels explain a neighbour's colour better
+(choosing every head's labels so lost 40 scenes and mended 9). Only a head whose labels break the layout of
+a face, which :func:`.heads.untangle_heads` left (its mends lose an eye or rename one, or tie: an r-ear
+beside its r-eye read as the l-eye), takes the mend that draws best; the eye and ear a head lacks on one
+side, overlapping in one dot of the hue between theirs, are split from it where that draws better; and a
+head piece read apart from the body beside it joins it under the labels that keep that layout and draw best,
+as does a head read in pieces up the stick of a neck (with the head dots it holds), where the stick shows
+the nose. Last, a head dot the colour parse never read (half under a neighbour) is added where drawing it
+with its sticks explains the map; only dots whose stick reaches the body, as a dot's colour alone is what a
+neighbour's blur gives.
 """
 from __future__ import annotations
 
 import itertools
-from typing import Callable, Iterator, List, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 
@@ -85,15 +87,17 @@ def _best_place(redraw: Redraw, bodies: List[np.ndarray], body: np.ndarray, part
     return best if total - least > _GAIN * total and worse < _LOSS * better else start
 
 
-def _pattern_search(cost: Callable[[np.ndarray], float], start: np.ndarray, least: float) -> Tuple[np.ndarray, float]:
-    """Whole-pixel steps, then half: the first of the eight steps that costs less is taken, until none does."""
+def _pattern_search(cost: Callable[[np.ndarray], float], start: np.ndarray, least: float,
+                    reach: float = _REACH) -> Tuple[np.ndarray, float]:
+    """Whole-pixel steps, then half, within ``reach`` of ``start`` along each axis: the first of the eight
+    steps that costs less is taken, until none does."""
     best = start
     for step in _STEPS:
         improved = True
         while improved:
             improved = False
             for place in best + step * _DIRECTIONS:
-                if np.abs(place - start).max() <= _REACH and (value := cost(place)) < least:
+                if np.abs(place - start).max() <= reach and (value := cost(place)) < least:
                     best, least, improved = place, value, True
                     break
     return best, least
@@ -120,49 +124,97 @@ def relabel_broken_heads(redraw: Redraw, bodies: List[np.ndarray]) -> List[np.nd
     return bodies
 
 
-_SIDES = ((14, 16, 15, 17), (15, 17, 14, 16))      # (eye, ear, the other side's eye, the other side's ear)
+# (eye, ear, the other side's eye and ear, and the label their blend is read as: the hue between the l-eye's
+# and the l-ear's is the r-ear's, that between the r-eye's and the r-ear's lies by the l-eye's)
+_SIDES = ((14, 16, 15, 17, 16), (15, 17, 14, 16, 15))
 _BLEND_REACH = 1.5
 """Dot radii from where a head's missing eye and ear would lie (the held ones mirrored) to a lone head dot
 that may be their blend."""
+_BLEND_SPREAD = 0.5     # dot radii, at least, from a blend to each of the eye and ear split from it
+_SPLIT_REACH = 1.0      # map pixels the eye and ear split from a blend may move from the first guess
 
 
 def split_eye_ear_blends(redraw: Redraw, bodies: List[np.ndarray], radius: float) -> List[np.ndarray]:
-    """``bodies`` where a head that holds its nose, neck and one side's eye, but neither dot of the other
-    side, takes that side's eye and ear in place of their blend, when drawing them fits the map better.
-
-    Shrunk, the other side's eye and ear overlap into one dot of the hue between theirs (an l-eye and l-ear
-    read as an r-ear). The blend is the head's own ear read on the far side of its nose from its eye, or a
-    lone head dot by where the held eye and ear, mirrored across the neck-to-nose line, would lie. The
-    missing eye goes where the held eye mirrors to, the ear as far beyond the blend."""
+    """``bodies`` where a head that holds its nose, neck and one side's eye and ear, but neither dot of the
+    other side, takes that side's eye and ear in place of their blend (see :func:`_blend_splits`): the split
+    that keeps the layout of a face and draws best, when it fits the map better than the head as read. The
+    two lie either side of the blend, the step between them searched within ``_SPLIT_REACH`` of the guess
+    (heads are not symmetric) and kept ``_BLEND_SPREAD`` dot radii or more from the blend; the drawing is
+    judged over the head and ``_REACH`` px around where the split may go."""
     bodies = [body.copy() for body in bodies]
     lone = {number: body[~np.isnan(body[:, 0])][0] for number, body in enumerate(bodies)
             if _head_piece(body) and np.count_nonzero(~np.isnan(body[:, 0])) == 1}
     for number in range(len(bodies)):
-        for eye, ear, other_eye, other_ear in _SIDES:
-            body = bodies[number]
-            if np.isnan(body[[NOSE, 1, eye], 0]).any() or not np.isnan(body[[other_eye, other_ear], 0]).all() \
-                    or np.isnan(body[ear, 0]):
+        for side in _SIDES:
+            splits = list(_blend_splits(bodies[number], side, lone, radius))
+            reach = max((float(np.abs(offset).max()) for *_, offset in splits), default=0.0) + _REACH
+            box = redraw.box(extent_of(np.vstack([bodies[number][list(HEAD_CHAIN) + [1]]] +
+                                                 [[blend - reach, blend + reach] for _, blend, _, _ in splits])))
+            if not splits or box is None:
                 continue
-            nose = body[NOSE]
-            axis = (nose - body[1]) / max(float(np.hypot(*(nose - body[1]))), 1e-6)
-            mirrored = _mirrored(body[eye], nose, axis)
-            blends = [(None, body[ear])] if (body[ear] - nose) @ (body[eye] - nose) < 0 else []
-            middle = 0.5 * (mirrored + _mirrored(body[ear], nose, axis))
-            blends += [(other, place) for other, place in lone.items()
-                       if np.hypot(*(place - middle)) < _BLEND_REACH * radius]
-            for other, blend in blends:
-                split = body.copy()
-                split[other_eye], split[other_ear] = mirrored, 2 * blend - mirrored
-                if other is None:
-                    split[ear] = np.nan
-                after = [split if index == number else np.full_like(each, np.nan) if index == other else each
-                         for index, each in enumerate(bodies)]
-                box = redraw.box(extent_of(np.vstack([body[list(HEAD_CHAIN) + [1]], split[list(HEAD_CHAIN)]])))
-                if box is not None and redraw.mismatch(box, after).sum() < redraw.mismatch(box, bodies).sum():
-                    bodies = after
-                    lone.pop(other, None)
-                    break
+            best, least = None, float(redraw.mismatch(box, bodies).sum())
+            for other, _, head, offset in splits:
+
+                def split(shift: np.ndarray) -> List[np.ndarray]:
+                    return [head(shift) if index == number else np.full_like(each, np.nan) if index == other
+                            else each for index, each in enumerate(bodies)]
+
+                def misfit(shift: np.ndarray) -> float:
+                    if np.hypot(*shift) < _BLEND_SPREAD * radius or layout_breaks(head(shift)):
+                        return np.inf
+                    return float(redraw.mismatch(box, split(shift)).sum())
+
+                shift, fit = _pattern_search(misfit, offset, misfit(offset), _SPLIT_REACH)
+                if fit < least:
+                    best, least = (other, split(shift)), fit
+            if best is not None:
+                lone.pop(best[0], None)
+                bodies = best[1]
     return _drawn(bodies)
+
+
+_Split = Tuple[Optional[int], np.ndarray, Callable[[np.ndarray], np.ndarray], np.ndarray]
+
+
+def _blend_splits(body: np.ndarray, side: Tuple[int, int, int, int, int], lone: Dict[int, np.ndarray],
+                  radius: float) -> Iterator[_Split]:
+    """(the lone head dot taken, or None; the blend's place; ``body`` split, given half the step from the
+    missing eye to its ear; a first guess of that) for each place the blend of the eye and ear that ``body``
+    lacks, on the other side from ``side``, may be. Shrunk, an eye and its ear overlap into one dot of the hue
+    between theirs: an l-eye and l-ear read as an r-ear, an r-eye and r-ear as an l-eye. So the blend may be the
+    head's own dot of that label read on the far side of its nose from its other dot of the side, or a lone head
+    dot within ``_BLEND_REACH`` dot radii of where the held eye and ear mirror to across the neck-to-nose line.
+    The guess: the missing eye where the held one mirrors to (the missing ear where the held one does, when the
+    blend was read as the held eye; the held side's eye then is either undrawn or where the new eye mirrors to)."""
+    eye, ear, other_eye, other_ear, read_as = side
+    if np.isnan(body[[NOSE, 1, eye, ear], 0]).any() or not np.isnan(body[[other_eye, other_ear], 0]).all():
+        return
+    nose = body[NOSE]
+    axis = (nose - body[1]) / max(float(np.hypot(*(nose - body[1]))), 1e-6)
+    eye_mirrored, ear_mirrored = _mirrored(body[eye], nose, axis), _mirrored(body[ear], nose, axis)
+
+    def split(blend: np.ndarray, held_eye: Callable[[np.ndarray], np.ndarray] = lambda _: body[eye],
+              held_ear: np.ndarray = body[ear]) -> Callable[[np.ndarray], np.ndarray]:
+        return lambda shift: _placed(body, {other_eye: blend - shift, other_ear: blend + shift,
+                                            eye: held_eye(blend - shift), ear: held_ear})
+
+    if (body[ear] - nose) @ (body[eye] - nose) < 0 and read_as == ear:
+        yield None, body[ear], split(body[ear], held_ear=np.full(2, np.nan)), body[ear] - eye_mirrored
+    elif (body[ear] - nose) @ (body[eye] - nose) < 0:      # read as the eye
+        for held_eye in (lambda _: np.full(2, np.nan), lambda new_eye: _mirrored(new_eye, nose, axis)):
+            yield None, body[eye], split(body[eye], held_eye), ear_mirrored - body[eye]
+    middle = 0.5 * (eye_mirrored + ear_mirrored)
+    for other, place in lone.items():
+        if np.hypot(*(place - middle)) < _BLEND_REACH * radius:
+            yield other, place, split(place), place - eye_mirrored
+
+
+def _placed(body: np.ndarray, places: Dict[int, np.ndarray]) -> np.ndarray:
+    """A copy of ``body`` with the given parts at the given places (NaN: taken out)."""
+    placed = body.copy()
+    for part, place in places.items():
+        placed[part] = place
+    return placed
 
 
 def _mirrored(point: np.ndarray, nose: np.ndarray, axis: np.ndarray) -> np.ndarray:
