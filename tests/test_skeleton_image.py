@@ -668,23 +668,26 @@ def test_a_weak_lone_l_knee_is_named_by_its_core_colour_in_shrunk_jpeg(seed, fac
     jpeg_report(seed, factor, strict=True, cropped=cropped)
 
 
-@pytest.mark.parametrize("seed", [74, 218])
+@pytest.mark.parametrize("seed", [34, 74, 218])
 def test_an_eye_and_ear_overlapping_into_one_dot_are_split_in_shrunk_jpeg(seed):
     """At 0.6x with JPEG an l-eye and its l-ear 3 px apart overlap into one dot of the r-ear's hue, between
-    theirs: read as the head's own r-ear beyond its nose from its r-eye (74) or as a lone dot (218), it
-    becomes the missing l-eye and l-ear, placed by mirroring the head's r-eye (74 keeps an unrelated split
-    at an r-elbow)."""
+    theirs: read as the head's own r-ear across the neck-to-nose line from its r-eye (74; 34: both above the
+    nose, so not beyond it from the eye) or as a lone dot (218), it becomes the missing l-eye and l-ear,
+    placed by mirroring the head's r-eye (74 keeps an unrelated split at an r-elbow)."""
     report = jpeg_report(seed, 0.6)
     assert not report["missed"] and not report["invented"], report
 
 
-@pytest.mark.parametrize("seed,people,made_up", [(154, (0, 4), 1), (318, (0,), 0), (694, (0,), 0)])
+@pytest.mark.parametrize("seed,people,made_up", [(154, (0, 4), 1), (318, (0,), 0), (694, (0,), 0), (94, (4,), 2),
+                                                  (244, (4,), 1)])
 def test_an_r_eye_and_ear_read_as_one_l_eye_are_split_in_half_size_jpeg(seed, people, made_up):
-    """At half size with JPEG an r-eye and its r-ear overlap into one dot that reads as the l-eye, beyond the
-    nose from the l-ear: it becomes the r-eye and r-ear, and the l-eye, if drawn (154: under the nose's
-    stick, never read), goes where the new r-eye mirrors to. 694's r-eye and r-ear beyond the nose stay (a
-    blend of the l-eye and l-ear reads as the r-ear, not the r-eye): the r-ear is split instead. ``made_up``:
-    eye and ear dots read where none was drawn (154: person 3's l-ear, read apart from its head)."""
+    """At half size with JPEG an r-eye and its r-ear overlap into one dot that reads as the l-eye, across the
+    neck-to-nose line from the l-ear: it becomes the r-eye and r-ear, and the l-eye, if drawn (154: under the
+    nose's stick, never read), goes where the new r-eye mirrors to. With that blend the head's only dot of
+    the side, the l-eye and l-ear read apart as a piece across the line join it (94, 244). 694's r-eye and
+    r-ear across the line stay (a blend of the l-eye and l-ear reads as the r-ear, not the r-eye): the r-ear
+    is split instead. ``made_up``: eye and ear dots read where none was drawn, in other heads (154: person
+    3's l-ear, read apart from its head)."""
     report = jpeg_report(seed, 0.5)
     assert not [(owner, part) for owner, part in missed_parts(report) if owner in people and part >= 14], report
     assert len([part for _, part, _ in report["invented"] if part >= 14]) == made_up, report

@@ -168,12 +168,12 @@ Method:
    label; after such a change the pieces are checked by drawing once more (a nose that was read as an ear
    may now join its body). In shrunk JPEG maps a head still breaking the layout takes, of the relabellings
    that mend it, the one whose drawing fits the map best, if it fits better than the head as read
-   (:func:`.refine.relabel_broken_heads`); a head with its nose, neck and one side's eye and ear but neither
-   dot of the other side takes that side's eye and ear in place of their blend (overlapping, they make one
-   dot of the hue between theirs: an l-eye and l-ear read as an r-ear, an r-eye and r-ear as an l-eye), its
-   own dot of that label read beyond its nose from its other dot of the side or a lone head dot where the
-   held eye and ear mirror to, split the way that keeps a face's layout and draws best, if it fits better
-   (:func:`.refine.split_eye_ear_blends`); a head piece or lone head dot by a body's head joins it under the
+   (:func:`.refine.relabel_broken_heads`); a head with its nose and neck but neither dot of one side takes
+   that side's eye and ear in place of their blend (overlapping, they make one dot of the hue between
+   theirs: an l-eye and l-ear read as an r-ear, an r-eye and r-ear as an l-eye), its own dot of that label
+   across the neck-to-nose line from the other side's dots (held, or a piece that joins it) or a lone head
+   dot where the held eye and ear mirror to, split the way that keeps a face's layout and draws best, if it
+   fits better (:func:`.refine.split_eye_ear_blends`); a head piece or lone head dot by a body's head joins it under the
    labels that keep the layout and draw best, if that fits better than the piece apart
    (:func:`.refine.join_head_pieces`); a neck takes the head pieces up its stick, with the head dots it holds,
    under the labels that hold a nose, keep the layout and draw best, or at half size as read with a hidden nose

@@ -135,18 +135,19 @@ _SPLIT_REACH = 1.0      # map pixels the eye and ear split from a blend may move
 
 
 def split_eye_ear_blends(redraw: Redraw, bodies: List[np.ndarray], radius: float) -> List[np.ndarray]:
-    """``bodies`` where a head that holds its nose, neck and one side's eye and ear, but neither dot of the
-    other side, takes that side's eye and ear in place of their blend (see :func:`_blend_splits`): the split
-    that keeps the layout of a face and draws best, when it fits the map better than the head as read. The
-    two lie either side of the blend, the step between them searched within ``_SPLIT_REACH`` of the guess
-    (heads are not symmetric) and kept ``_BLEND_SPREAD`` dot radii or more from the blend; the drawing is
-    judged over the head and ``_REACH`` px around where the split may go."""
+    """``bodies`` where a head with its nose and neck but neither dot of one side takes that side's eye and
+    ear in place of their blend (see :func:`_blend_splits`): the split that keeps the layout of a face and
+    draws best, when it fits the map better than the head as read. The two lie either side of the blend, the
+    step between them searched within ``_SPLIT_REACH`` of the guess (heads are not symmetric) and kept
+    ``_BLEND_SPREAD`` dot radii or more from the blend; the drawing is judged over the head and ``_REACH`` px
+    around where the split may go."""
     bodies = [body.copy() for body in bodies]
-    lone = {number: body[~np.isnan(body[:, 0])][0] for number, body in enumerate(bodies)
-            if _head_piece(body) and np.count_nonzero(~np.isnan(body[:, 0])) == 1}
+    pairs = [side[:2] for side in _SIDES]
+    pieces = {number: body for number, body in enumerate(bodies) if _head_piece(body) and
+              (len(held_head_parts(body)) == 1 or tuple(held_head_parts(body)) in pairs)}
     for number in range(len(bodies)):
         for side in _SIDES:
-            splits = list(_blend_splits(bodies[number], side, lone, radius))
+            splits = list(_blend_splits(bodies[number], side, pieces, radius))
             reach = max((float(np.abs(offset).max()) for *_, offset in splits), default=0.0) + _REACH
             box = redraw.box(extent_of(np.vstack([bodies[number][list(HEAD_CHAIN) + [1]]] +
                                                  [[blend - reach, blend + reach] for _, blend, _, _ in splits])))
@@ -168,45 +169,68 @@ def split_eye_ear_blends(redraw: Redraw, bodies: List[np.ndarray], radius: float
                 if fit < least:
                     best, least = (other, split(shift)), fit
             if best is not None:
-                lone.pop(best[0], None)
+                pieces.pop(best[0], None)
                 bodies = best[1]
     return _drawn(bodies)
 
 
 _Split = Tuple[Optional[int], np.ndarray, Callable[[np.ndarray], np.ndarray], np.ndarray]
+_NOWHERE = np.full(2, np.nan)
 
 
-def _blend_splits(body: np.ndarray, side: Tuple[int, int, int, int, int], lone: Dict[int, np.ndarray],
+def _blend_splits(body: np.ndarray, side: Tuple[int, int, int, int, int], pieces: Dict[int, np.ndarray],
                   radius: float) -> Iterator[_Split]:
-    """(the lone head dot taken, or None; the blend's place; ``body`` split, given half the step from the
-    missing eye to its ear; a first guess of that) for each place the blend of the eye and ear that ``body``
-    lacks, on the other side from ``side``, may be. Shrunk, an eye and its ear overlap into one dot of the hue
-    between theirs: an l-eye and l-ear read as an r-ear, an r-eye and r-ear as an l-eye. So the blend may be the
-    head's own dot of that label read on the far side of its nose from its other dot of the side, or a lone head
-    dot within ``_BLEND_REACH`` dot radii of where the held eye and ear mirror to across the neck-to-nose line.
-    The guess: the missing eye where the held one mirrors to (the missing ear where the held one does, when the
-    blend was read as the held eye; the held side's eye then is either undrawn or where the new eye mirrors to)."""
+    """(the head piece taken, or None; the blend's place; ``body`` split, given half the step from the missing
+    eye to its ear; a first guess of that) for each place the blend of the eye and ear that ``body`` lacks, on
+    the other side from ``side``, may be. Shrunk, an eye and its ear overlap into one dot of the hue between
+    theirs: an l-eye and l-ear read as an r-ear, an r-eye and r-ear as an l-eye. So the blend may be:
+
+    - the head's own dot of that label, across the neck-to-nose line from its other dot of the side (read as
+      the l-eye, the l-eye then is either undrawn or where the new r-eye mirrors to across that line);
+    - the only dot of the side the head holds, across the line from a piece of the side's eye and ear within
+      ``_PIECE_REACH`` dot radii of the nose, which joins it;
+    - a lone head dot within ``_BLEND_REACH`` dot radii of where the held eye and ear mirror to.
+
+    The guess: the missing eye where the held one mirrors to (the missing ear where the held one does, when
+    the blend was read as the held eye)."""
     eye, ear, other_eye, other_ear, read_as = side
-    if np.isnan(body[[NOSE, 1, eye, ear], 0]).any() or not np.isnan(body[[other_eye, other_ear], 0]).all():
+    if np.isnan(body[[NOSE, 1, read_as], 0]).any() or not np.isnan(body[[other_eye, other_ear], 0]).all():
         return
     nose = body[NOSE]
     axis = (nose - body[1]) / max(float(np.hypot(*(nose - body[1]))), 1e-6)
-    eye_mirrored, ear_mirrored = _mirrored(body[eye], nose, axis), _mirrored(body[ear], nose, axis)
 
-    def split(blend: np.ndarray, held_eye: Callable[[np.ndarray], np.ndarray] = lambda _: body[eye],
-              held_ear: np.ndarray = body[ear]) -> Callable[[np.ndarray], np.ndarray]:
-        return lambda shift: _placed(body, {other_eye: blend - shift, other_ear: blend + shift,
-                                            eye: held_eye(blend - shift), ear: held_ear})
+    def split(blend: np.ndarray, held_eye: np.ndarray, held_ear: np.ndarray,
+              mirror_eye: bool = False) -> Callable[[np.ndarray], np.ndarray]:
+        def head(shift: np.ndarray) -> np.ndarray:
+            new_eye = blend - shift
+            return _placed(body, {other_eye: new_eye, other_ear: blend + shift, ear: held_ear,
+                                  eye: _mirrored(new_eye, nose, axis) if mirror_eye else held_eye})
+        return head
 
-    if (body[ear] - nose) @ (body[eye] - nose) < 0 and read_as == ear:
-        yield None, body[ear], split(body[ear], held_ear=np.full(2, np.nan)), body[ear] - eye_mirrored
-    elif (body[ear] - nose) @ (body[eye] - nose) < 0:      # read as the eye
-        for held_eye in (lambda _: np.full(2, np.nan), lambda new_eye: _mirrored(new_eye, nose, axis)):
-            yield None, body[eye], split(body[eye], held_eye), ear_mirrored - body[eye]
-    middle = 0.5 * (eye_mirrored + ear_mirrored)
-    for other, place in lone.items():
-        if np.hypot(*(place - middle)) < _BLEND_REACH * radius:
-            yield other, place, split(place), place - eye_mirrored
+    def guess(blend: np.ndarray, held_eye: np.ndarray, held_ear: np.ndarray) -> np.ndarray:
+        return blend - _mirrored(held_eye, nose, axis) if read_as == ear else _mirrored(held_ear, nose, axis) - blend
+
+    blend = body[read_as]
+    if np.isnan(body[[eye, ear], 0]).any():
+        for other, piece in pieces.items():
+            if tuple(held_head_parts(piece)) == (eye, ear) and \
+                    _side(piece[eye], nose, axis) != _side(blend, nose, axis) and \
+                    pairwise(piece[[eye, ear]], body[[NOSE]]).min() <= _PIECE_REACH * radius:
+                yield other, blend, split(blend, piece[eye], piece[ear]), guess(blend, piece[eye], piece[ear])
+        return
+    if _side(body[ear], nose, axis) != _side(body[eye], nose, axis):
+        offset = guess(blend, body[eye], body[ear])
+        if read_as == ear:
+            yield None, blend, split(blend, body[eye], _NOWHERE), offset
+        else:
+            yield None, blend, split(blend, _NOWHERE, body[ear]), offset
+            yield None, blend, split(blend, _NOWHERE, body[ear], mirror_eye=True), offset
+    eye_mirrored = _mirrored(body[eye], nose, axis)
+    middle = 0.5 * (eye_mirrored + _mirrored(body[ear], nose, axis))
+    for other, piece in pieces.items():
+        place = piece[~np.isnan(piece[:, 0])][0]
+        if len(held_head_parts(piece)) == 1 and np.hypot(*(place - middle)) < _BLEND_REACH * radius:
+            yield other, place, split(place, body[eye], body[ear]), place - eye_mirrored
 
 
 def _placed(body: np.ndarray, places: Dict[int, np.ndarray]) -> np.ndarray:
@@ -215,6 +239,12 @@ def _placed(body: np.ndarray, places: Dict[int, np.ndarray]) -> np.ndarray:
     for part, place in places.items():
         placed[part] = place
     return placed
+
+
+def _side(point: np.ndarray, nose: np.ndarray, axis: np.ndarray) -> bool:
+    """Whether ``point`` lies left of the line through ``nose`` along the unit vector ``axis`` (as drawn)."""
+    offset = point - nose
+    return bool(axis[0] * offset[1] - axis[1] * offset[0] < 0)
 
 
 def _mirrored(point: np.ndarray, nose: np.ndarray, axis: np.ndarray) -> np.ndarray:
