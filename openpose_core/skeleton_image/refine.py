@@ -33,7 +33,7 @@ import numpy as np
 
 from ..pose import HEAD_PARTS, NOSE, NUM_BODY
 from ..render import BODY_COLORS
-from .geometry import distances_to_others, pairwise
+from .geometry import directions, distances_to_others, pairwise
 from .hands import by_hand
 from .heads import HEAD_CHAIN, head_labellings, held_head_parts, layout_breaks, layout_mends
 from .redraw import READ_TWICE, Box, Redraw, extent_of, holds_stick_end
@@ -156,18 +156,18 @@ def split_eye_ear_blends(redraw: Redraw, bodies: List[np.ndarray], radius: float
             best, least = None, float(redraw.mismatch(box, bodies).sum())
             for other, _, head, offset in splits:
 
-                def split(shift: np.ndarray) -> List[np.ndarray]:
+                def with_split(shift: np.ndarray) -> List[np.ndarray]:
                     return [head(shift) if index == number else np.full_like(each, np.nan) if index == other
                             else each for index, each in enumerate(bodies)]
 
                 def misfit(shift: np.ndarray) -> float:
                     if np.hypot(*shift) < _BLEND_SPREAD * radius or layout_breaks(head(shift)):
                         return np.inf
-                    return float(redraw.mismatch(box, split(shift)).sum())
+                    return float(redraw.mismatch(box, with_split(shift)).sum())
 
                 shift, fit = _pattern_search(misfit, offset, misfit(offset), _SPLIT_REACH)
                 if fit < least:
-                    best, least = (other, split(shift)), fit
+                    best, least = (other, with_split(shift)), fit
             if best is not None:
                 pieces.pop(best[0], None)
                 bodies = best[1]
@@ -197,36 +197,43 @@ def _blend_splits(body: np.ndarray, side: Tuple[int, int, int, int, int], pieces
     if np.isnan(body[[NOSE, 1, read_as], 0]).any() or not np.isnan(body[[other_eye, other_ear], 0]).all():
         return
     nose = body[NOSE]
-    axis = (nose - body[1]) / max(float(np.hypot(*(nose - body[1]))), 1e-6)
+    _, along, across = directions(body[1], nose)
+
+    def left(point: np.ndarray) -> bool:      # of the neck-to-nose line, as drawn
+        return bool((point - nose) @ across < 0)
+
+    def mirrored(point: np.ndarray) -> np.ndarray:      # across that line
+        offset = point - nose
+        return nose + 2 * (offset @ along) * along - offset
 
     def split(blend: np.ndarray, held_eye: np.ndarray, held_ear: np.ndarray,
               mirror_eye: bool = False) -> Callable[[np.ndarray], np.ndarray]:
         def head(shift: np.ndarray) -> np.ndarray:
             new_eye = blend - shift
             return _placed(body, {other_eye: new_eye, other_ear: blend + shift, ear: held_ear,
-                                  eye: _mirrored(new_eye, nose, axis) if mirror_eye else held_eye})
+                                  eye: mirrored(new_eye) if mirror_eye else held_eye})
         return head
 
     def guess(blend: np.ndarray, held_eye: np.ndarray, held_ear: np.ndarray) -> np.ndarray:
-        return blend - _mirrored(held_eye, nose, axis) if read_as == ear else _mirrored(held_ear, nose, axis) - blend
+        return blend - mirrored(held_eye) if read_as == ear else mirrored(held_ear) - blend
 
     blend = body[read_as]
     if np.isnan(body[[eye, ear], 0]).any():
         for other, piece in pieces.items():
             if tuple(held_head_parts(piece)) == (eye, ear) and \
-                    _side(piece[eye], nose, axis) != _side(blend, nose, axis) and \
+                    left(piece[eye]) != left(blend) and \
                     pairwise(piece[[eye, ear]], body[[NOSE]]).min() <= _PIECE_REACH * radius:
                 yield other, blend, split(blend, piece[eye], piece[ear]), guess(blend, piece[eye], piece[ear])
         return
-    if _side(body[ear], nose, axis) != _side(body[eye], nose, axis):
+    if left(body[ear]) != left(body[eye]):
         offset = guess(blend, body[eye], body[ear])
         if read_as == ear:
             yield None, blend, split(blend, body[eye], _NOWHERE), offset
         else:
             yield None, blend, split(blend, _NOWHERE, body[ear]), offset
             yield None, blend, split(blend, _NOWHERE, body[ear], mirror_eye=True), offset
-    eye_mirrored = _mirrored(body[eye], nose, axis)
-    middle = 0.5 * (eye_mirrored + _mirrored(body[ear], nose, axis))
+    eye_mirrored = mirrored(body[eye])
+    middle = 0.5 * (eye_mirrored + mirrored(body[ear]))
     for other, piece in pieces.items():
         place = piece[~np.isnan(piece[:, 0])][0]
         if len(held_head_parts(piece)) == 1 and np.hypot(*(place - middle)) < _BLEND_REACH * radius:
@@ -239,18 +246,6 @@ def _placed(body: np.ndarray, places: Dict[int, np.ndarray]) -> np.ndarray:
     for part, place in places.items():
         placed[part] = place
     return placed
-
-
-def _side(point: np.ndarray, nose: np.ndarray, axis: np.ndarray) -> bool:
-    """Whether ``point`` lies left of the line through ``nose`` along the unit vector ``axis`` (as drawn)."""
-    offset = point - nose
-    return bool(axis[0] * offset[1] - axis[1] * offset[0] < 0)
-
-
-def _mirrored(point: np.ndarray, nose: np.ndarray, axis: np.ndarray) -> np.ndarray:
-    """``point`` mirrored across the line through ``nose`` along the unit vector ``axis``."""
-    offset = point - nose
-    return nose + 2 * (offset @ axis) * axis - offset
 
 
 def join_head_pieces(redraw: Redraw, bodies: List[np.ndarray], radius: float) -> List[np.ndarray]:
