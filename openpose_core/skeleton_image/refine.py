@@ -148,10 +148,12 @@ def split_eye_ear_blends(redraw: Redraw, bodies: List[np.ndarray], radius: float
     for number in range(len(bodies)):
         for side in _SIDES:
             splits = list(_blend_splits(bodies[number], side, pieces, radius))
-            reach = max((float(np.abs(offset).max()) for *_, offset in splits), default=0.0) + _REACH
+            if not splits:
+                continue
+            reach = max(float(np.abs(offset).max()) for *_, offset in splits) + _REACH
             box = redraw.box(extent_of(np.vstack([bodies[number][list(HEAD_CHAIN) + [1]]] +
                                                  [[blend - reach, blend + reach] for _, blend, _, _ in splits])))
-            if not splits or box is None:
+            if box is None:
                 continue
             best, least = None, float(redraw.mismatch(box, bodies).sum())
             for other, _, head, offset in splits:
@@ -161,9 +163,10 @@ def split_eye_ear_blends(redraw: Redraw, bodies: List[np.ndarray], radius: float
                             else each for index, each in enumerate(bodies)]
 
                 def misfit(shift: np.ndarray) -> float:
-                    if np.hypot(*shift) < _BLEND_SPREAD * radius or layout_breaks(head(shift)):
+                    if np.hypot(*shift) < _BLEND_SPREAD * radius:
                         return np.inf
-                    return float(redraw.mismatch(box, with_split(shift)).sum())
+                    after = with_split(shift)
+                    return np.inf if layout_breaks(after[number]) else float(redraw.mismatch(box, after).sum())
 
                 shift, fit = _pattern_search(misfit, offset, misfit(offset), _SPLIT_REACH)
                 if fit < least:
@@ -210,8 +213,10 @@ def _blend_splits(body: np.ndarray, side: Tuple[int, int, int, int, int], pieces
               mirror_eye: bool = False) -> Callable[[np.ndarray], np.ndarray]:
         def head(shift: np.ndarray) -> np.ndarray:
             new_eye = blend - shift
-            return _placed(body, {other_eye: new_eye, other_ear: blend + shift, ear: held_ear,
-                                  eye: mirrored(new_eye) if mirror_eye else held_eye})
+            placed = body.copy()
+            placed[[other_eye, other_ear, eye, ear]] = \
+                new_eye, blend + shift, mirrored(new_eye) if mirror_eye else held_eye, held_ear
+            return placed
         return head
 
     def guess(blend: np.ndarray, held_eye: np.ndarray, held_ear: np.ndarray) -> np.ndarray:
@@ -238,14 +243,6 @@ def _blend_splits(body: np.ndarray, side: Tuple[int, int, int, int, int], pieces
         place = piece[~np.isnan(piece[:, 0])][0]
         if len(held_head_parts(piece)) == 1 and np.hypot(*(place - middle)) < _BLEND_REACH * radius:
             yield other, place, split(place, body[eye], body[ear]), place - eye_mirrored
-
-
-def _placed(body: np.ndarray, places: Dict[int, np.ndarray]) -> np.ndarray:
-    """A copy of ``body`` with the given parts at the given places (NaN: taken out)."""
-    placed = body.copy()
-    for part, place in places.items():
-        placed[part] = place
-    return placed
 
 
 def join_head_pieces(redraw: Redraw, bodies: List[np.ndarray], radius: float) -> List[np.ndarray]:
