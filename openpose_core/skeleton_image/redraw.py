@@ -29,8 +29,8 @@ In any JPEG map it gives a dot left loose to the person lacking that part whose 
 head dot (an ear, whose only stick hides under the head dots) to the head beside it, a wrist whose
 forearm looked too patchy to link to the elbow's person, when the dot and sticks drawn there fit (an ear
 without its eye draws no stick, and JPEG dims a small dot alone: it needs a looser fit, clear of other
-joints, whose blend it might be). In shrunk maps a limb dot still loose may then stand alone, when the dot
-drawn there fits.
+joints, whose blend it might be). A limb dot still loose may then stand alone, when the dot drawn there
+(under or over everyone) fits.
 
 Limits: otherwise only joints the parse found are judged. A stick whose end joint was not found (a nose
 under an elbow dot) leaves its colour unexplained, and a joint whose own stick runs under it can then
@@ -130,15 +130,14 @@ def add_missing_joints(redraw: "Redraw", bodies: List[np.ndarray], loose_dots: S
     - A dot left loose (``loose_dots``: (part, position) readings) joins a person lacking that part: a
       head dot (mostly an ear: its only stick, to its eye, hides under the head dots) the head next to it,
       a limb dot (mostly a wrist whose forearm looked too patchy to link) a person holding a joint its
-      stick would join. In shrunk maps a limb dot still loose (not the l-knee, whose blue is the hand dots',
-      nor the l-hip's azure beside it) then stands alone where the dot drawn there, wholly inside the map,
-      explains it (see :func:`_stand_alone`).
+      stick would join. A limb dot still loose (not the l-knee, whose blue is the hand dots', nor the
+      l-hip's azure beside it) then stands alone where the dot drawn there, wholly inside the map, explains
+      it (see :func:`_stand_alone`).
 
     Each addition must gain, and its dot and sticks fit the colour the drawing leaves unexplained."""
-    if not stick_ends:
-        return _adopt_loose_dots(redraw, bodies, loose_dots)
-    return _stand_alone(redraw, _adopt_loose_dots(redraw, _extend_limbs(redraw, bodies, loose_dots), loose_dots),
-                        loose_dots)
+    if stick_ends:
+        bodies = _extend_limbs(redraw, bodies, loose_dots)
+    return _stand_alone(redraw, _adopt_loose_dots(redraw, bodies, loose_dots), loose_dots)
 
 
 def grow_lone_knees(redraw: "Redraw", bodies: List[np.ndarray], lone: List[np.ndarray],
@@ -374,13 +373,14 @@ def _better_addition(redraw: "Redraw", people: List[np.ndarray], index: int, add
 
 def _stand_alone(redraw: "Redraw", people: List[np.ndarray],
                  loose_dots: Sequence[Tuple[int, np.ndarray]]) -> List[np.ndarray]:
-    """Shrunk maps: a loose limb dot too faint to stand alone by its colour (a wrist whose elbow is missing,
-    half under a neck) is a one-joint person when drawing it there explains the map: the dot fits what the
+    """A loose limb dot too faint to stand alone by its colour (a wrist whose elbow is missing, half under a
+    neck or an ear) is a one-joint person when drawing it there explains the map: the dot fits what the
     drawing leaves unexplained (loosely: JPEG dims a small dot alone), better drawn as its part than as any
     other, and no unexplained stick of its limbs (or of its neighbouring hues') leaves it: a joint standing
     alone has no drawn neighbour, while a joint whose link failed, or a dot named a hue step off, leaves a
-    stick behind. Only a dot wholly inside the map: one that the border cuts shows too little of its colour
-    (an r-eye's rim read as an l-ankle)."""
+    stick behind. The dot is drawn over everyone or under everyone, whichever explains more: one that other
+    people's dots half cover (and so too faint) was drawn before them. Only a dot wholly inside the map:
+    one that the border cuts shows too little of its colour (an r-eye's rim read as an l-ankle)."""
     people = list(people)
     unexplained = _Unexplained(redraw.target - redraw.draw((0, 0, redraw.width, redraw.height), people))
     for part, place in loose_dots:
@@ -391,8 +391,10 @@ def _stand_alone(redraw: "Redraw", people: List[np.ndarray],
         for other in range(NUM_BODY):
             dot = np.full((NUM_BODY, 2), np.nan)
             dot[other] = place
-            drawn.append((*redraw.gain(box, people, people + [dot]), other))
-        gain, fit, best = max(drawn)
+            for under in (False, True):
+                after = [dot] + people if under else people + [dot]
+                drawn.append((*redraw.gain(box, people, after), other, under))
+        gain, fit, best, under = max(drawn)
         hues = {part, *NEXT_HUES[part]}
         if best != part or gain <= 0 or fit < _DOT_ADD_FIT or any(
                 _stick_tip(redraw, unexplained.sticks(limb), place) is not None
@@ -400,7 +402,7 @@ def _stand_alone(redraw: "Redraw", people: List[np.ndarray],
             continue
         lone = np.full((NUM_BODY, 2), np.nan)
         lone[part] = place
-        people.append(lone)
+        people = [lone] + people if under else people + [lone]
     return people
 
 
@@ -443,8 +445,9 @@ class _Unexplained:
 
 def _stick_tip(redraw: "Redraw", sticks: np.ndarray, start: np.ndarray) -> Optional[Tuple[np.ndarray, np.ndarray]]:
     """(tip, unit direction from ``start``) of the unexplained stick leaving ``start``, if one does. A stick
-    that a later stick or dot crosses goes on beyond it: pieces in line past a gap that wide belong to it;
-    so does a stick whose first part hides under other dots (see :func:`_hidden_start`)."""
+    that a later stick or dot crosses goes on beyond it: pieces in line past a gap that wide belong to it,
+    even past a first piece too short to be a stick on its own (JPEG leaves a stick broken by its dot's
+    rim); so does a stick whose first part hides under other dots (see :func:`_hidden_start`)."""
     reach = int(math.ceil(redraw.radius + redraw.half_width + 1.0))
     x, y = int(round(start[0])), int(round(start[1]))
     labels = set(np.unique(sticks[max(y - reach, 0):y + reach + 1, max(x - reach, 0):x + reach + 1])) - {0}
@@ -456,14 +459,15 @@ def _stick_tip(redraw: "Redraw", sticks: np.ndarray, start: np.ndarray) -> Optio
     while True:
         ys, xs = np.nonzero(np.isin(sticks, list(labels)))
         distance = np.hypot(xs - start[0], ys - start[1])
-        if distance.max() < 3 * redraw.radius:
-            return None
         farthest = np.argsort(distance)[-5:]
         tip = np.array([xs[farthest].mean(), ys[farthest].mean()])
-        direction = (tip - start) / np.hypot(*(tip - start))
+        length = float(np.hypot(*(tip - start)))
+        if length < 1.0:
+            return None
+        direction = (tip - start) / length
         beyond = _pieces_in_line(redraw, sticks, labels, start, tip, direction, gap)
         if not beyond:
-            return tip, direction
+            return (tip, direction) if distance.max() >= 3 * redraw.radius else None
         labels |= beyond
 
 
