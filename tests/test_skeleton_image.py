@@ -781,6 +781,15 @@ def test_a_faint_lone_wrist_under_another_person_s_dots_stands_alone_in_jpeg(see
     run_case(seed, 1 + seed % 5, factor, interpolation, jpeg=75)
 
 
+@pytest.mark.parametrize("seed,factor,cropped", [(79, 0.6, False), (182, 0.6, False), (74, 0.5, True),
+                                                 (239, 0.5, True)])
+def test_a_loose_dot_joins_a_piece_drawn_under_everyone_in_shrunk_jpeg(seed, factor, cropped):
+    """A piece read apart from its person (an arm whose elbow lies by its own neck) takes its loose dot (an
+    r-wrist at 0.6x; an l-shoulder, an r-elbow in crops) only drawn first, under everyone: its sticks run
+    under its own person's dots, which, drawn last, they would cover."""
+    jpeg_report(seed, factor, strict=True, cropped=cropped)
+
+
 @pytest.mark.parametrize("seed,factor,owner,part", [(315, 0.5, 0, 4), (229, 0.6, 4, 13)])
 def test_a_faint_limb_dot_standing_alone_fits_loosely(seed, factor, owner, part):
     """In shrunk JPEG maps a limb dot that stands alone (an r-wrist, an l-ankle whose neighbours are not

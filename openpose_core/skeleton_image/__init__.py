@@ -108,9 +108,10 @@ Method:
    without its eye, which JPEG dims with no stick to draw, on a looser fit when clear of other joints), a limb dot
    (a wrist whose forearm looked too patchy to link) a person holding the joint its stick would join, or else
    such a person's joint of its part elsewhere, in its place (a crumb of a thigh read as the
-   l-hip, the hip's dot left loose), where drawing it there gains and fits; in shrunk JPEG maps faint wrists,
-   ankles and ears named by their core colour (a wrist on another person's stick of its own hue, an ear beside an
-   elbow) are loose dots too, as are faint dots of parts coloured like their own stick (an
+   l-hip, the hip's dot left loose), where drawing it there gains and fits, the person drawn where it is or
+   under everyone (a piece read apart from its person was drawn with it, under its dots); in shrunk JPEG
+   maps faint wrists, ankles and ears named by their core colour (a wrist on another person's stick of its own
+   hue, an ear beside an elbow) are loose dots too, as are faint dots of parts coloured like their own stick (an
    l-hip at its thigh's end) whose core fits that stick too, unless another reading of the part lies within two
    dot radii, and a dot is no loose dot of a part its core colour rules out (a nose blended with its l-ear, read
    by the neck's filter, would join its head as a neck). A limb dot still loose and too faint to stand alone by

@@ -164,8 +164,8 @@ def grow_lone_knees(redraw: "Redraw", bodies: List[np.ndarray], lone: List[np.nd
             added[_L_ANKLE] = place
             best = _better_addition(redraw, people, index, added, _L_ANKLE, best)
         if best is not None:
-            people[index] = best[2]
-            grown.append(best[2][_L_ANKLE])
+            people = best[1]
+            grown.append(people[index][_L_ANKLE])
     taken = np.array(grown).reshape(-1, 2)
     return drop_lone(people, lambda index, part, place: index < len(bodies) and part == _L_ANKLE
                      and _held(redraw, taken, place))
@@ -192,6 +192,7 @@ def _extend_limbs(redraw: "Redraw", bodies: List[np.ndarray],
 
 
 Addition = Tuple[Optional[Box], List[np.ndarray]]     # the map pixels it redraws, the people after it
+Gained = Tuple[float, List[np.ndarray]]               # a change's gain, the people after it
 
 
 def _stick_end_additions(redraw: "Redraw", people: List[np.ndarray],
@@ -315,16 +316,18 @@ def _adopt_loose_dots(redraw: "Redraw", people: List[np.ndarray],
         elif best is None:
             best = _best_addition(redraw, people, place, lambda body: None if np.isnan(body[part, 0]) else part)
         if best is not None:
-            people[best[1]] = best[2]
+            people = best[1]
     return people
 
 
 def _best_addition(redraw: "Redraw", people: List[np.ndarray], place: np.ndarray,
-                   part_for: Callable[[np.ndarray], Optional[int]]) -> Optional[Tuple[float, int, np.ndarray]]:
-    """(gain, index, person ``index`` with the dot at ``place`` as its part) for the person that may take it
-    and whose drawing it improves most (see :func:`_better_addition`), or None; ``part_for(body)``: the part
-    a person would take the dot as (None: none)."""
-    best: Optional[Tuple[float, int, np.ndarray]] = None
+                   part_for: Callable[[np.ndarray], Optional[int]]) -> Optional[Gained]:
+    """(gain, the people after) for the person that may take the dot at ``place`` and whose drawing it
+    improves most (see :func:`_better_addition`), or None; ``part_for(body)``: the part a person would take
+    the dot as (None: none). The person is drawn where it is or first, under everyone, whichever explains
+    more: a piece of a person read apart (an arm whose forearm runs under its own neck's dot) was drawn
+    with that person, its sticks under the person's dots."""
+    best: Optional[Gained] = None
     for index, body in enumerate(people):
         part = part_for(body)
         if part is None or not _may_take(redraw, body, part, place):
@@ -332,6 +335,7 @@ def _best_addition(redraw: "Redraw", people: List[np.ndarray], place: np.ndarray
         added = body.copy()
         added[part] = place
         best = _better_addition(redraw, people, index, added, part, best)
+        best = _better_addition(redraw, [body] + people[:index] + people[index + 1:], 0, added, part, best)
     return best
 
 
@@ -359,16 +363,17 @@ def _may_take(redraw: "Redraw", body: np.ndarray, part: int, place: np.ndarray) 
 
 
 def _better_addition(redraw: "Redraw", people: List[np.ndarray], index: int, added: np.ndarray, part: int,
-                     best: Optional[Tuple[float, int, np.ndarray]]) -> Optional[Tuple[float, int, np.ndarray]]:
-    """``best`` or, when it gains more and fits, (gain, index, added): person ``index`` with ``part`` added
-    (or moved). A dot drawn without a stick, clear of other joints, needs a looser fit: JPEG takes much of the
-    colour of a small dot alone on black."""
+                     best: Optional[Gained]) -> Optional[Gained]:
+    """``best`` or, when it gains more and fits, (gain, the people with person ``index`` replaced by
+    ``added``: ``part`` added or moved). A dot drawn without a stick, clear of other joints, needs a looser
+    fit: JPEG takes much of the colour of a small dot alone on black."""
     ends = _ends(added, part)
     box = redraw.box(extent_of(np.vstack([people[index][ends], added[ends]])))
-    gain, fit = redraw.gain(box, people, people[:index] + [added] + people[index + 1:])
+    after = people[:index] + [added] + people[index + 1:]
+    gain, fit = redraw.gain(box, people, after)
     alone = len(ends) == 1 and not _held(redraw, _joints(people), added[part], _CLEAR)
     needed = _DOT_ADD_FIT if alone else _ADD_FIT
-    return (gain, index, added) if gain > 0 and fit >= needed and (best is None or gain > best[0]) else best
+    return (gain, after) if gain > 0 and fit >= needed and (best is None or gain > best[0]) else best
 
 
 def _stand_alone(redraw: "Redraw", people: List[np.ndarray],
