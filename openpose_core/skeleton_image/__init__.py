@@ -212,9 +212,10 @@ Limitations (see tests/test_skeleton_image.py for the measured rates):
   split (each piece pure), e.g. a head without its nose is a separate group.
 - JPEG (quality 75) costs a few joints where dots crowd (heads: five dots of neighbouring purples and
   reds): over 300 random scenes of 1-5 people, every visible joint comes back at the drawn size (one joint
-  read back names the wrong part; 692 of 700 more scenes come back whole) and 99.9 % at 0.75x. Maps shrunk to half size *and* JPEG-compressed keep about one chroma sample per dot:
-  a blue knee on its blue shin differs from it mostly in luma, crowded heads blend; there 98.8 % come
-  back and 0.7 % of the joints read back name the wrong part. In JPEG, bits of hand lines next to hand dots
+  read back names the wrong part; 692 of 700 more scenes come back whole) and 99.9 % at 0.75x. Maps shrunk
+  to half size *and* JPEG-compressed keep about one chroma sample per dot: a blue knee on its blue shin
+  differs from it mostly in luma, crowded heads blend; there 98.8 % come back and 0.7 % of the joints read
+  back name the wrong part. In JPEG, bits of hand lines next to hand dots
   can still pass for a blue-ish thigh or shin (0.6 % of joints at the drawn size with hands drawn, 0.8 %
   at 0.75x, 2.0 % at 0.5x). Maps shrunk by sampling pixels (nearest neighbour) and then JPEG-compressed are
   harder still: the half-pixel dot evidence that rescues their PNG form is not used in JPEG maps, where it
