@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -386,24 +386,30 @@ def _stand_alone(redraw: "Redraw", people: List[np.ndarray],
     stick behind. The dot is drawn over everyone or under everyone, whichever explains more: one that other
     people's dots half cover (and so too faint) was drawn before them. Only a dot wholly inside the map:
     one that the border cuts shows too little of its colour (an r-eye's rim read as an l-ankle)."""
-    people = list(people)
-    unexplained = _Unexplained(redraw.target - redraw.draw((0, 0, redraw.width, redraw.height), people))
+    given, people = people, list(people)
+    unexplained: Optional[_Unexplained] = None      # what the people given leave, drawn once it is needed
     for part, place in loose_dots:
         if part not in _LONE_PARTS or _held(redraw, _joints(people), place) or not redraw.inside(place):
             continue
-        box = redraw.box((place, place))
-        drawn = []
-        for other in range(NUM_BODY):
-            dot = np.full((NUM_BODY, 2), np.nan)
-            dot[other] = place
-            for under in (False, True):
-                after = [dot] + people if under else people + [dot]
-                drawn.append((*redraw.gain(box, people, after), other, under))
-        gain, fit, best, under = max(drawn)
+
+        def drawn_as(parts: Iterable[int]) -> Tuple[Tuple[float, float], Tuple[int, bool]]:
+            """((gain, fit), (part, drawn under everyone)) of the dot drawn best as one of ``parts``."""
+            options = [(other, under) for other in parts for under in (False, True)]
+            afters = []
+            for other, under in options:
+                dot = np.full((NUM_BODY, 2), np.nan)
+                dot[other] = place
+                afters.append([dot] + people if under else people + [dot])
+            return max(zip(redraw.gains(redraw.box((place, place)), people, afters), options))
+
+        (gain, fit), (_, under) = drawn_as([part])      # the other parts only matter when this one fits
+        if gain <= 0 or fit < _DOT_ADD_FIT or drawn_as(range(NUM_BODY))[1][0] != part:
+            continue
+        if unexplained is None:
+            unexplained = _Unexplained(redraw.target - redraw.draw((0, 0, redraw.width, redraw.height), given))
         hues = {part, *NEXT_HUES[part]}
-        if best != part or gain <= 0 or fit < _DOT_ADD_FIT or any(
-                _stick_tip(redraw, unexplained.sticks(limb), place) is not None
-                for limb, ends in enumerate(DRAWN_LIMBS) if hues & set(ends)):
+        if any(_stick_tip(redraw, unexplained.sticks(limb), place) is not None
+               for limb, ends in enumerate(DRAWN_LIMBS) if hues & set(ends)):
             continue
         lone = np.full((NUM_BODY, 2), np.nan)
         lone[part] = place
@@ -618,16 +624,23 @@ class Redraw:
     def gain(self, box: Optional[Box], before: List[np.ndarray], after: List[np.ndarray]) -> Tuple[float, float]:
         """(how much closer to the map drawing ``after`` instead of ``before`` gets over ``box``, and the
         change's fit: 2 <unexplained, change> / |change|^2 - 1, 1 when it draws just what was missing)."""
+        return self.gains(box, before, [after])[0]
+
+    def gains(self, box: Optional[Box], before: List[np.ndarray],
+              afters: List[List[np.ndarray]]) -> List[Tuple[float, float]]:
+        """:meth:`gain` of each of ``afters``, against one drawing of ``before``."""
         if box is None:
-            return 0.0, -1.0
+            return [(0.0, -1.0)] * len(afters)
         x0, y0, x1, y1 = box
         old = self.draw(box, before)
-        change = self.draw(box, after) - old
-        energy = float((change * change).sum())
-        if energy == 0.0:
-            return 0.0, -1.0
-        along = 2.0 * float(((self.target[y0:y1, x0:x1] - old) * change).sum())
-        return along - energy, along / energy - 1.0
+        unexplained = self.target[y0:y1, x0:x1] - old
+        result = []
+        for after in afters:
+            change = self.draw(box, after) - old
+            energy = float((change * change).sum())
+            along = 2.0 * float((unexplained * change).sum())
+            result.append((along - energy, along / energy - 1.0) if energy else (0.0, -1.0))
+        return result
 
     def try_change(self, change: Change, people: Dict[int, np.ndarray], order: List[int],
                    new_id: int) -> Tuple[float, float, Optional[Box]]:
