@@ -13,7 +13,7 @@ What "right" means here:
 Images shrunk to half size *and* JPEG-compressed lose the colour of small dots (a 9 px dot is 4-5 px
 wide there, about two of JPEG's 4:2:0 chroma samples across); there the tests ask for high recall and
 few wrong joints instead of every joint; JPEG at 0.75x-1x allows a small budget. Measured over 300
-scenes (seeds 0-299): 100 % / 99.9 % / 98.8 % of visible joints come back at 1x / 0.75x / 0.5x, and
+scenes (seeds 0-299): 100 % / 99.9 % / 98.9 % of visible joints come back at 1x / 0.75x / 0.5x, and
 every scene of PNG maps at 0.75x-2x comes back whole (299 of 300 at 0.5x). Maps drawn on 1536-2560 px
 canvases (long sticks) and PNG maps shrunk by sampling pixels (nearest neighbour) have their own cases.
 """
@@ -545,6 +545,16 @@ def test_a_head_piece_of_two_dots_keeps_its_labels_when_it_joins(seed, owner, pa
     report = jpeg_report(seed)
     assert (owner, part) not in missed_parts(report), report
     assert [extra for extra in report["invented"] if extra[1] == 15 and extra[2] < 5] == [], report
+
+
+@pytest.mark.parametrize("seed,factor", [(469, 0.5), (114, 0.75)])
+def test_a_head_piece_whose_labels_fit_no_face_joins_its_body_a_hue_step_off_in_shrunk_jpeg(seed, factor):
+    """A piece of an r-eye and an l-eye read as the r-ear (the r-ear undrawn) fits no face with its body's
+    nose and l-ear under its own labels; one of its dots then takes a hue step, and the head comes back whole
+    (at 0.75x a made-up wrist elsewhere is left)."""
+    report = run_case(seed, 1 + seed % 5, factor, "area", jpeg=75, strict=False)
+    assert not report["missed"] and not report["split"], report
+    assert not [part for _, part, _ in report["invented"] if part in (0, 14, 15, 16, 17)], report["invented"]
 
 
 @pytest.mark.parametrize("seed,owner,parts", [(38, 0, (0, 14, 16)), (209, 0, (0, 17)), (298, 0, (0, 17)),

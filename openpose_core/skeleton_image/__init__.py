@@ -176,8 +176,9 @@ Method:
    across the neck-to-nose line from the other side's dots (held, or a piece that joins it) or a lone head
    dot where the held eye and ear mirror to, split the way that keeps a face's layout and draws best, if it
    fits better (:func:`.refine.split_eye_ear_blends`); a head piece or lone head dot by a body's head joins it under the
-   labels that keep the layout and draw best, if that fits better than the piece apart
-   (:func:`.refine.join_head_pieces`); a neck takes the head pieces up its stick, with the head dots it holds,
+   labels that keep the layout and draw best (a piece of two dots its own, unless none keep it), if that fits
+   better than the piece apart (:func:`.refine.join_head_pieces`); a neck takes the head pieces up its stick,
+   with the head dots it holds,
    under the labels that hold a nose, keep the layout and draw best, or at half size as read with a hidden nose
    added where drawing it fits (:func:`.refine.join_heads_to_necks`); and a
    head dot never read (an l-eye half under its l-ear) is added
@@ -214,7 +215,7 @@ Limitations (see tests/test_skeleton_image.py for the measured rates):
   reds): over 300 random scenes of 1-5 people, every visible joint comes back at the drawn size (one joint
   read back names the wrong part; 692 of 700 more scenes come back whole) and 99.9 % at 0.75x. Maps shrunk
   to half size *and* JPEG-compressed keep about one chroma sample per dot: a blue knee on its blue shin
-  differs from it mostly in luma, crowded heads blend; there 98.8 % come back and 0.7 % of the joints read
+  differs from it mostly in luma, crowded heads blend; there 98.9 % come back and 0.7 % of the joints read
   back name the wrong part. In JPEG, bits of hand lines next to hand dots
   can still pass for a blue-ish thigh or shin (0.6 % of joints at the drawn size with hands drawn, 0.8 %
   at 0.75x, 2.0 % at 0.5x). Maps shrunk by sampling pixels (nearest neighbour) and then JPEG-compressed are

@@ -250,7 +250,9 @@ def join_head_pieces(redraw: Redraw, bodies: List[np.ndarray], radius: float) ->
     it, under the labels that keep the layout of a face and draw best, when that fits the map better than
     the piece apart. The body's head dots and a lone dot may take a hue step; a piece of two or more dots
     keeps its labels: the stick between them named them, and renamed, a hue neighbour's dot that was never
-    read (an l-eye half under its l-ear) would lure one to its label (3 scenes in 300 worse)."""
+    read (an l-eye half under its l-ear) would lure one to its label (3 scenes in 300 worse). Only when no
+    face fits its labels may its dots take a hue step too (an r-eye and an l-eye read as the r-ear, beside
+    a body holding the nose and the l-ear)."""
     bodies = [body.copy() for body in bodies]
     for number in range(len(bodies)):
         for other in range(len(bodies)):
@@ -273,8 +275,10 @@ def _joined(redraw: Redraw, bodies: List[np.ndarray], number: int, other: int, r
     if box is None:
         return None
     steps = [1] * len(head) + [int(len(held) == 1)] * len(held)
+    labellings = head_labellings(body, head + held, places, steps) or \
+        head_labellings(body, head + held, places, [1] * len(steps))
     best, least = None, float(redraw.mismatch(box, bodies).sum())
-    for _, relabelled in head_labellings(body, head + held, places, steps):
+    for _, relabelled in labellings:
         trial = [relabelled if index == number else np.full_like(piece, np.nan) if index == other else kept
                  for index, kept in enumerate(bodies)]
         misfit = float(redraw.mismatch(box, trial).sum())
