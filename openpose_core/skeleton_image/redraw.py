@@ -335,7 +335,8 @@ def _best_addition(redraw: "Redraw", people: List[np.ndarray], place: np.ndarray
         added = body.copy()
         added[part] = place
         best = _better_addition(redraw, people, index, added, part, best)
-        best = _better_addition(redraw, [body] + people[:index] + people[index + 1:], 0, added, part, best)
+        if index:       # drawn first, under everyone (the first person already is)
+            best = _better_addition(redraw, [body] + people[:index] + people[index + 1:], 0, added, part, best)
     return best
 
 

@@ -275,8 +275,9 @@ def _joined(redraw: Redraw, bodies: List[np.ndarray], number: int, other: int, r
     if box is None:
         return None
     steps = [1] * len(head) + [int(len(held) == 1)] * len(held)
-    labellings = head_labellings(body, head + held, places, steps) or \
-        head_labellings(body, head + held, places, [1] * len(steps))
+    labellings = head_labellings(body, head + held, places, steps)
+    if not labellings and len(held) > 1:        # its own labels fit no face: its dots may step too
+        labellings = head_labellings(body, head + held, places, [1] * len(steps))
     best, least = None, float(redraw.mismatch(box, bodies).sum())
     for _, relabelled in labellings:
         trial = [relabelled if index == number else np.full_like(piece, np.nan) if index == other else kept
